@@ -1,0 +1,24 @@
+# Entry points for people and CI (.ci/run runs `make test`).
+
+GO ?= go
+
+.PHONY: deps test bench run fmt
+
+# System packages the tests need; quiet and quick when they are already there.
+deps:
+	@./scripts/test-deps.sh
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+run:
+	$(GO) run .
+
+# Fails listing the files gofmt would change.
+fmt:
+	@files=$$(gofmt -l .); \
+	if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi

@@ -1,0 +1,292 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// ClaimResponse is a claim as the API shows it. The access code appears once, in the answer
+// that created the claim; the claimant block only to staff and to the claimant.
+type ClaimResponse struct {
+	Reference   string            `json:"reference,omitempty"`
+	AccessCode  string            `json:"access_code,omitempty"`
+	Case        string            `json:"case"`
+	Status      string            `json:"status"`
+	Channel     string            `json:"channel"`
+	ExternalRef *string           `json:"external_ref,omitempty"`
+	SubmittedAt string            `json:"submitted_at,omitempty"`
+	EstimateKRW *int64            `json:"estimate_krw"`
+	Claimant    *ClaimantResponse `json:"claimant,omitempty"`
+	Items       []ItemResponse    `json:"items"`
+}
+
+// ClaimantResponse is the claimant's contact data.
+type ClaimantResponse struct {
+	Name   string `json:"name"`
+	Email  string `json:"email,omitempty"`
+	Phone  string `json:"phone,omitempty"`
+	Locale string `json:"locale"`
+}
+
+// ItemResponse is one item with its eligibility.
+type ItemResponse struct {
+	Position           int                 `json:"position"`
+	Kind               string              `json:"kind"`
+	Service            string              `json:"service"`
+	Feature            string              `json:"feature"`
+	OccurredAt         string              `json:"occurred_at"`
+	EndedAt            *string             `json:"ended_at,omitempty"`
+	Failure            string              `json:"failure,omitempty"`
+	Purpose            string              `json:"purpose,omitempty"`
+	ExpectedFareKRW    int64               `json:"expected_fare_krw"`
+	AlternativeCostKRW int64               `json:"alternative_cost_krw"`
+	AmountKRW          int64               `json:"amount_krw"`
+	LossKRW            int64               `json:"loss_krw"`
+	Documented         bool                `json:"documented"`
+	Description        string              `json:"description,omitempty"`
+	Eligibility        EligibilityResponse `json:"eligibility"`
+}
+
+// EligibilityResponse is the decision on an item and the window that made it (for an
+// ineligible item, the nearest window is named in the message and given in nearest_window).
+type EligibilityResponse struct {
+	Status        string          `json:"status"`
+	Code          string          `json:"code"`
+	Message       string          `json:"message"`
+	Window        *WindowResponse `json:"window,omitempty"`
+	NearestWindow *WindowResponse `json:"nearest_window,omitempty"`
+}
+
+// ClaimListResponse is a page of claims.
+type ClaimListResponse struct {
+	Claims     []ClaimResponse `json:"claims"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) createClaim(c *gin.Context) {
+	var in intake.ClaimInput
+	if err := bindJSON(c, &in); err != nil {
+		writeError(c, s.claims.Problems(c.Request.Context(), c.Param("case"), in, err))
+		return
+	}
+	res, err := s.claims.Submit(c.Request.Context(), c.Param("case"), in, claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP()})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if !res.Created {
+		status = http.StatusOK
+	}
+	out := claimResponse(res.Case, res.Claim, messages.FromRequest(c.Request))
+	out.AccessCode = res.AccessCode
+	c.JSON(status, out)
+}
+
+func (s *Server) validateClaim(c *gin.Context) {
+	var in intake.ClaimInput
+	if err := bindJSON(c, &in); err != nil {
+		writeError(c, s.claims.Problems(c.Request.Context(), c.Param("case"), in, err))
+		return
+	}
+	res, err := s.claims.Validate(c.Request.Context(), c.Param("case"), in, claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP()})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := claimResponse(res.Case, res.Claim, messages.FromRequest(c.Request))
+	out.Status, out.SubmittedAt = "valid", ""
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getClaim(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principal(c)
+	staff := p.Can(auth.Admin, auth.Lawyer)
+	code := c.GetHeader("X-Access-Code")
+	if !staff && code == "" {
+		if p != nil {
+			writeError(c, apperr.New(apperr.Forbidden, ""))
+		} else {
+			writeError(c, apperr.New(apperr.Unauthorized, ""))
+		}
+		return
+	}
+	// Unknown reference and wrong code answer the same, so neither can be probed.
+	denied := &apperr.Error{Code: apperr.NotFound, Message: "bad_access_code"}
+	ref := auth.CanonicalReference(c.Param("reference"))
+	if ref == "" {
+		writeError(c, denied)
+		return
+	}
+	cl, err := s.store.ClaimByReference(ctx, ref)
+	if err != nil {
+		if !staff && apperr.Is(err, apperr.NotFound) {
+			err = denied
+		}
+		writeError(c, err)
+		return
+	}
+	if !staff && !auth.Equal(auth.HashAccessCode(code), cl.AccessCodeHash) {
+		writeError(c, denied)
+		return
+	}
+	cs, err := s.store.CaseByID(ctx, cl.CaseID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, claimResponse(cs, cl, messages.FromRequest(c.Request)))
+}
+
+func (s *Server) listClaims(c *gin.Context) {
+	ctx := c.Request.Context()
+	cs, err := s.store.Case(ctx, c.Param("case"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	f, err := claimFilter(c, cs)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	list, next, err := s.store.ListClaims(ctx, f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	lang := messages.FromRequest(c.Request)
+	out := ClaimListResponse{Claims: make([]ClaimResponse, len(list)), NextCursor: next}
+	for i := range list {
+		out.Claims[i] = claimResponse(cs, &list[i], lang)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// Claim statuses a filter may name.
+var claimStatuses = []string{"received", "under_review", "deficient", "cured", "approved", "rejected", "withdrawn", "duplicate"}
+
+// claimFilter reads the list's query parameters; each bad one is reported by name.
+func claimFilter(c *gin.Context, cs *store.Case) (store.ClaimFilter, error) {
+	f := store.ClaimFilter{CaseID: cs.ID, Limit: 50, Cursor: c.Query("cursor"),
+		Status: c.Query("status"), Service: c.Query("service"), Eligibility: c.Query("eligibility")}
+	var errs []apperr.FieldError
+	if f.Status != "" && !slices.Contains(claimStatuses, f.Status) {
+		errs = append(errs, apperr.FieldError{Path: "status", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(claimStatuses, ", ")}})
+	}
+	if f.Service != "" && !cs.Domain().HasService(f.Service) {
+		errs = append(errs, apperr.FieldError{Path: "service", Code: apperr.FieldUnknownService, Params: map[string]string{"value": f.Service}})
+	}
+	eligibilities := []string{string(damages.Eligible), string(damages.EligibleDegraded), string(damages.Ineligible)}
+	if f.Eligibility != "" && !slices.Contains(eligibilities, f.Eligibility) {
+		errs = append(errs, apperr.FieldError{Path: "eligibility", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(eligibilities, ", ")}})
+	}
+	if v := c.Query("submitted_after"); v != "" {
+		t, err := intake.ParseInstant(v, cs.Location)
+		if err != nil {
+			errs = append(errs, apperr.FieldError{Path: "submitted_after", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_time"}})
+		}
+		f.SubmittedAfter = t
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			errs = append(errs, apperr.FieldError{Path: "limit", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "1", "max": "500"}})
+		}
+		f.Limit = n
+	}
+	if len(errs) > 0 {
+		return f, apperr.Validation(errs)
+	}
+	return f, nil
+}
+
+func claimResponse(cs *store.Case, cl *models.Claim, lang messages.Lang) ClaimResponse {
+	out := ClaimResponse{Reference: cl.Reference, Case: cs.Slug, Status: cl.Status, Channel: cl.Channel,
+		ExternalRef: cl.ExternalRef, EstimateKRW: cl.EstimateKRW, Items: make([]ItemResponse, len(cl.Items))}
+	if !cl.SubmittedAt.IsZero() {
+		out.SubmittedAt = localTime(cl.SubmittedAt, cs.Location)
+	}
+	// Every caller of claimResponse is staff or the claimant (who sent or proved the data).
+	out.Claimant = &ClaimantResponse{Name: cl.ClaimantName, Email: cl.ClaimantEmail, Phone: cl.ClaimantPhone, Locale: cl.ClaimantLocale}
+	windows := cs.DomainWindows()
+	for i := range cl.Items {
+		it := &cl.Items[i]
+		r := ItemResponse{Position: it.Position, Kind: it.Kind, Service: it.Service, Feature: it.Feature,
+			OccurredAt: localTime(it.OccurredAt, cs.Location), Failure: it.Failure, Purpose: it.Purpose,
+			ExpectedFareKRW: it.ExpectedFareKRW, AlternativeCostKRW: it.AlternativeCostKRW, AmountKRW: it.AmountKRW, LossKRW: it.LossKRW,
+			Documented: it.Documented, Description: it.Description}
+		if it.EndedAt != nil {
+			e := localTime(*it.EndedAt, cs.Location)
+			r.EndedAt = &e
+		}
+		r.Eligibility = eligibilityResponse(cs, windows, it, lang)
+		out.Items[i] = r
+	}
+	return out
+}
+
+// eligibilityResponse shows the stored decision of an item with its window. For an ineligible
+// item it names the nearest window of the item's service and feature.
+func eligibilityResponse(cs *store.Case, windows []damages.Window, it *models.ClaimItem, lang messages.Lang) EligibilityResponse {
+	r := EligibilityResponse{Status: it.Eligibility, Code: it.EligibilityCode}
+	var named *models.OutageWindow
+	if it.WindowID != nil {
+		named = windowByID(cs, *it.WindowID)
+		if named != nil {
+			w := windowResponse(named, cs.Location)
+			r.Window = &w
+		}
+	} else if it.Eligibility == string(damages.Ineligible) {
+		d := claims.Decide(cs, windows, damages.PerFeature, it)
+		if d.Nearest != nil {
+			named = windowByID(cs, d.Nearest.ID)
+			if named != nil {
+				w := windowResponse(named, cs.Location)
+				r.NearestWindow = &w
+			}
+		}
+	}
+	params := map[string]string{"window": "-"}
+	if named != nil {
+		params["window"] = describeWindow(named, cs.Location, lang)
+	}
+	r.Message = messages.Text(lang, it.EligibilityCode, params)
+	return r
+}
+
+func windowByID(cs *store.Case, id int64) *models.OutageWindow {
+	for i := range cs.Windows {
+		if cs.Windows[i].ID == id {
+			return &cs.Windows[i]
+		}
+	}
+	return nil
+}
+
+// describeWindow names a window for people: "kakao_t/taxi 2022-10-15 15:30 – 2022-10-16 14:00 KST (down)".
+func describeWindow(w *models.OutageWindow, loc *time.Location, lang messages.Lang) string {
+	const layout = "2006-01-02 15:04"
+	start, end := w.StartAt.In(loc), w.EndAt.In(loc)
+	zone, _ := start.Zone()
+	sev := w.Severity
+	if lang == messages.Ko {
+		sev = map[string]string{"down": "중단", "degraded": "부분 장애"}[w.Severity]
+	}
+	return w.Service + "/" + w.Feature + " " + start.Format(layout) + " – " + end.Format(layout) + " " + zone + " (" + sev + ")"
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/messages"
+)
+
+// statusOf is the one place that maps error codes to HTTP statuses.
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:       http.StatusUnprocessableEntity,
+	apperr.Malformed:     http.StatusBadRequest,
+	apperr.InvalidCursor: http.StatusBadRequest,
+	apperr.Unsupported:   http.StatusUnsupportedMediaType,
+	apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+	apperr.NotFound:      http.StatusNotFound,
+	apperr.Conflict:      http.StatusConflict,
+	apperr.Unauthorized:  http.StatusUnauthorized,
+	apperr.Forbidden:     http.StatusForbidden,
+	apperr.RateLimited:   http.StatusTooManyRequests,
+	apperr.Unavailable:   http.StatusServiceUnavailable,
+	apperr.Internal:      http.StatusInternalServerError,
+}
+
+// ErrorBody is the one error shape of the API.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong.
+type ErrorDetail struct {
+	Code      string       `json:"code"`
+	Message   string       `json:"message"`
+	Fields    []FieldError `json:"fields,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+}
+
+// FieldError is one failing field.
+type FieldError struct {
+	Path    string `json:"path"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeError answers with err in the one error shape. Errors without a code are internal:
+// logged with the request id, never shown.
+func writeError(c *gin.Context, err error) {
+	lang := messages.FromRequest(c.Request)
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		ae = &apperr.Error{Code: apperr.Internal, Err: err}
+	}
+	if errors.Is(err, errClientGone) {
+		c.Abort()
+		return
+	}
+	status := statusOf[ae.Code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	rid := requestID(c)
+	if status >= 500 {
+		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", rid, "code", ae.Code, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
+	key := ae.Message
+	if key == "" {
+		key = string(ae.Code)
+	}
+	params := map[string]string{"request_id": rid}
+	for k, v := range ae.Params {
+		params[k] = v
+	}
+	body := ErrorBody{Error: ErrorDetail{Code: string(ae.Code), Message: messages.Text(lang, key, params), RequestID: rid}}
+	body.Error.Fields = localizeFields(lang, ae.Fields)
+	c.AbortWithStatusJSON(status, body)
+}
+
+// localizeFields turns field errors into their response form with messages in lang.
+func localizeFields(lang messages.Lang, fs []apperr.FieldError) []FieldError {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]FieldError, len(fs))
+	for i, f := range fs {
+		out[i] = FieldError{Path: f.Path, Code: f.Code, Message: FieldMessage(lang, f)}
+	}
+	return out
+}
+
+// FieldMessage renders a field error in lang. Parameters that name catalogue entries (hints,
+// JSON types) are rendered too.
+func FieldMessage(lang messages.Lang, f apperr.FieldError) string {
+	key := f.Message
+	if key == "" {
+		key = f.Code
+	}
+	params := make(map[string]string, len(f.Params)+1)
+	for k, v := range f.Params {
+		params[k] = v
+	}
+	if t, ok := params["type"]; ok {
+		params["hint"] = messages.Text(lang, "hint_type", map[string]string{"type": messages.Text(lang, "type_"+t, nil)})
+	}
+	if h, ok := params["hint"]; ok && messages.Has(h) {
+		params["hint"] = messages.Text(lang, h, nil)
+	}
+	if _, ok := params["hint"]; !ok {
+		params["hint"] = ""
+	}
+	return messages.Text(lang, key, params)
+}
+
+var errClientGone = errors.New("client gone")

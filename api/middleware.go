@@ -1,0 +1,144 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/jsonshape"
+)
+
+const (
+	keyRequestID = "request_id"
+	keyPrincipal = "principal"
+	// MaxBodyBytes is the largest JSON body accepted (imports have their own limit).
+	MaxBodyBytes = 1 << 20
+)
+
+// requestIDs gives every request an id (kept from X-Request-Id when it looks sane), echoed in
+// the response and in every log line and error body of the request.
+func requestIDs() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-Id")
+		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			b := make([]byte, 8)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Set(keyRequestID, id)
+		c.Header("X-Request-Id", id)
+		c.Next()
+	}
+}
+
+func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// accessLog writes one structured line per request. It logs the route pattern, never the
+// query or body: those can hold personal data.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", requestID(c)), slog.String("method", c.Request.Method),
+			slog.String("route", route), slog.Int("status", c.Writer.Status()),
+			slog.Duration("duration", time.Since(start)), slog.Int("bytes", c.Writer.Size()))
+	}
+}
+
+// recovery turns a panic into a logged internal error in the usual shape.
+func recovery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(r)
+				}
+				slog.Error("panic", "request_id", requestID(c), "panic", r)
+				writeError(c, &apperr.Error{Code: apperr.Internal})
+			}
+		}()
+		c.Next()
+	}
+}
+
+// principal returns who makes the request (nil when anonymous).
+func principal(c *gin.Context) *auth.Principal {
+	p, _ := c.Get(keyPrincipal)
+	pr, _ := p.(*auth.Principal)
+	return pr
+}
+
+// authenticate resolves a bearer token to a principal. A request without a token goes on
+// anonymously (public endpoints); a wrong token is refused outright.
+func (s *Server) authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		if h == "" {
+			c.Next()
+			return
+		}
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			writeError(c, apperr.New(apperr.Unauthorized, ""))
+			return
+		}
+		t, err := s.store.TokenByHash(c.Request.Context(), auth.Hash(strings.TrimSpace(token)))
+		if err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				err = apperr.New(apperr.Unauthorized, "")
+			}
+			writeError(c, err)
+			return
+		}
+		c.Set(keyPrincipal, &auth.Principal{TokenID: t.ID, Role: auth.Role(t.Role), Name: t.Name})
+		c.Next()
+	}
+}
+
+// require lets the request through only for principals with one of roles.
+func require(roles ...auth.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := principal(c)
+		switch {
+		case p == nil:
+			writeError(c, apperr.New(apperr.Unauthorized, ""))
+		case !p.Can(roles...):
+			writeError(c, apperr.New(apperr.Forbidden, ""))
+		default:
+			c.Next()
+		}
+	}
+}
+
+// bindJSON reads a JSON body into v strictly: wrong content type 415, over MaxBodyBytes 413,
+// invalid JSON 400, unknown fields and wrong types 422 with their paths.
+func bindJSON(c *gin.Context, v any) error {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apperr.Error{Code: apperr.Unsupported, Params: map[string]string{"expected": "application/json"}}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": "1 MiB"}}
+		}
+		return errClientGone
+	}
+	return jsonshape.Decode(body, v)
+}

@@ -1,0 +1,90 @@
+// Package api is the REST interface of claimdesk: the router, its middleware, one file per
+// resource with its request and response types, and errors.go, the one place that maps error
+// codes to HTTP statuses. Handlers are thin: bind, call the claims service or the store, map
+// the result to a response type.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+// Server holds what the handlers need. It has no package-level state: tests build as many as
+// they like.
+type Server struct {
+	store  *store.Store
+	claims *claims.Service
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Config is what New needs.
+type Config struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the HTTP handler of the whole service.
+func New(cfg Config) http.Handler {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{store: cfg.Store, claims: &claims.Service{Store: cfg.Store, Now: now}, log: log, now: now}
+	return s.routes()
+}
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(requestIDs(), accessLog(s.log), recovery())
+	r.NoRoute(func(c *gin.Context) { writeError(c, apperr.New(apperr.NotFound, "")) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: "method not allowed", RequestID: requestID(c)}})
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/openapi.yaml", s.openAPI)
+
+	v1 := r.Group("/api/v1", s.authenticate())
+	staff := require(auth.Admin, auth.Lawyer)
+
+	v1.GET("/cases", s.listCases)
+	v1.GET("/cases/:case", s.getCase)
+	v1.PUT("/cases/:case/windows", staff, s.replaceWindows)
+
+	v1.POST("/cases/:case/claims", s.createClaim)
+	v1.POST("/cases/:case/claims/validate", s.validateClaim)
+	v1.GET("/cases/:case/claims", staff, s.listClaims)
+	v1.GET("/claims/:reference", s.getClaim)
+
+	v1.POST("/tokens", require(auth.Admin), s.createToken)
+	v1.DELETE("/tokens/:id", require(auth.Admin), s.deleteToken)
+	return r
+}
+
+func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (s *Server) readyz(c *gin.Context) {
+	if err := s.store.Ping(c.Request.Context()); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

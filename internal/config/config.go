@@ -1,0 +1,63 @@
+// Package config reads claimdesk's settings from the environment once, in main, and checks
+// them before anything starts.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Config is every setting of the service.
+type Config struct {
+	// DatabaseURL is postgres://... for PostgreSQL, otherwise a SQLite file path.
+	DatabaseURL string
+	// Addr is the listen address.
+	Addr string
+	// AdminToken, when set, is made a valid admin token at start (for automation).
+	AdminToken string
+	// LogLevel is debug, info, warn or error.
+	LogLevel slog.Level
+	// LogFormat is json (default) or text.
+	LogFormat string
+}
+
+// DefaultDatabase is the embedded database used when no URL is given.
+const DefaultDatabase = "./data/claimdesk.db"
+
+// FromEnv reads the configuration from the environment.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL: env("CLAIMDESK_DATABASE_URL", DefaultDatabase),
+		Addr:        env("CLAIMDESK_ADDR", ":8080"),
+		AdminToken:  strings.TrimSpace(os.Getenv("CLAIMDESK_ADMIN_TOKEN")),
+		LogFormat:   env("CLAIMDESK_LOG_FORMAT", "json"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(env("CLAIMDESK_LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("CLAIMDESK_LOG_LEVEL: %w", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, fmt.Errorf("CLAIMDESK_LOG_FORMAT must be json or text, not %q", c.LogFormat)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return c, fmt.Errorf("CLAIMDESK_ADMIN_TOKEN must be at least 16 characters")
+	}
+	return c, nil
+}
+
+// Logger returns the logger the configuration asks for, writing to stderr.
+func (c Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+func env(key, def string) string {
+	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,350 @@
+// Package intake turns a claim as sent by a claimant or a partner (JSON body, NDJSON line, CSV
+// rows, web form) into a normalized claim, or into the complete list of what is wrong with it.
+// It is the one place where a claim is validated, so every channel accepts and rejects the same
+// things with the same codes.
+package intake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+)
+
+// Limits of a claim.
+const (
+	MaxItems       = 50
+	MaxAmountKRW   = 1_000_000_000
+	MaxDescription = 2000
+	MaxName        = 100
+)
+
+// Item kinds.
+const (
+	KindTaxiBooking = "taxi_booking"
+	KindPayment     = "payment"
+	KindMessage     = "message"
+	KindOther       = "other"
+)
+
+// Kinds lists every item kind.
+var Kinds = []string{KindTaxiBooking, KindPayment, KindMessage, KindOther}
+
+// defaultFeature is the feature of an item that names none.
+var defaultFeature = map[string]string{KindTaxiBooking: "taxi", KindPayment: "payments", KindMessage: "text"}
+
+// failures lists the accepted failure codes of the kinds that have one.
+var failures = map[string][]string{
+	KindTaxiBooking: {"booking_failed", "no_driver", "payment_failed", "trip_cancelled"},
+	KindPayment:     {"payment_failed", "transfer_failed", "double_charged", "balance_unavailable"},
+}
+
+// Purposes of a message item.
+var Purposes = []string{"personal", "business"}
+
+// Failures returns the accepted failure codes of kind (nil when the kind has none).
+func Failures(kind string) []string { return failures[kind] }
+
+// ClaimInput is a claim as sent. Field names are fixed: outside clients integrate against them.
+type ClaimInput struct {
+	Claimant    ClaimantInput `json:"claimant"`
+	Consent     *bool         `json:"consent"`
+	ExternalRef *string       `json:"external_ref" validate:"omitempty,max=200,nocontrol"`
+	Items       []ItemInput   `json:"items" validate:"required,min=1,max=50,dive"`
+}
+
+// ClaimantInput is the person who claims.
+type ClaimantInput struct {
+	Name   string `json:"name" validate:"required,max=100,nocontrol"`
+	Email  string `json:"email" validate:"omitempty,max=254,email"`
+	Phone  string `json:"phone" validate:"omitempty,max=40"`
+	Locale string `json:"locale" validate:"omitempty,oneof=ko en"`
+}
+
+// ItemInput is one incident of a claim. Times are strings because a local time without an
+// offset is accepted and read in the case's zone.
+type ItemInput struct {
+	Kind               string `json:"kind" validate:"required,oneof=taxi_booking payment message other"`
+	Service            string `json:"service"`
+	Feature            string `json:"feature"`
+	OccurredAt         string `json:"occurred_at" validate:"required"`
+	EndedAt            string `json:"ended_at"`
+	Failure            string `json:"failure"`
+	Purpose            string `json:"purpose"`
+	ExpectedFareKRW    *int64 `json:"expected_fare_krw" validate:"omitempty,krw"`
+	AlternativeCostKRW *int64 `json:"alternative_cost_krw" validate:"omitempty,krw"`
+	AmountKRW          *int64 `json:"amount_krw" validate:"omitempty,krw"`
+	LossKRW            *int64 `json:"loss_krw" validate:"omitempty,krw"`
+	Documented         *bool  `json:"documented"`
+	Description        string `json:"description" validate:"max=2000"`
+}
+
+// Claim is a validated, normalized claim: instants in UTC, phone in E.164, defaults filled.
+type Claim struct {
+	ExternalRef string   `json:"external_ref,omitempty"`
+	Claimant    Claimant `json:"claimant"`
+	Items       []Item   `json:"items"`
+}
+
+// Claimant is the normalized claimant.
+type Claimant struct {
+	Name   string `json:"name"`
+	Email  string `json:"email,omitempty"`
+	Phone  string `json:"phone,omitempty"`
+	Locale string `json:"locale"`
+}
+
+// Item is a normalized incident.
+type Item struct {
+	Kind               string     `json:"kind"`
+	Service            string     `json:"service"`
+	Feature            string     `json:"feature"`
+	OccurredAt         time.Time  `json:"occurred_at"`
+	EndedAt            *time.Time `json:"ended_at,omitempty"`
+	Failure            string     `json:"failure,omitempty"`
+	Purpose            string     `json:"purpose,omitempty"`
+	ExpectedFareKRW    int64      `json:"expected_fare_krw"`
+	AlternativeCostKRW int64      `json:"alternative_cost_krw"`
+	AmountKRW          int64      `json:"amount_krw"`
+	LossKRW            int64      `json:"loss_krw"`
+	Documented         bool       `json:"documented"`
+	Description        string     `json:"description,omitempty"`
+}
+
+// Period is the item's time as the domain sees it.
+func (it Item) Period() damages.Period {
+	p := damages.Period{Start: it.OccurredAt}
+	if it.EndedAt != nil {
+		p.End = *it.EndedAt
+	}
+	return p
+}
+
+// ContentHash identifies the content of a claim: two submissions with the same external_ref
+// and the same hash are the same claim sent twice.
+func (c Claim) ContentHash() string {
+	b, _ := json.Marshal(c) // only strings, ints, bools and times: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Normalize validates in against the case and returns the normalized claim, or an
+// apperr.Invalid error listing every failing field. now bounds occurred_at from above.
+func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
+	var errs []apperr.FieldError
+	errs = append(errs, validateStruct(in)...)
+	failed := func(path string) bool {
+		for _, e := range errs {
+			if e.Path == path {
+				return true
+			}
+		}
+		return false
+	}
+	out := Claim{}
+	if in.ExternalRef != nil {
+		out.ExternalRef = strings.TrimSpace(*in.ExternalRef)
+	}
+	if in.Consent == nil || !*in.Consent {
+		errs = append(errs, apperr.FieldError{Path: "consent", Code: apperr.FieldConsentRequired})
+	}
+
+	cl := in.Claimant
+	out.Claimant = Claimant{Name: norm.NFC.String(strings.TrimSpace(cl.Name)), Locale: cl.Locale}
+	if out.Claimant.Locale == "" {
+		out.Claimant.Locale = "ko"
+	}
+	if out.Claimant.Name == "" && !failed("claimant.name") {
+		errs = append(errs, apperr.FieldError{Path: "claimant.name", Code: apperr.FieldRequired})
+	}
+	email, phone := strings.TrimSpace(cl.Email), strings.TrimSpace(cl.Phone)
+	if email == "" && phone == "" {
+		errs = append(errs, apperr.FieldError{Path: "claimant.email", Code: apperr.FieldRequired, Message: "contact_required"})
+	}
+	out.Claimant.Email = strings.ToLower(email)
+	if phone != "" && !failed("claimant.phone") {
+		p, err := NormalizePhone(phone)
+		if err != nil {
+			errs = append(errs, apperr.FieldError{Path: "claimant.phone", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_phone"}})
+		}
+		out.Claimant.Phone = p
+	}
+
+	out.Items = make([]Item, len(in.Items))
+	for i, it := range in.Items {
+		item, itemErrs := normalizeItem(it, c, now, func(field string) bool { return failed(itemPath(i, field)) })
+		out.Items[i] = item
+		errs = append(errs, apperr.Prefix("items["+strconv.Itoa(i)+"]", itemErrs)...)
+	}
+	if len(errs) > 0 {
+		apperr.SortFields(errs)
+		return Claim{}, apperr.Validation(errs)
+	}
+	return out, nil
+}
+
+func itemPath(i int, field string) string { return "items[" + strconv.Itoa(i) + "]." + field }
+
+// normalizeItem applies the rules that depend on the kind and on the case. failed reports
+// whether the struct tags already rejected a field, so one field gets one error.
+func normalizeItem(in ItemInput, c *damages.Case, now time.Time, failed func(string) bool) (Item, []apperr.FieldError) {
+	var errs []apperr.FieldError
+	add := func(path, code string, params map[string]string) {
+		errs = append(errs, apperr.FieldError{Path: path, Code: code, Params: params})
+	}
+	it := Item{
+		Kind: in.Kind, Service: strings.TrimSpace(in.Service), Feature: strings.TrimSpace(in.Feature),
+		Failure: strings.TrimSpace(in.Failure), Purpose: strings.TrimSpace(in.Purpose),
+		ExpectedFareKRW: deref(in.ExpectedFareKRW), AlternativeCostKRW: deref(in.AlternativeCostKRW),
+		AmountKRW: deref(in.AmountKRW), LossKRW: deref(in.LossKRW),
+		Documented: in.Documented != nil && *in.Documented, Description: norm.NFC.String(strings.TrimSpace(in.Description)),
+	}
+
+	// Service, kind and feature, in that order: each check needs the one before.
+	if !failed("kind") {
+		if it.Service == "" && it.Kind != KindOther {
+			it.Service = onlyServiceFor(c, it.Kind)
+		}
+		svc, ok := c.Service(it.Service)
+		switch {
+		case it.Service == "":
+			add("service", apperr.FieldRequired, nil)
+		case !ok:
+			add("service", apperr.FieldUnknownService, map[string]string{"value": it.Service})
+		case !slices.Contains(svc.Kinds, it.Kind):
+			add("kind", apperr.FieldKindNotAllowed, map[string]string{"allowed": strings.Join(svc.Kinds, ", ")})
+		default:
+			if it.Feature == "" {
+				if f := defaultFeature[it.Kind]; f != "" && slices.Contains(svc.Features, f) {
+					it.Feature = f
+				}
+			}
+			switch {
+			case it.Feature == "":
+				add("feature", apperr.FieldRequired, nil)
+			case !slices.Contains(svc.Features, it.Feature):
+				add("feature", apperr.FieldUnknownFeature, map[string]string{"value": it.Feature})
+			}
+		}
+		errs = append(errs, kindRules(&it, in)...)
+	}
+
+	if !failed("occurred_at") {
+		t, ok := parseTime(in.OccurredAt, "occurred_at", c.Location, now, add)
+		it.OccurredAt = t
+		if ok && in.EndedAt != "" && (it.Kind == KindMessage || it.Kind == KindOther) {
+			if end, ok := parseTime(in.EndedAt, "ended_at", c.Location, now, add); ok {
+				if end.Before(t) {
+					add("ended_at", apperr.FieldEndBeforeStart, nil)
+				}
+				it.EndedAt = &end
+			}
+		}
+	}
+	return it, errs
+}
+
+// kindRules checks the fields whose meaning depends on the kind: which failure codes and
+// purposes exist, which amounts are required, and that fields of other kinds are left empty.
+func kindRules(it *Item, in ItemInput) []apperr.FieldError {
+	var errs []apperr.FieldError
+	add := func(path, code string, params map[string]string) {
+		errs = append(errs, apperr.FieldError{Path: path, Code: code, Params: params})
+	}
+	notFor := func(path string) { add(path, apperr.FieldNotApplicable, map[string]string{"kind": it.Kind}) }
+
+	if allowed := failures[it.Kind]; allowed != nil {
+		switch {
+		case it.Failure == "":
+			add("failure", apperr.FieldRequired, nil)
+		case !slices.Contains(allowed, it.Failure):
+			add("failure", apperr.FieldInvalidValue, map[string]string{"allowed": strings.Join(allowed, ", ")})
+		}
+	} else if it.Failure != "" {
+		notFor("failure")
+	}
+	if it.Kind == KindMessage {
+		switch {
+		case it.Purpose == "":
+			add("purpose", apperr.FieldRequired, nil)
+		case !slices.Contains(Purposes, it.Purpose):
+			add("purpose", apperr.FieldInvalidValue, map[string]string{"allowed": strings.Join(Purposes, ", ")})
+		}
+	} else if it.Purpose != "" {
+		notFor("purpose")
+	}
+	if it.Kind != KindTaxiBooking {
+		if in.ExpectedFareKRW != nil && *in.ExpectedFareKRW != 0 {
+			notFor("expected_fare_krw")
+		}
+		if in.AlternativeCostKRW != nil && *in.AlternativeCostKRW != 0 {
+			notFor("alternative_cost_krw")
+		}
+	}
+	if it.Kind == KindPayment {
+		switch {
+		case in.AmountKRW == nil:
+			add("amount_krw", apperr.FieldRequired, nil)
+		case *in.AmountKRW == 0:
+			add("amount_krw", apperr.FieldOutOfRange, map[string]string{"min": "1", "max": strconv.Itoa(MaxAmountKRW)})
+		}
+	} else if in.AmountKRW != nil && *in.AmountKRW != 0 {
+		notFor("amount_krw")
+	}
+	if in.EndedAt != "" && it.Kind != KindMessage && it.Kind != KindOther {
+		notFor("ended_at")
+	}
+	return errs
+}
+
+func parseTime(s, field string, loc *time.Location, now time.Time, add func(string, string, map[string]string)) (time.Time, bool) {
+	t, err := ParseInstant(s, loc)
+	switch {
+	case err != nil:
+		add(field, apperr.FieldInvalidFormat, map[string]string{"hint": "hint_time"})
+	case t.After(now):
+		add(field, apperr.FieldInFuture, nil)
+	case t.Before(earliest):
+		errsMin := map[string]string{"min": "2000-01-01", "max": "now"}
+		add(field, apperr.FieldOutOfRange, errsMin)
+	default:
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// onlyServiceFor returns the service for a kind when exactly one service of the case accepts it.
+func onlyServiceFor(c *damages.Case, kind string) string {
+	found := ""
+	for _, s := range c.Services {
+		if slices.Contains(s.Kinds, kind) {
+			if found != "" {
+				return ""
+			}
+			found = s.Slug
+		}
+	}
+	return found
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// hasControl reports whether s has a control character (newlines and tabs included: names and
+// references are one line).
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}

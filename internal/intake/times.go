@@ -1,0 +1,43 @@
+package intake
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// localLayouts are the accepted spellings of a local time without an offset. They are read in
+// the case's zone: a claimant in Seoul writes "2022-10-15 18:30" and means KST.
+var localLayouts = []string{
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04",
+}
+
+var errTimeFormat = errors.New("invalid time")
+
+// ParseInstant reads an RFC 3339 time with an offset, or a local time without one in loc.
+// The result is in UTC. Fractions of a second are kept to the microsecond (what PostgreSQL
+// stores), so a value reads back equal from either database.
+func ParseInstant(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC().Truncate(time.Microsecond), nil
+	}
+	// RFC 3339 allows a space instead of the T; people and spreadsheets use it.
+	if len(s) > 10 && s[10] == ' ' {
+		if t, err := time.Parse(time.RFC3339Nano, s[:10]+"T"+s[11:]); err == nil {
+			return t.UTC().Truncate(time.Microsecond), nil
+		}
+	}
+	for _, layout := range localLayouts {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errTimeFormat
+}
+
+// earliest is the first instant a claim may concern: nothing this service handles is older.
+var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -1,0 +1,182 @@
+// Package jsonshape decodes JSON strictly, with errors a client can act on: every unknown field
+// and every value of the wrong type is reported with its path ("items[2].expected_fare_krw"),
+// all at once. encoding/json stops at the first problem and names fields without indexes.
+package jsonshape
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+)
+
+// Decode parses data into v, a pointer to a struct (or map, slice). Invalid JSON, or more than
+// one value, is an apperr.Malformed error; a well-formed document of the wrong shape is an
+// apperr.Invalid error listing each problem, with v filled as far as the document fits it.
+func Decode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return apperr.Wrap(apperr.Malformed, "", err)
+	}
+	if _, err := dec.Token(); err == nil {
+		return apperr.New(apperr.Malformed, "")
+	}
+	var problems []apperr.FieldError
+	check(doc, reflect.TypeOf(v), "", &problems)
+	if len(problems) > 0 {
+		// Fill v as far as it goes (encoding/json skips what does not fit), so the caller can
+		// validate the rest and report every problem at once.
+		_ = json.Unmarshal(data, v)
+		return apperr.Validation(problems)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		// check accepts only what encoding/json accepts; reaching here is a gap in check.
+		return apperr.Validation([]apperr.FieldError{{Path: "", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": err.Error()}}})
+	}
+	return nil
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
+	for t.Kind() == reflect.Pointer {
+		if reflect.PointerTo(t.Elem()).Implements(unmarshalerType) && t.Elem().Kind() != reflect.Pointer {
+			break
+		}
+		t = t.Elem()
+	}
+	if val == nil {
+		return // null leaves the zero value (nil for pointers); required-ness is validated later
+	}
+	if t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
+		checkUnmarshaler(val, t, path, out)
+		return
+	}
+	bad := func(typ string) {
+		*out = append(*out, apperr.FieldError{Path: path, Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": typ}})
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := val.(map[string]any)
+		if !ok {
+			bad("object")
+			return
+		}
+		fields := fieldsOf(t)
+		for _, key := range sortedKeys(obj) {
+			f, ok := fields[key]
+			if !ok {
+				*out = append(*out, apperr.FieldError{Path: join(path, key), Code: apperr.FieldUnknownField})
+				continue
+			}
+			check(obj[key], f, join(path, key), out)
+		}
+	case reflect.Map:
+		obj, ok := val.(map[string]any)
+		if !ok {
+			bad("object")
+			return
+		}
+		for _, key := range sortedKeys(obj) {
+			check(obj[key], t.Elem(), join(path, key), out)
+		}
+	case reflect.Slice, reflect.Array:
+		arr, ok := val.([]any)
+		if !ok {
+			bad("array")
+			return
+		}
+		for i, x := range arr {
+			check(x, t.Elem(), path+"["+strconv.Itoa(i)+"]", out)
+		}
+	case reflect.String:
+		if _, ok := val.(string); !ok {
+			bad("string")
+		}
+	case reflect.Bool:
+		if _, ok := val.(bool); !ok {
+			bad("bool")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := val.(json.Number)
+		if !ok {
+			bad("int")
+			return
+		}
+		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
+			if strings.ContainsAny(string(n), ".eE") {
+				bad("int")
+			} else {
+				*out = append(*out, apperr.FieldError{Path: path, Code: apperr.FieldOutOfRange,
+					Params: map[string]string{"min": strconv.FormatInt(-1<<(t.Bits()-1), 10), "max": strconv.FormatInt(1<<(t.Bits()-1)-1, 10)}})
+			}
+		}
+	case reflect.Interface:
+		// anything goes
+	default:
+		bad(t.Kind().String())
+	}
+}
+
+// checkUnmarshaler lets a type with its own UnmarshalJSON (a date, say) judge its value.
+func checkUnmarshaler(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
+	raw, err := json.Marshal(val)
+	if err == nil {
+		err = json.Unmarshal(raw, reflect.New(t).Interface())
+	}
+	if err != nil {
+		*out = append(*out, apperr.FieldError{Path: path, Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": "string"}})
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // deterministic order: clients and tests see the same list every time
+	return keys
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// fieldsOf maps the JSON names of a struct's exported fields to their types.
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			tagName, _, _ := strings.Cut(tag, ",")
+			if tagName == "-" {
+				continue
+			}
+			if tagName != "" {
+				name = tagName
+			}
+		}
+		m[name] = f.Type
+	}
+	fieldCache.Store(t, m)
+	return m
+}

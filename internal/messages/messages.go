@@ -1,0 +1,84 @@
+// Package messages is the one catalogue of human-readable texts in Korean and English: error
+// messages of the API, field errors of imports and the web form, and eligibility explanations.
+// Keys are the stable codes of apperr and damages; texts take {name} placeholders.
+package messages
+
+import (
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// Lang is a supported language. Korean is the default: most claimants are in Korea.
+type Lang string
+
+const (
+	Ko Lang = "ko"
+	En Lang = "en"
+)
+
+var (
+	supported = []language.Tag{language.Korean, language.English}
+	matcher   = language.NewMatcher(supported)
+)
+
+// Parse maps a language name or an Accept-Language header to a supported language. Anything it
+// cannot match with some confidence falls back to Korean.
+func Parse(s string) Lang {
+	if s == "" {
+		return Ko
+	}
+	tags, _, err := language.ParseAcceptLanguage(s)
+	if err != nil || len(tags) == 0 {
+		return Ko
+	}
+	_, idx, conf := matcher.Match(tags...)
+	if conf == language.No {
+		return Ko
+	}
+	if idx == 1 {
+		return En
+	}
+	return Ko
+}
+
+// FromRequest picks the language of a request from Accept-Language.
+func FromRequest(r *http.Request) Lang { return Parse(r.Header.Get("Accept-Language")) }
+
+// Text returns the message for key in lang with params substituted. An unknown key returns the
+// key itself, so a missing text shows up in tests instead of an empty string.
+func Text(lang Lang, key string, params map[string]string) string {
+	pair, ok := catalogue[key]
+	if !ok {
+		return key
+	}
+	s := pair[0]
+	if lang == En {
+		s = pair[1]
+	}
+	if len(params) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	return replacer(params).Replace(s)
+}
+
+func replacer(params map[string]string) *strings.Replacer {
+	args := make([]string, 0, 2*len(params))
+	for k, v := range params {
+		args = append(args, "{"+k+"}", v)
+	}
+	return strings.NewReplacer(args...)
+}
+
+// Has reports whether the catalogue has key.
+func Has(key string) bool { _, ok := catalogue[key]; return ok }
+
+// Keys lists every key, for tests that check completeness.
+func Keys() []string {
+	out := make([]string, 0, len(catalogue))
+	for k := range catalogue {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// Case is a case with its services, features and windows, as the rest of the service reads it.
+type Case struct {
+	ID       int64
+	Slug     string
+	NameKo   string
+	NameEn   string
+	TimeZone string
+	Location *time.Location
+	Services []Service
+	Windows  []models.OutageWindow
+}
+
+// Service is a service of a case.
+type Service struct {
+	Slug     string
+	NameKo   string
+	NameEn   string
+	Kinds    []string
+	Features []Feature
+}
+
+// Feature is a feature of a service.
+type Feature struct {
+	Slug   string
+	NameKo string
+	NameEn string
+}
+
+// Domain returns the case as the domain sees it.
+func (c *Case) Domain() *damages.Case {
+	d := &damages.Case{Slug: c.Slug, Location: c.Location, Services: make([]damages.Service, len(c.Services))}
+	for i, s := range c.Services {
+		ds := damages.Service{Slug: s.Slug, Kinds: s.Kinds, Features: make([]string, len(s.Features))}
+		for j, f := range s.Features {
+			ds.Features[j] = f.Slug
+		}
+		d.Services[i] = ds
+	}
+	return d
+}
+
+// DomainWindows returns the windows as the domain sees them.
+func (c *Case) DomainWindows() []damages.Window { return DomainWindows(c.Windows) }
+
+// DomainWindows converts stored windows.
+func DomainWindows(ws []models.OutageWindow) []damages.Window {
+	out := make([]damages.Window, len(ws))
+	for i, w := range ws {
+		out[i] = damages.Window{ID: w.ID, Service: w.Service, Feature: w.Feature, Severity: damages.Severity(w.Severity),
+			Start: w.StartAt.UTC(), End: w.EndAt.UTC(), Source: w.Source}
+	}
+	return out
+}
+
+// Cases lists every case (without windows).
+func (s *Store) Cases(ctx context.Context) ([]models.Case, error) {
+	var cs []models.Case
+	err := s.db.WithContext(ctx).Order("id").Find(&cs).Error
+	return cs, translate(err)
+}
+
+// Case loads a case by slug with its services, features and windows.
+func (s *Store) Case(ctx context.Context, slug string) (*Case, error) {
+	return loadCase(s.db.WithContext(ctx), slug)
+}
+
+// CaseByID loads a case by id.
+func (s *Store) CaseByID(ctx context.Context, id int64) (*Case, error) {
+	var m models.Case
+	if err := s.db.WithContext(ctx).Select("slug").Where("id = ?", id).Take(&m).Error; err != nil {
+		return nil, translate(err)
+	}
+	return loadCase(s.db.WithContext(ctx), m.Slug)
+}
+
+func loadCase(db *gorm.DB, slug string) (*Case, error) {
+	var m models.Case
+	if err := db.Where("slug = ?", slug).Take(&m).Error; err != nil {
+		err = translate(err)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, &apperr.Error{Code: apperr.NotFound, Message: "case_not_found", Params: map[string]string{"case": slug}}
+		}
+		return nil, err
+	}
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("case %s: time zone %q: %w", slug, m.TimeZone, err)
+	}
+	c := &Case{ID: m.ID, Slug: m.Slug, NameKo: m.NameKo, NameEn: m.NameEn, TimeZone: m.TimeZone, Location: loc}
+	var svcs []models.CaseService
+	if err := db.Where("case_id = ?", m.ID).Order("position, id").Find(&svcs).Error; err != nil {
+		return nil, translate(err)
+	}
+	var feats []models.CaseFeature
+	if err := db.Joins("JOIN case_services ON case_services.id = case_features.service_id").
+		Where("case_services.case_id = ?", m.ID).Order("case_features.position, case_features.id").Find(&feats).Error; err != nil {
+		return nil, translate(err)
+	}
+	byService := map[int64][]Feature{}
+	for _, f := range feats {
+		byService[f.ServiceID] = append(byService[f.ServiceID], Feature{Slug: f.Slug, NameKo: f.NameKo, NameEn: f.NameEn})
+	}
+	for _, sv := range svcs {
+		c.Services = append(c.Services, Service{Slug: sv.Slug, NameKo: sv.NameKo, NameEn: sv.NameEn,
+			Kinds: strings.Split(sv.Kinds, ","), Features: byService[sv.ID]})
+	}
+	if err := db.Where("case_id = ?", m.ID).Order("service, feature, start_at").Find(&c.Windows).Error; err != nil {
+		return nil, translate(err)
+	}
+	for i := range c.Windows {
+		c.Windows[i].StartAt, c.Windows[i].EndAt = c.Windows[i].StartAt.UTC(), c.Windows[i].EndAt.UTC()
+	}
+	return c, nil
+}
+
+// NewCase is a case to create, with its first rule set (JSON).
+type NewCase struct {
+	Slug     string
+	NameKo   string
+	NameEn   string
+	TimeZone string
+	Services []Service
+	Windows  []models.OutageWindow
+	Rules    string
+}
+
+// EnsureCase creates the case unless one with its slug exists. It reports whether it created it.
+func (s *Store) EnsureCase(ctx context.Context, nc NewCase) (bool, error) {
+	created := false
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&models.Case{}).Where("slug = ?", nc.Slug).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		m := models.Case{Slug: nc.Slug, NameKo: nc.NameKo, NameEn: nc.NameEn, TimeZone: nc.TimeZone}
+		if err := tx.Create(&m).Error; err != nil {
+			return err
+		}
+		for i, sv := range nc.Services {
+			ms := models.CaseService{CaseID: m.ID, Slug: sv.Slug, NameKo: sv.NameKo, NameEn: sv.NameEn, Kinds: strings.Join(sv.Kinds, ","), Position: i}
+			if err := tx.Create(&ms).Error; err != nil {
+				return err
+			}
+			for j, f := range sv.Features {
+				if err := tx.Create(&models.CaseFeature{ServiceID: ms.ID, Slug: f.Slug, NameKo: f.NameKo, NameEn: f.NameEn, Position: j}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		for _, w := range nc.Windows {
+			w.ID, w.CaseID = 0, m.ID
+			w.StartAt, w.EndAt = w.StartAt.UTC(), w.EndAt.UTC()
+			if err := tx.Create(&w).Error; err != nil {
+				return err
+			}
+		}
+		if nc.Rules != "" {
+			if err := tx.Create(&models.RuleSet{CaseID: m.ID, Version: 1, Rules: nc.Rules, CreatedAt: time.Now().UTC(), CreatedBy: "seed"}).Error; err != nil {
+				return err
+			}
+		}
+		created = true
+		return nil
+	})
+	return created, err
+}

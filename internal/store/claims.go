@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// CreateClaim stores a claim and its items in one transaction. When the claim has an
+// external_ref already used in its case, nothing is written: the stored claim is returned with
+// created false if its content hash is the same, and a conflict error otherwise.
+func (s *Store) CreateClaim(ctx context.Context, c *models.Claim) (stored *models.Claim, created bool, err error) {
+	if c.ExternalRef != nil {
+		if prev, err := s.claimByExternalRef(ctx, c.CaseID, *c.ExternalRef); err != nil || prev != nil {
+			return sameOrConflict(prev, c, err)
+		}
+	}
+	err = s.InTx(ctx, func(tx *gorm.DB) error { return tx.Create(c).Error })
+	if apperr.Is(err, apperr.Conflict) && c.ExternalRef != nil {
+		// Another request with the same external_ref won the race: answer as if we came second.
+		prev, err := s.claimByExternalRef(ctx, c.CaseID, *c.ExternalRef)
+		if prev == nil && err == nil {
+			err = apperr.New(apperr.Conflict, "")
+		}
+		return sameOrConflict(prev, c, err)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+func sameOrConflict(prev, c *models.Claim, err error) (*models.Claim, bool, error) {
+	if err != nil {
+		return nil, false, err
+	}
+	if prev.ContentHash != c.ContentHash {
+		return nil, false, &apperr.Error{Code: apperr.Conflict, Message: "external_ref_conflict"}
+	}
+	return prev, false, nil
+}
+
+func (s *Store) claimByExternalRef(ctx context.Context, caseID int64, ref string) (*models.Claim, error) {
+	var c models.Claim
+	err := s.db.WithContext(ctx).Preload("Items", orderItems).Where("case_id = ? AND external_ref = ?", caseID, ref).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &c, nil
+}
+
+func orderItems(db *gorm.DB) *gorm.DB { return db.Order("position") }
+
+// ClaimByReference loads a claim with its items.
+func (s *Store) ClaimByReference(ctx context.Context, reference string) (*models.Claim, error) {
+	var c models.Claim
+	err := s.db.WithContext(ctx).Preload("Items", orderItems).Where("reference = ?", reference).Take(&c).Error
+	if err != nil {
+		err = translate(err)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found", Err: err}
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ClaimFilter selects claims of a case for a list. Zero fields do not filter.
+type ClaimFilter struct {
+	CaseID         int64
+	Status         string
+	Service        string
+	Eligibility    string
+	SubmittedAfter time.Time
+	Cursor         string
+	Limit          int
+}
+
+// ListClaims returns a page of claims, newest first, and the cursor of the next page ("" at the
+// end). Cursors are opaque to clients; they hold the last id seen, so a page never repeats or
+// skips a claim while new ones arrive.
+func (s *Store) ListClaims(ctx context.Context, f ClaimFilter) ([]models.Claim, string, error) {
+	q := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ?", f.CaseID)
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Service != "" || f.Eligibility != "" {
+		sub := s.db.Model(&models.ClaimItem{}).Select("1").Where("claim_items.claim_id = claims.id")
+		if f.Service != "" {
+			sub = sub.Where("claim_items.service = ?", f.Service)
+		}
+		if f.Eligibility != "" {
+			sub = sub.Where("claim_items.eligibility = ?", f.Eligibility)
+		}
+		q = q.Where("EXISTS (?)", sub)
+	}
+	if !f.SubmittedAfter.IsZero() {
+		q = q.Where("submitted_at > ?", f.SubmittedAfter.UTC())
+	}
+	if f.Cursor != "" {
+		id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("id < ?", id)
+	}
+	var cs []models.Claim
+	if err := q.Preload("Items", orderItems).Order("id DESC").Limit(f.Limit + 1).Find(&cs).Error; err != nil {
+		return nil, "", translate(err)
+	}
+	next := ""
+	if len(cs) > f.Limit {
+		cs = cs[:f.Limit]
+		next = encodeCursor(cs[len(cs)-1].ID)
+	}
+	return cs, next, nil
+}
+
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(id)))
+}
+
+func decodeCursor(s string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 8 {
+		return 0, apperr.New(apperr.InvalidCursor, "")
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+// Reevaluate is called for every stored claim of a case (items loaded) when the windows or the
+// rules change; it updates the claim and its items in place and reports whether it changed any
+// item's eligibility.
+type Reevaluate func(c *models.Claim) (eligibilityChanged bool)
+
+// ReplaceWindows replaces all windows of a case and re-evaluates every stored claim, in one
+// transaction: readers see either the old windows and decisions or the new ones. It returns
+// how many items were re-evaluated and how many changed eligibility.
+func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate) (items, changed int, err error) {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("case_id = ?", caseID).Delete(&models.OutageWindow{}).Error; err != nil {
+			return err
+		}
+		for i := range ws {
+			ws[i].ID, ws[i].CaseID = 0, caseID
+			ws[i].StartAt, ws[i].EndAt = ws[i].StartAt.UTC(), ws[i].EndAt.UTC()
+		}
+		if len(ws) > 0 {
+			if err := tx.Create(&ws).Error; err != nil {
+				return err
+			}
+		}
+		items, changed, err = revalueAll(tx, caseID, reeval(ws))
+		return err
+	})
+	return items, changed, err
+}
+
+// revalueAll walks every claim of a case in batches and writes back what fn changed.
+func revalueAll(tx *gorm.DB, caseID int64, fn Reevaluate) (items, changed int, err error) {
+	var batch []models.Claim
+	res := tx.Preload("Items", orderItems).Where("case_id = ?", caseID).FindInBatches(&batch, 500, func(btx *gorm.DB, _ int) error {
+		for i := range batch {
+			c := &batch[i]
+			if fn(c) {
+				changed++
+			}
+			items += len(c.Items)
+			if err := saveValuation(tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return items, changed, res.Error
+}
+
+// saveValuation writes the eligibility and valuation columns of a claim and its items.
+func saveValuation(tx *gorm.DB, c *models.Claim) error {
+	if err := tx.Model(&models.Claim{}).Where("id = ?", c.ID).Updates(map[string]any{
+		"rules_version": c.RulesVersion, "valued_as_of": c.ValuedAsOf,
+		"principal_krw": c.PrincipalKRW, "interest_krw": c.InterestKRW, "estimate_krw": c.EstimateKRW,
+	}).Error; err != nil {
+		return err
+	}
+	for _, it := range c.Items {
+		if err := tx.Model(&models.ClaimItem{}).Where("id = ?", it.ID).Updates(map[string]any{
+			"eligibility": it.Eligibility, "eligibility_code": it.EligibilityCode, "window_id": it.WindowID,
+			"principal_krw": it.PrincipalKRW, "interest_krw": it.InterestKRW,
+		}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+// Package store is every database query and transaction of claimdesk, on PostgreSQL or on the
+// embedded SQLite. Database errors are translated here, at the edge, into apperr codes.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+)
+
+// Dialect names the database engine.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	pool    *pgxpool.Pool // PostgreSQL only: bulk paths use pgx directly
+	dialect Dialect
+}
+
+// DialectOf tells which engine a database URL names: postgres:// and postgresql:// are
+// PostgreSQL; anything else is a SQLite file path (an optional sqlite:// or file: prefix is
+// dropped).
+func DialectOf(url string) Dialect {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return Postgres
+	}
+	return SQLite
+}
+
+// Open connects to the database at url. It does not migrate: call Migrate.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Default.LogMode(logger.Silent),
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	if DialectOf(url) == Postgres {
+		pcfg, err := pgxpool.ParseConfig(url)
+		if err != nil {
+			return nil, fmt.Errorf("database url: %w", err)
+		}
+		// Every session in UTC, so timestamps never depend on the server's zone.
+		pcfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		sqlDB := stdlib.OpenDBFromPool(pool)
+		db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), cfg)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return &Store{db: db, sqlDB: sqlDB, pool: pool, dialect: Postgres}, nil
+	}
+
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	// WAL lets readers go on while one writer writes; immediate transactions take the write
+	// lock up front, so two writers wait for each other (busy_timeout) instead of deadlocking.
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(4)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+}
+
+// Dialect returns the engine of the store.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	err := s.sqlDB.Close()
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return apperr.Wrap(apperr.Unavailable, "", err)
+	}
+	return nil
+}
+
+// Gorm returns the gorm handle, for tests of the models.
+func (s *Store) Gorm() *gorm.DB { return s.db }
+
+// InTx runs fn in one transaction: committed when fn returns nil, rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return translate(s.db.WithContext(ctx).Transaction(fn))
+}
+
+// translate maps database errors to apperr codes. Unknown errors stay as they are and become
+// internal errors at the API edge.
+func translate(err error) error {
+	var ae *apperr.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return apperr.Wrap(apperr.NotFound, "", err)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return apperr.Wrap(apperr.Conflict, "", err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case isConnectionError(err):
+		return apperr.Wrap(apperr.Unavailable, "", err)
+	}
+	return err
+}
+
+// isConnectionError recognises a database that is down or unreachable, so clients get 503 and
+// retry rather than 500.
+func isConnectionError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "failed to connect", "connection reset", "broken pipe", "server closed", "conn closed", "the database system is", "database is locked", "no such host", "i/o timeout"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return errors.Is(err, sql.ErrConnDone)
+}

@@ -1,0 +1,196 @@
+// Command claimdesk takes in claims for a class action after a platform outage, decides each
+// claim's eligibility against the outage windows and values it. See README.md.
+//
+//	claimdesk [serve]                       run the service (the default)
+//	claimdesk migrate [up|status]           apply or list database migrations
+//	claimdesk token create --role R [--name N]   print a new API token
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/claimdesk/claimdesk/api"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/config"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "claimdesk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log, stdout)
+	case "migrate":
+		return migrate(ctx, cfg, args, stdout)
+	case "token":
+		return token(ctx, cfg, args, stdout)
+	default:
+		return fmt.Errorf("unknown command %q (serve, migrate, token)", cmd)
+	}
+}
+
+// openStore opens and migrates the database, and loads the shipped case.
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load case %s: %w", seed.Kakao2022, err)
+	}
+	return st, nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := ensureAdmin(ctx, st, cfg, stdout); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           api.New(api.Config{Store: st, Logger: log}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("claimdesk listening", "addr", cfg.Addr, "database", string(st.Dialect()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ensureAdmin makes sure someone can administer the service: the token given in the
+// environment, or, on a first start without one, a new token printed this once.
+func ensureAdmin(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer) error {
+	if cfg.AdminToken != "" {
+		_, err := st.EnsureToken(ctx, &models.APIToken{Name: "CLAIMDESK_ADMIN_TOKEN", Role: string(auth.Admin), TokenHash: auth.Hash(cfg.AdminToken)})
+		return err
+	}
+	ok, err := st.HasLiveAdminToken(ctx)
+	if err != nil || ok {
+		return err
+	}
+	secret := auth.NewToken()
+	if err := st.CreateToken(ctx, &models.APIToken{Name: "first admin", Role: string(auth.Admin), TokenHash: auth.Hash(secret)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nFirst start: an admin API token was created. It is shown only now; keep it safe:\n\n    %s\n\n", secret)
+	return nil
+}
+
+func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "up":
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "migrations applied")
+		return nil
+	case "status":
+		sts, err := st.MigrationStatuses(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range sts {
+			state := "pending"
+			if m.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(stdout, "%05d  %-8s %s\n", m.Version, state, m.Source)
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown migrate command %q (up, status)", sub)
+	}
+}
+
+func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: claimdesk token create --role admin|lawyer|importer [--name NAME]")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	role := fs.String("role", "", "admin, lawyer or importer")
+	name := fs.String("name", "cli", "a name to recognise the token by")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if !auth.Role(*role).Valid() {
+		return fmt.Errorf("--role must be admin, lawyer or importer, not %q", *role)
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secret := auth.NewToken()
+	if err := st.CreateToken(ctx, &models.APIToken{Name: *name, Role: *role, TokenHash: auth.Hash(secret)}); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
