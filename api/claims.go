@@ -253,7 +253,7 @@ func eligibilityResponse(cs *store.Case, windows []damages.Window, it *models.Cl
 			r.Window = &w
 		}
 	} else if it.Eligibility == string(damages.Ineligible) {
-		d := claims.Decide(cs, windows, damages.PerFeature, it)
+		d := claims.Decide(windows, damages.PerFeature, it)
 		if d.Nearest != nil {
 			named = windowByID(cs, d.Nearest.ID)
 			if named != nil {

@@ -74,6 +74,8 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/cases/:case/claims", staff, s.listClaims)
 	v1.GET("/claims/:reference", s.getClaim)
 
+	s.importRoutes(v1)
+
 	v1.POST("/tokens", require(auth.Admin), s.createToken)
 	v1.DELETE("/tokens/:id", require(auth.Admin), s.deleteToken)
 	return r

@@ -88,18 +88,49 @@ func (s *Service) Validate(ctx context.Context, caseSlug string, in intake.Claim
 }
 
 func (s *Service) prepare(ctx context.Context, caseSlug string, in intake.ClaimInput, meta Meta) (*Result, error) {
+	b, err := s.Builder(ctx, caseSlug)
+	if err != nil {
+		return nil, err
+	}
+	m, err := b.Build(in, meta)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Case: b.Case, Claim: m}, nil
+}
+
+// Builder turns claim inputs of one case into claims ready to store, from one snapshot of the
+// case (windows, rules) and one clock reading. Bulk paths (imports) take one Builder for a
+// whole file so every row is judged the same way; it is not safe for concurrent use.
+type Builder struct {
+	Case    *store.Case
+	policy  damages.Policy
+	windows []damages.Window
+	now     time.Time
+}
+
+// Builder loads the case and returns a builder for it.
+func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Truncate(time.Microsecond)
-	norm, err := intake.Normalize(in, c.Domain(), now)
+	return &Builder{Case: c, policy: damages.PerFeature, windows: c.DomainWindows(), now: s.Now().UTC().Truncate(time.Microsecond)}, nil
+}
+
+// Now is the instant the builder stamps claims with.
+func (b *Builder) Now() time.Time { return b.now }
+
+// Build validates in and returns the claim to store with each item's eligibility decided, or
+// an apperr.Invalid error listing every failing field. Reference and access code are not set.
+func (b *Builder) Build(in intake.ClaimInput, meta Meta) (*models.Claim, error) {
+	norm, err := intake.Normalize(in, b.Case.Domain(), b.now)
 	if err != nil {
 		return nil, err
 	}
-	m := toModel(norm, c.ID, now, meta)
-	decideItems(c, damages.PerFeature, m.Items)
-	return &Result{Case: c, Claim: m}, nil
+	m := toModel(norm, b.Case.ID, b.now, meta)
+	decideItems(b.windows, b.policy, m.Items)
+	return m, nil
 }
 
 func toModel(n intake.Claim, caseID int64, now time.Time, meta Meta) *models.Claim {
@@ -135,17 +166,16 @@ func ItemPeriod(it *models.ClaimItem) damages.Period {
 }
 
 // Decide returns the eligibility of a stored item under policy.
-func Decide(c *store.Case, windows []damages.Window, policy damages.Policy, it *models.ClaimItem) damages.Decision {
+func Decide(windows []damages.Window, policy damages.Policy, it *models.ClaimItem) damages.Decision {
 	return damages.Decide(ItemPeriod(it), damages.Applicable(policy, it.Service, it.Feature, windows))
 }
 
 // decideItems sets the eligibility columns of items and reports how many changed status.
-func decideItems(c *store.Case, policy damages.Policy, items []models.ClaimItem) int {
-	windows := c.DomainWindows()
+func decideItems(windows []damages.Window, policy damages.Policy, items []models.ClaimItem) int {
 	changed := 0
 	for i := range items {
 		it := &items[i]
-		d := Decide(c, windows, policy, it)
+		d := Decide(windows, policy, it)
 		if it.Eligibility != string(d.Status) {
 			changed++
 		}
@@ -181,10 +211,9 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 		return 0, 0, err
 	}
 	return s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
-		nc := *c
-		nc.Windows = stored
+		windows := store.DomainWindows(stored)
 		return func(cl *models.Claim) bool {
-			return decideItems(&nc, damages.PerFeature, cl.Items) > 0
+			return decideItems(windows, damages.PerFeature, cl.Items) > 0
 		}
 	})
 }

@@ -125,6 +125,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Pool returns the pgx pool for bulk work (COPY), nil on SQLite.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Gorm returns the gorm handle, for tests of the models.
 func (s *Store) Gorm() *gorm.DB { return s.db }
 
