@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/claimdesk/claimdesk/api"
 	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/config"
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -86,9 +88,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err := ensureAdmin(ctx, st, cfg, stdout); err != nil {
 		return err
 	}
+	bg := &background{ctx: ctx}
+	defer bg.wait()
+	// Finish re-valuations a restart cut short (a rule change's background work).
+	bg.Go(func(ctx context.Context) {
+		if err := (&claims.Service{Store: st, Now: time.Now}).RevalueAll(ctx); err != nil && ctx.Err() == nil {
+			log.Error("revaluation at start failed", "err", err)
+		}
+	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           api.New(api.Config{Store: st, Logger: log}),
+		Handler:           api.New(api.Config{Store: st, Logger: log, Background: bg.Go}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -114,6 +124,23 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	return nil
 }
+
+// background runs work that outlives a request; on shutdown its context is cancelled and serve
+// waits for it (work is resumable: what a stop cuts short is redone at the next start).
+type background struct {
+	ctx context.Context
+	wg  sync.WaitGroup
+}
+
+func (b *background) Go(fn func(ctx context.Context)) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		fn(b.ctx)
+	}()
+}
+
+func (b *background) wait() { b.wg.Wait() }
 
 // ensureAdmin makes sure someone can administer the service: the token given in the
 // environment, or, on a first start without one, a new token printed this once.

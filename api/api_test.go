@@ -71,7 +71,9 @@ func newEnv(t *testing.T, dialect string) *env {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.h = api.New(api.Config{Store: st, Logger: log, Now: func() time.Time { return testNow }})
+	// Background work runs at once, so tests see its effect when the request returns.
+	e.h = api.New(api.Config{Store: st, Logger: log, Now: func() time.Time { return testNow },
+		Background: func(fn func(context.Context)) { fn(context.Background()) }})
 	return e
 }
 

@@ -114,6 +114,16 @@ func (s *Server) validateClaim(c *gin.Context) {
 }
 
 func (s *Server) getClaim(c *gin.Context) {
+	cl, cs, ok := s.authorizedClaim(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, claimResponse(cs, cl, messages.FromRequest(c.Request)))
+}
+
+// authorizedClaim loads the claim named in the path for staff, or for the claimant who shows
+// its access code in X-Access-Code. Otherwise it answers the request and returns ok false.
+func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bool) {
 	ctx := c.Request.Context()
 	p := principal(c)
 	staff := p.Can(auth.Admin, auth.Lawyer)
@@ -124,14 +134,14 @@ func (s *Server) getClaim(c *gin.Context) {
 		} else {
 			writeError(c, apperr.New(apperr.Unauthorized, ""))
 		}
-		return
+		return nil, nil, false
 	}
 	// Unknown reference and wrong code answer the same, so neither can be probed.
 	denied := &apperr.Error{Code: apperr.NotFound, Message: "bad_access_code"}
 	ref := auth.CanonicalReference(c.Param("reference"))
 	if ref == "" {
 		writeError(c, denied)
-		return
+		return nil, nil, false
 	}
 	cl, err := s.store.ClaimByReference(ctx, ref)
 	if err != nil {
@@ -139,18 +149,18 @@ func (s *Server) getClaim(c *gin.Context) {
 			err = denied
 		}
 		writeError(c, err)
-		return
+		return nil, nil, false
 	}
 	if !staff && !auth.Equal(auth.HashAccessCode(code), cl.AccessCodeHash) {
 		writeError(c, denied)
-		return
+		return nil, nil, false
 	}
 	cs, err := s.store.CaseByID(ctx, cl.CaseID)
 	if err != nil {
 		writeError(c, err)
-		return
+		return nil, nil, false
 	}
-	c.JSON(http.StatusOK, claimResponse(cs, cl, messages.FromRequest(c.Request)))
+	return cl, cs, true
 }
 
 func (s *Server) listClaims(c *gin.Context) {

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -32,6 +33,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Background runs work that outlives a request (see claims.Service.Background).
+	Background func(func(ctx context.Context))
 }
 
 // New returns the HTTP handler of the whole service.
@@ -44,7 +47,7 @@ func New(cfg Config) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{store: cfg.Store, claims: &claims.Service{Store: cfg.Store, Now: now}, log: log, now: now}
+	s := &Server{store: cfg.Store, claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background}, log: log, now: now}
 	return s.routes()
 }
 
@@ -68,11 +71,17 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/cases", s.listCases)
 	v1.GET("/cases/:case", s.getCase)
 	v1.PUT("/cases/:case/windows", staff, s.replaceWindows)
+	v1.GET("/cases/:case/rules", s.getRules)
+	v1.GET("/cases/:case/rules/versions", staff, s.ruleVersions)
+	v1.PUT("/cases/:case/rules", staff, s.putRules)
+	v1.POST("/cases/:case/rules/simulate", staff, s.simulateRules)
+	v1.GET("/cases/:case/summary", staff, s.summary)
 
 	v1.POST("/cases/:case/claims", s.createClaim)
 	v1.POST("/cases/:case/claims/validate", s.validateClaim)
 	v1.GET("/cases/:case/claims", staff, s.listClaims)
 	v1.GET("/claims/:reference", s.getClaim)
+	v1.GET("/claims/:reference/damages", s.claimDamages)
 
 	s.importRoutes(v1)
 

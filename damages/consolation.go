@@ -73,7 +73,7 @@ func sortSpans(s []span) {
 }
 
 // unionLength is the total length of the union of the spans (only the down ones when
-// downOnly), which must be sorted by start.
+// downOnly), which must be sorted by start: rule 3's "overlapping items never count twice".
 func unionLength(spans []span, downOnly bool) time.Duration {
 	var total time.Duration
 	var cur span

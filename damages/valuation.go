@@ -131,7 +131,8 @@ type Valuer struct {
 // NewValuer prepares the valuation of a case: its zone (UTC when nil), its outage windows,
 // the rules (which should have passed Rules.Validate; a nil factor or rate counts as 0 and an
 // unknown policy as per_feature) and the valuation date, already resolved by the caller with
-// Rules.ValuationDate. The windows and rules are copied.
+// Rules.ValuationDate (it must be a valid date: the zero Date precedes every item, so nothing
+// would earn interest). The windows and rules are copied.
 func NewValuer(loc *time.Location, windows []Window, rules Rules, asOf Date) *Valuer {
 	if loc == nil {
 		loc = time.UTC
@@ -215,13 +216,13 @@ func (v *Valuer) windowsFor(service, feature string) []Window {
 	}
 }
 
-// Decide returns the eligibility of an item under the valuer's policy (the methodology's
-// "Policies" section, using Applicable and Decide).
+// Decide returns the eligibility of an item under the valuer's policy: rule 0, with the
+// windows Applicable selects and Decide.
 func (v *Valuer) Decide(it Item) Decision {
 	return Decide(it.Period, v.windowsFor(it.Service, it.Feature))
 }
 
-// Value values one claim's items (rules 1-5) without a trace. The result's slices are newly
+// Value values one claim's items (rules 0-5) without a trace. The result's slices are newly
 // allocated; use ValueInto to reuse them across claims.
 func (v *Valuer) Value(items []Item) ClaimValuation {
 	var cv ClaimValuation
@@ -229,16 +230,19 @@ func (v *Valuer) Value(items []Item) ClaimValuation {
 	return cv
 }
 
-// ValueWithTrace values one claim like Value and records every step in cv.Trace.
+// ValueWithTrace values one claim like Value (rules 0-5) and records every step in cv.Trace.
+// The trace costs far more than the valuation (maps per step; BenchmarkValue measures it):
+// use it for a claim on screen or in a report, not for bulk revaluation.
 func (v *Valuer) ValueWithTrace(items []Item) ClaimValuation {
 	var cv ClaimValuation
 	v.value(&cv, items, true)
 	return cv
 }
 
-// ValueInto values one claim into cv, reusing cv's slices: the bulk path (a store streaming
-// claims valued one after the other allocates nothing per claim once the slices have grown).
-// cv.Trace is cleared.
+// ValueInto values one claim into cv (rules 0-5), reusing cv's slices: the bulk path (a store
+// streaming claims valued one after the other allocates nothing per claim once the slices
+// have grown). The previous contents of cv are overwritten, so copy what must outlive the
+// next call. cv.Trace is cleared.
 func (v *Valuer) ValueInto(cv *ClaimValuation, items []Item) {
 	v.value(cv, items, false)
 }

@@ -29,10 +29,13 @@ const StatusReceived = "received"
 // ConsentVersion is the version of the consent text claimants agree to.
 const ConsentVersion = "2022-10-v1"
 
-// Service submits and re-evaluates claims.
+// Service submits, values and re-evaluates claims.
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
+	// Background runs work that outlives a request (re-valuation after a rule change); nil
+	// runs nothing, and the work is then done at the next start (RevalueAll).
+	Background func(func(ctx context.Context))
 }
 
 // Meta is what the channel knows about a submission besides its content.
@@ -103,33 +106,38 @@ func (s *Service) prepare(ctx context.Context, caseSlug string, in intake.ClaimI
 // case (windows, rules) and one clock reading. Bulk paths (imports) take one Builder for a
 // whole file so every row is judged the same way; it is not safe for concurrent use.
 type Builder struct {
-	Case    *store.Case
-	policy  damages.Policy
-	windows []damages.Window
-	now     time.Time
+	Case   *store.Case
+	Rules  *Ruleset
+	valuer *damages.Valuer
+	now    time.Time
 }
 
-// Builder loads the case and returns a builder for it.
+// Builder loads the case and its active rules and returns a builder for it.
 func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{Case: c, policy: damages.PerFeature, windows: c.DomainWindows(), now: s.Now().UTC().Truncate(time.Microsecond)}, nil
+	rs, err := s.ActiveRules(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{Case: c, Rules: rs, valuer: s.Valuer(c, c.DomainWindows(), rs.Rules), now: s.Now().UTC().Truncate(time.Microsecond)}, nil
 }
 
 // Now is the instant the builder stamps claims with.
 func (b *Builder) Now() time.Time { return b.now }
 
-// Build validates in and returns the claim to store with each item's eligibility decided, or
-// an apperr.Invalid error listing every failing field. Reference and access code are not set.
+// Build validates in and returns the claim to store with each item's eligibility decided and
+// the claim valued under the active rules, or an apperr.Invalid error listing every failing
+// field. Reference and access code are not set.
 func (b *Builder) Build(in intake.ClaimInput, meta Meta) (*models.Claim, error) {
 	norm, err := intake.Normalize(in, b.Case.Domain(), b.now)
 	if err != nil {
 		return nil, err
 	}
 	m := toModel(norm, b.Case.ID, b.now, meta)
-	decideItems(b.windows, b.policy, m.Items)
+	applyValuation(b.valuer, b.Rules.Version, m)
 	return m, nil
 }
 
@@ -170,24 +178,6 @@ func Decide(windows []damages.Window, policy damages.Policy, it *models.ClaimIte
 	return damages.Decide(ItemPeriod(it), damages.Applicable(policy, it.Service, it.Feature, windows))
 }
 
-// decideItems sets the eligibility columns of items and reports how many changed status.
-func decideItems(windows []damages.Window, policy damages.Policy, items []models.ClaimItem) int {
-	changed := 0
-	for i := range items {
-		it := &items[i]
-		d := Decide(windows, policy, it)
-		if it.Eligibility != string(d.Status) {
-			changed++
-		}
-		it.Eligibility, it.EligibilityCode, it.WindowID = string(d.Status), d.Code, nil
-		if d.Window != nil && d.Window.ID != 0 {
-			id := d.Window.ID
-			it.WindowID = &id
-		}
-	}
-	return changed
-}
-
 // WindowInput is a window as a client sends it.
 type WindowInput struct {
 	Service    string `json:"service"`
@@ -200,7 +190,8 @@ type WindowInput struct {
 }
 
 // ReplaceWindows validates a full set of windows and replaces the case's windows with it,
-// re-deciding every stored item, in one transaction. Paths of errors are "windows[i].field".
+// re-deciding and re-valuing every stored claim, in one transaction. Paths of errors are
+// "windows[i].field".
 func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []WindowInput) (items, changed int, err error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
@@ -210,11 +201,12 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 	if err != nil {
 		return 0, 0, err
 	}
+	rs, err := s.ActiveRules(ctx, c)
+	if err != nil {
+		return 0, 0, err
+	}
 	return s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
-		windows := store.DomainWindows(stored)
-		return func(cl *models.Claim) bool {
-			return decideItems(windows, damages.PerFeature, cl.Items) > 0
-		}
+		return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
 	})
 }
 

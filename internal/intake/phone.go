@@ -40,7 +40,7 @@ func NormalizePhone(s string) (string, error) {
 }
 
 // korean validates a national Korean number (with its leading 0) and returns it in E.164.
-// Mobile numbers are 01X plus 7 or 8 digits; Seoul numbers 02 plus 7 or 8; other area codes
+// Mobile numbers are 010 plus 8 digits, or 011 and 016-019 plus 7 or 8; Seoul numbers 02 plus 7 or 8; other area codes
 // 0XX plus 7 or 8.
 func korean(d string) (string, error) {
 	if len(d) < 9 || len(d) > 11 || d[0] != '0' {
@@ -48,7 +48,7 @@ func korean(d string) (string, error) {
 	}
 	switch {
 	case d[1] == '1':
-		if !strings.ContainsRune("016789", rune(d[2])) || (len(d) != 10 && len(d) != 11) {
+		if !strings.ContainsRune("016789", rune(d[2])) || (len(d) != 10 && len(d) != 11) || (d[2] == '0' && len(d) != 11) {
 			return "", errPhone
 		}
 	case d[1] == '2':

@@ -139,9 +139,9 @@ func decodeCursor(s string) (int64, error) {
 }
 
 // Reevaluate is called for every stored claim of a case (items loaded) when the windows or the
-// rules change; it updates the claim and its items in place and reports whether it changed any
-// item's eligibility.
-type Reevaluate func(c *models.Claim) (eligibilityChanged bool)
+// rules change; it updates the claim and its items in place and returns how many items changed
+// eligibility.
+type Reevaluate func(c *models.Claim) (eligibilityChanged int)
 
 // ReplaceWindows replaces all windows of a case and re-evaluates every stored claim, in one
 // transaction: readers see either the old windows and decisions or the new ones. It returns
@@ -172,9 +172,7 @@ func revalueAll(tx *gorm.DB, caseID int64, fn Reevaluate) (items, changed int, e
 	res := tx.Preload("Items", orderItems).Where("case_id = ?", caseID).FindInBatches(&batch, 500, func(btx *gorm.DB, _ int) error {
 		for i := range batch {
 			c := &batch[i]
-			if fn(c) {
-				changed++
-			}
+			changed += fn(c)
 			items += len(c.Items)
 			if err := saveValuation(tx, c); err != nil {
 				return err
@@ -202,4 +200,30 @@ func saveValuation(tx *gorm.DB, c *models.Claim) error {
 		}
 	}
 	return nil
+}
+
+// CaseCounts counts the claims of a case per status and its items per eligibility.
+func (s *Store) CaseCounts(ctx context.Context, caseID int64) (byStatus, byEligibility map[string]int64, err error) {
+	type row struct {
+		Key string
+		N   int64
+	}
+	var rows []row
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&models.Claim{}).Select("status AS key, COUNT(*) AS n").Where("case_id = ?", caseID).Group("status").Scan(&rows).Error; err != nil {
+		return nil, nil, translate(err)
+	}
+	byStatus = map[string]int64{}
+	for _, r := range rows {
+		byStatus[r.Key] = r.N
+	}
+	rows = rows[:0]
+	if err := db.Model(&models.ClaimItem{}).Select("eligibility AS key, COUNT(*) AS n").Where("case_id = ?", caseID).Group("eligibility").Scan(&rows).Error; err != nil {
+		return nil, nil, translate(err)
+	}
+	byEligibility = map[string]int64{}
+	for _, r := range rows {
+		byEligibility[r.Key] = r.N
+	}
+	return byStatus, byEligibility, nil
 }

@@ -1,0 +1,234 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/claimdesk/claimdesk/api"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// TestOpenAPIExchanges walks the whole API once over SQLite, the error answers included, and
+// checks that every response documented in api/openapi.yaml really happens (500 and the 503 of
+// endpoints other than /readyz cannot be provoked here) and matches the document. Requests the
+// service accepts (2xx) must be valid for the document too, so the request schemas do not
+// reject what the service takes.
+func TestOpenAPIExchanges(t *testing.T) {
+	if _, _, err := oaLoad(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, testdb.SQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		t.Fatal(err)
+	}
+	tokens := map[auth.Role]string{}
+	for _, role := range auth.Roles {
+		tokens[role] = auth.NewToken()
+		if err := st.CreateToken(ctx, &models.APIToken{Name: string(role), Role: string(role), TokenHash: auth.Hash(tokens[role])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2022, 11, 2, 10, 14, 7, 0, time.FixedZone("KST", 9*3600))
+	oa := &oaClient{t: t, seen: map[string]bool{},
+		h: api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})}
+	admin := []string{"Authorization", "Bearer " + tokens[auth.Admin]}
+	lawyer := []string{"Authorization", "Bearer " + tokens[auth.Lawyer]}
+	importer := []string{"Authorization", "Bearer " + tokens[auth.Importer]}
+	bad := []string{"Authorization", "Bearer cdk_unknown"}
+	huge := `{"claimant": {"name": "` + strings.Repeat("가", api.MaxBodyBytes/3+1) + `"}}`
+
+	oa.want(200, "GET", "/healthz", "")
+	oa.want(200, "GET", "/readyz", "")
+	oa.want(200, "GET", "/openapi.yaml", "")
+
+	oa.want(200, "GET", "/api/v1/cases", "")
+	oa.want(401, "GET", "/api/v1/cases", "", bad...)
+	oa.want(200, "GET", "/api/v1/cases/kakao-2022", "", "Accept-Language", "en")
+	oa.want(404, "GET", "/api/v1/cases/kakao-2023", "")
+	oa.want(401, "GET", "/api/v1/cases/kakao-2022", "", "Authorization", "Basic eDp5")
+
+	claim := `{
+		"claimant": {"name": "김민지", "email": "Minji.Kim@example.com", "phone": "010-1234-5678", "locale": "ko"},
+		"consent": true,
+		"external_ref": "partner-2022-000123",
+		"items": [
+			{"kind": "taxi_booking", "occurred_at": "2022-10-15 18:30", "failure": "no_driver",
+			 "expected_fare_krw": 15000, "alternative_cost_krw": 32000, "documented": true},
+			{"kind": "message", "feature": "channel", "occurred_at": "2022-10-20T09:00:00+09:00",
+			 "ended_at": "2022-10-20T18:00:00+09:00", "purpose": "business", "loss_krw": 450000,
+			 "description": "알림톡 예약 안내 발송 실패"},
+			{"kind": "payment", "occurred_at": "2022-10-16T09:00:00+09:00", "failure": "payment_failed",
+			 "amount_krw": 48500, "loss_krw": null},
+			{"kind": "other", "service": "daum", "feature": "mail", "occurred_at": "2022-10-18 12:00"}
+		]}`
+	const claims = "/api/v1/cases/kakao-2022/claims"
+	created := oa.want(201, "POST", claims, claim, "X-Request-Id", "partner-batch-17-0042")
+	var c struct{ Reference, AccessCode string }
+	c.Reference, _ = created["reference"].(string)
+	c.AccessCode, _ = created["access_code"].(string)
+	oa.want(200, "POST", claims, claim)
+	oa.want(409, "POST", claims, strings.Replace(claim, "18:30", "18:31", 1))
+	oa.want(201, "POST", claims, `{"claimant": {"name": "이서준", "phone": "+82 10-9876-5432"}, "consent": true,
+		"items": [{"kind": "message", "occurred_at": "2022-10-19 09:00", "purpose": "personal"}]}`, lawyer...)
+	oa.want(401, "POST", claims, claim, bad...)
+	oa.want(404, "POST", "/api/v1/cases/kakao-2023/claims", claim)
+	oa.want(422, "POST", claims, `{"claimant": {"name": ""}, "bogus": 1, "items": [{"kind": "payment", "occurred_at": "2030-01-01 00:00", "amount_krw": "x"}]}`, "Accept-Language", "en")
+	oa.want(422, "POST", claims, `[]`)
+	oa.want(400, "POST", claims, `{"claimant": `)
+	oa.want(413, "POST", claims, huge)
+	oa.want(415, "POST", claims, claim, "Content-Type", "text/plain")
+
+	const validate = claims + "/validate"
+	oa.want(200, "POST", validate, claim)
+	oa.want(401, "POST", validate, claim, bad...)
+	oa.want(404, "POST", "/api/v1/cases/kakao-2023/claims/validate", claim)
+	oa.want(422, "POST", validate, `{"consent": false, "items": []}`)
+	oa.want(400, "POST", validate, `{} {}`)
+	oa.want(413, "POST", validate, huge)
+	oa.want(415, "POST", validate, claim, "Content-Type", "application/x-www-form-urlencoded")
+
+	ref := "/api/v1/claims/" + c.Reference
+	oa.want(200, "GET", ref, "", "X-Access-Code", strings.ToLower(c.AccessCode))
+	oa.want(200, "GET", ref, "", lawyer...)
+	oa.want(200, "GET", "/api/v1/claims/"+strings.ReplaceAll(c.Reference, "-", ""), "", admin...)
+	oa.want(401, "GET", ref, "")
+	oa.want(401, "GET", ref, "", bad...)
+	oa.want(403, "GET", ref, "", importer...)
+	oa.want(404, "GET", ref, "", "X-Access-Code", "0000-0000-0000-0000")
+	oa.want(404, "GET", "/api/v1/claims/CD-0000-0000-0000", "", lawyer...)
+
+	page := oa.want(200, "GET", claims+"?limit=1", "", lawyer...)
+	next, _ := page["next_cursor"].(string)
+	oa.want(200, "GET", claims+"?limit=1&cursor="+next, "", lawyer...)
+	oa.want(200, "GET", claims+"?status=received&service=kakao_t&eligibility=eligible&submitted_after=2022-10-15+00:00", "", admin...)
+	oa.want(400, "GET", claims+"?cursor=%25", "", lawyer...)
+	oa.want(401, "GET", claims, "")
+	oa.want(403, "GET", claims, "", importer...)
+	oa.want(404, "GET", "/api/v1/cases/kakao-2023/claims", "", lawyer...)
+	oa.want(422, "GET", claims+"?status=lost&service=melon&eligibility=maybe&submitted_after=yesterday&limit=501", "", lawyer...)
+
+	const windows = "/api/v1/cases/kakao-2022/windows"
+	w := func(extra string) string {
+		return `{"windows": [{"service": "kakao_t", "feature": "taxi", "severity": "down", "start": "2022-10-15 15:30",
+			"end": "2022-10-16T14:00:00+09:00", "source": "카카오모빌리티 공지", "confidence": "medium"}` + extra + `]}`
+	}
+	oa.want(200, "PUT", windows, w(`, {"service": "kakao_t", "feature": "taxi", "severity": "degraded", "start": "2022-10-16 14:00", "end": "2022-10-16 18:00"}`), lawyer...)
+	oa.want(200, "GET", "/api/v1/cases/kakao-2022", "")
+	oa.want(200, "GET", ref, "", lawyer...) // decided against the new windows: no_outage_window
+	oa.want(422, "PUT", windows, w(`, {"service": "kakao_t", "feature": "taxi", "severity": "down", "start": "2022-10-16 10:00", "end": "2022-10-16 11:00", "extra": 1}`), admin...)
+	oa.want(400, "PUT", windows, `{"windows": [}`, admin...)
+	oa.want(401, "PUT", windows, w(""))
+	oa.want(403, "PUT", windows, w(""), importer...)
+	oa.want(404, "PUT", "/api/v1/cases/kakao-2023/windows", w(""), admin...)
+	oa.want(413, "PUT", windows, huge, admin...)
+	oa.want(415, "PUT", windows, w(""), append([]string{"Content-Type", ""}, admin...)...)
+
+	token := oa.want(201, "POST", "/api/v1/tokens", `{"role": "lawyer", "name": "법무법인 한빛 김도윤 변호사"}`, admin...)
+	oa.want(400, "POST", "/api/v1/tokens", `nope`, admin...)
+	oa.want(401, "POST", "/api/v1/tokens", `{"role": "lawyer", "name": "x"}`)
+	oa.want(403, "POST", "/api/v1/tokens", `{"role": "lawyer", "name": "x"}`, lawyer...)
+	oa.want(413, "POST", "/api/v1/tokens", huge, admin...)
+	oa.want(415, "POST", "/api/v1/tokens", `{"role": "lawyer", "name": "x"}`, append([]string{"Content-Type", "text/json"}, admin...)...)
+	oa.want(422, "POST", "/api/v1/tokens", `{"role": "owner", "name": " "}`, admin...)
+
+	id, _ := token["id"].(json.Number)
+	oa.want(204, "DELETE", "/api/v1/tokens/"+id.String(), "", admin...)
+	oa.want(404, "DELETE", "/api/v1/tokens/"+id.String(), "", admin...)
+	oa.want(404, "DELETE", "/api/v1/tokens/first", "", admin...)
+	oa.want(401, "DELETE", "/api/v1/tokens/1", "")
+	oa.want(403, "DELETE", "/api/v1/tokens/1", "", lawyer...)
+
+	oa.want(404, "GET", "/api/v2/cases", "")
+	oa.want(405, "PATCH", "/api/v1/tokens/1", "", admin...)
+
+	st.Close()
+	oa.want(503, "GET", "/readyz", "")
+
+	// Every documented answer has been seen.
+	doc, _, _ := oaLoad()
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for status := range op.Responses.Map() {
+				if status == "500" || status == "503" && path != "/readyz" {
+					continue
+				}
+				if key := method + " " + path + " " + status; !oa.seen[key] {
+					t.Errorf("no exchange gives %s: add one to TestOpenAPIExchanges (or drop the answer from api/openapi.yaml)", key)
+				}
+			}
+		}
+	}
+}
+
+// oaClient sends requests through the real router and records which documented answers it saw.
+type oaClient struct {
+	t    *testing.T
+	h    http.Handler
+	seen map[string]bool // "METHOD /path/{param} status"
+}
+
+// want sends one request (a JSON body when body is not empty; headers are name, value pairs),
+// checks the exchange against the document, expects status and returns the JSON object answered
+// (nil for other bodies).
+func (c *oaClient) want(status int, method, target, body string, headers ...string) map[string]any {
+	c.t.Helper()
+	newReq := func() *http.Request {
+		r := httptest.NewRequest(method, target, strings.NewReader(body))
+		if body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			r.Header.Set(headers[i], headers[i+1])
+		}
+		return r
+	}
+	req := newReq()
+	rec := httptest.NewRecorder()
+	c.h.ServeHTTP(rec, req)
+	if rec.Code != status {
+		c.t.Errorf("%s %s: status %d, want %d: %s", method, target, rec.Code, status, oaShorten(rec.Body.Bytes()))
+	}
+	checkOpenAPI(c.t, req, []byte(body), rec.Code, rec.Header(), rec.Body.Bytes())
+
+	_, router, _ := oaLoad()
+	if route, params, err := router.FindRoute(req); err == nil {
+		c.seen[route.Method+" "+route.Path+" "+strconv.Itoa(rec.Code)] = true
+		if rec.Code < 300 {
+			in := &openapi3filter.RequestValidationInput{Request: newReq(), PathParams: params, Route: route, Options: oaOptions}
+			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+				c.t.Errorf("%s %s: the service accepted the request (%d) but api/openapi.yaml rejects it:\n%v", method, target, rec.Code, err)
+			}
+		}
+	}
+
+	var v map[string]any
+	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}

@@ -1,0 +1,203 @@
+package intake_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/jsonshape"
+	"github.com/claimdesk/claimdesk/internal/messages"
+)
+
+var seoul = mustZone("Asia/Seoul")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// kakao is the Kakao case as intake sees it (services, kinds, features).
+var kakao = &damages.Case{Slug: "kakao-2022", Location: seoul, Services: []damages.Service{
+	{Slug: "kakaotalk", Kinds: []string{"message", "other"}, Features: []string{"text", "media", "pc", "channel"}},
+	{Slug: "kakao_t", Kinds: []string{"taxi_booking", "other"}, Features: []string{"taxi", "designated_driver"}},
+	{Slug: "kakao_pay", Kinds: []string{"payment", "other"}, Features: []string{"payments", "transfers"}},
+	{Slug: "daum", Kinds: []string{"other"}, Features: []string{"mail", "cafe"}},
+}}
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func TestNormalizePhone(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"010-1234-5678", "+821012345678"},
+		{"01012345678", "+821012345678"},
+		{"010 1234 5678", "+821012345678"},
+		{"010.1234.5678", "+821012345678"},
+		{"(010) 1234-5678", "+821012345678"},
+		{"+82 10-1234-5678", "+821012345678"},
+		{"+82-10-1234-5678", "+821012345678"},
+		{"+821012345678", "+821012345678"},
+		{"82 10 1234 5678", "+821012345678"},
+		{"+82 (0)10 1234 5678", "+821012345678"},
+		{"011-123-4567", "+82111234567"},
+		{"02-123-4567", "+8221234567"},
+		{"031-123-4567", "+82311234567"},
+		{"+1 415 555 2671", "+14155552671"},
+		{"010-1234-567", ""},
+		{"010-1234-56789", ""},
+		{"012-1234-5678", ""},
+		{"1234-5678", ""},
+		{"010-1234-5678 ext 2", ""},
+		{"+0 123 456 789", ""},
+		{"", ""},
+		{"++821012345678", ""},
+	}
+	for _, c := range cases {
+		got, err := intake.NormalizePhone(c.in)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("%q: accepted as %q", c.in, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: %q %v, want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestParseInstant(t *testing.T) {
+	want := time.Date(2022, 10, 15, 9, 30, 0, 0, time.UTC)
+	for _, in := range []string{"2022-10-15T18:30", "2022-10-15T18:30:00", "2022-10-15 18:30", "2022-10-15 18:30:00",
+		" 2022-10-15 18:30 ", "2022-10-15T18:30:00+09:00", "2022-10-15T09:30:00Z", "2022-10-15 09:30:00Z", "2022-10-15T09:30:00.000Z"} {
+		got, err := intake.ParseInstant(in, seoul)
+		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "2022-10-15", "18:30", "2022/10/15 18:30", "2022-10-15T25:00", "2022-13-01T00:00", "2022-10-15T18:30+0900", "yesterday"} {
+		if got, err := intake.ParseInstant(in, seoul); err == nil {
+			t.Errorf("%q accepted as %v", in, got)
+		}
+	}
+	// Sub-second precision is kept to the microsecond, as PostgreSQL stores it.
+	got, _ := intake.ParseInstant("2022-10-15T09:30:00.1234567Z", seoul)
+	if got.Nanosecond() != 123456000 {
+		t.Errorf("fraction %d", got.Nanosecond())
+	}
+}
+
+func TestNormalizeDefaultsAndCleaning(t *testing.T) {
+	tr := true
+	in := intake.ClaimInput{
+		Claimant: intake.ClaimantInput{Name: "  홍길동 ", Email: "Hong@Example.COM", Phone: "010-1234-5678"},
+		Consent:  &tr,
+		Items: []intake.ItemInput{
+			{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"},
+			{Kind: "payment", OccurredAt: "2022-10-16 09:00", Failure: "double_charged", AmountKRW: ptr(int64(50000))},
+			{Kind: "message", OccurredAt: "2022-10-15 20:00", EndedAt: "2022-10-16 03:00", Purpose: "business"},
+		},
+	}
+	c, err := intake.Normalize(in, kakao, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Claimant.Name != "홍길동" || c.Claimant.Email != "hong@example.com" || c.Claimant.Phone != "+821012345678" || c.Claimant.Locale != "ko" {
+		t.Errorf("claimant %+v", c.Claimant)
+	}
+	for i, w := range [][2]string{{"kakao_t", "taxi"}, {"kakao_pay", "payments"}, {"kakaotalk", "text"}} {
+		if c.Items[i].Service != w[0] || c.Items[i].Feature != w[1] {
+			t.Errorf("item %d: %s/%s, want %s/%s", i, c.Items[i].Service, c.Items[i].Feature, w[0], w[1])
+		}
+	}
+	if c.Items[2].EndedAt == nil || !c.Items[2].EndedAt.Equal(time.Date(2022, 10, 15, 18, 0, 0, 0, time.UTC)) {
+		t.Errorf("ended_at %v", c.Items[2].EndedAt)
+	}
+	// Decomposed Hangul (as macOS keyboards send it) is stored composed, so it hashes the same.
+	in2 := in
+	in2.Claimant.Name = "\u1112\u1169\u11bc\u1100\u1175\u11af\u1103\u1169\u11bc"
+	c2, err := intake.Normalize(in2, kakao, now)
+	if err != nil || c2.Claimant.Name != "홍길동" || c2.ContentHash() != c.ContentHash() {
+		t.Errorf("NFC: %q %v", c2.Claimant.Name, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// FuzzClaim feeds arbitrary bytes to the claim decoder and validator: whatever comes in, the
+// answer is a claim that obeys every invariant, or a client error whose every field has a code
+// and a message in both languages. Never a panic, never an internal error.
+func FuzzClaim(f *testing.F) {
+	f.Add([]byte(`{"claimant":{"name":"홍길동","phone":"010-1234-5678"},"consent":true,"items":[{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver"}]}`))
+	f.Add([]byte(`{"claimant":{"name":"a","email":"a@b.co"},"consent":true,"items":[{"kind":"message","occurred_at":"2022-10-15T20:00","ended_at":"2022-10-16T03:00","purpose":"business","loss_krw":400000}]}`))
+	f.Add([]byte(`{"items":[{"kind":"payment","amount_krw":1e30}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in intake.ClaimInput
+		err := jsonshape.Decode(data, &in)
+		if err != nil && !apperr.Is(err, apperr.Invalid) {
+			if !apperr.Is(err, apperr.Malformed) {
+				t.Fatalf("decode error without a client code: %v", err)
+			}
+			return
+		}
+		c, nerr := intake.Normalize(in, kakao, now)
+		if err == nil && nerr == nil {
+			checkClaim(t, c)
+			return
+		}
+		err = apperr.MergeFields(err, nerr)
+		var ae *apperr.Error
+		if !asAppErr(err, &ae) || ae.Code != apperr.Invalid || len(ae.Fields) == 0 {
+			t.Fatalf("rejection is not a validation error with fields: %v", err)
+		}
+		for _, fe := range ae.Fields {
+			key := fe.Message
+			if key == "" {
+				key = fe.Code
+			}
+			if !messages.Has(key) {
+				t.Fatalf("field %s: code %s has no message", fe.Path, key)
+			}
+		}
+	})
+}
+
+func asAppErr(err error, target **apperr.Error) bool {
+	e, ok := err.(*apperr.Error)
+	*target = e
+	return ok
+}
+
+func checkClaim(t *testing.T, c intake.Claim) {
+	t.Helper()
+	if c.Claimant.Name == "" || (c.Claimant.Email == "" && c.Claimant.Phone == "") {
+		t.Fatalf("claimant %+v", c.Claimant)
+	}
+	if c.Claimant.Phone != "" && !strings.HasPrefix(c.Claimant.Phone, "+") {
+		t.Fatalf("phone %q not E.164", c.Claimant.Phone)
+	}
+	if len(c.Items) == 0 || len(c.Items) > intake.MaxItems {
+		t.Fatalf("%d items", len(c.Items))
+	}
+	for _, it := range c.Items {
+		if !kakao.HasFeature(it.Service, it.Feature) {
+			t.Fatalf("item %s/%s not in the case", it.Service, it.Feature)
+		}
+		if it.OccurredAt.After(now) || it.OccurredAt.Location() != time.UTC {
+			t.Fatalf("occurred_at %v", it.OccurredAt)
+		}
+		if it.EndedAt != nil && it.EndedAt.Before(it.OccurredAt) {
+			t.Fatalf("ended before it started")
+		}
+		for _, a := range []int64{it.ExpectedFareKRW, it.AlternativeCostKRW, it.AmountKRW, it.LossKRW} {
+			if a < 0 || a > intake.MaxAmountKRW {
+				t.Fatalf("amount %d", a)
+			}
+		}
+	}
+}

@@ -1,0 +1,597 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// Import statuses. Receiving is internal: the upload is being stored and no job exists yet.
+const (
+	ImportReceiving = "receiving"
+	ImportQueued    = "queued"
+	ImportRunning   = "running"
+	ImportSucceeded = "succeeded"
+	ImportFailed    = "failed"
+	ImportCancelled = "cancelled"
+)
+
+// JobImport is the job kind that runs an import.
+const JobImport = "import"
+
+// ImportChunkSize is the size of the pieces an upload is stored in.
+const ImportChunkSize = 1 << 20
+
+// CreateImport stores a new import in status receiving; its upload follows in chunks.
+func (s *Store) CreateImport(ctx context.Context, imp *models.Import) error {
+	imp.Status = ImportReceiving
+	if imp.CreatedAt.IsZero() {
+		imp.CreatedAt = time.Now().UTC()
+	}
+	return translate(s.db.WithContext(ctx).Create(imp).Error)
+}
+
+// AppendImportChunk stores piece seq of an upload.
+func (s *Store) AppendImportChunk(ctx context.Context, importID int64, seq int, data []byte) error {
+	return translate(s.db.WithContext(ctx).Create(&models.ImportChunk{ImportID: importID, Seq: seq, Data: data}).Error)
+}
+
+// QueueImport marks a fully stored upload queued and puts its job on the queue, in one
+// transaction: an import is queued exactly when its job exists.
+func (s *Store) QueueImport(ctx context.Context, importID, size int64, now time.Time) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", importID, ImportReceiving).
+			Updates(map[string]any{"status": ImportQueued, "size_bytes": size})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return apperr.New(apperr.Conflict, "")
+		}
+		_, err := EnqueueJob(tx, JobImport, importID, now)
+		return err
+	})
+}
+
+// MarkImportQueued marks a fully stored upload queued without a job on the queue: for the
+// CLI, which enqueues its job already claimed (EnqueueClaimedJob).
+func (s *Store) MarkImportQueued(ctx context.Context, importID, size int64) error {
+	return translate(s.db.WithContext(ctx).Model(&models.Import{}).Where("id = ?", importID).
+		Updates(map[string]any{"status": ImportQueued, "size_bytes": size}).Error)
+}
+
+// DeleteImport removes an import and its upload (an upload that did not complete).
+func (s *Store) DeleteImport(ctx context.Context, importID int64) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("import_id = ?", importID).Delete(&models.ImportChunk{}).Error; err != nil {
+			return err
+		}
+		return tx.Delete(&models.Import{}, importID).Error
+	})
+}
+
+// Import returns an import, or not_found.
+func (s *Store) Import(ctx context.Context, id int64) (*models.Import, error) {
+	var imp models.Import
+	if err := s.db.WithContext(ctx).Take(&imp, id).Error; err != nil {
+		err = translate(err)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, &apperr.Error{Code: apperr.NotFound, Message: "import_not_found", Err: err}
+		}
+		return nil, err
+	}
+	return &imp, nil
+}
+
+// StartImport marks an import running (one more attempt) and returns it. An import that is
+// already finished is returned as it is: the caller has nothing to do.
+func (s *Store) StartImport(ctx context.Context, id int64, now time.Time) (*models.Import, error) {
+	err := s.db.WithContext(ctx).Model(&models.Import{}).Where("id = ? AND status IN ?", id, []string{ImportQueued, ImportRunning}).
+		Updates(map[string]any{"status": ImportRunning, "attempts": gorm.Expr("attempts + 1"),
+			"started_at": gorm.Expr("COALESCE(started_at, ?)", now.UTC())}).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	return s.Import(ctx, id)
+}
+
+// ImportHeartbeat publishes the rows read so far by a running import and reports whether a
+// cancel was requested.
+func (s *Store) ImportHeartbeat(ctx context.Context, id, rowsRead int64) (cancel bool, err error) {
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&models.Import{}).Where("id = ? AND status = ?", id, ImportRunning).Update("rows_read", rowsRead).Error; err != nil {
+		return false, translate(err)
+	}
+	var imp models.Import
+	if err := db.Select("cancel_requested").Take(&imp, id).Error; err != nil {
+		return false, translate(err)
+	}
+	return imp.CancelRequested, nil
+}
+
+// EndImport records the final state of an import that wrote nothing (failed before its
+// transaction, cancelled). Counters and status come from imp.
+func (s *Store) EndImport(ctx context.Context, imp *models.Import) error {
+	return translate(s.db.WithContext(ctx).Model(&models.Import{}).Where("id = ?", imp.ID).Updates(finalColumns(imp)).Error)
+}
+
+func finalColumns(imp *models.Import) map[string]any {
+	return map[string]any{
+		"status": imp.Status, "reason": imp.Reason, "reason_params": imp.ReasonParams, "header": imp.Header,
+		"rows_read": imp.RowsRead, "claims_created": imp.ClaimsCreated, "claims_unchanged": imp.ClaimsUnchanged,
+		"claims_rejected": imp.ClaimsRejected, "rows_rejected": imp.RowsRejected, "finished_at": imp.FinishedAt,
+	}
+}
+
+// CancelImport cancels a queued import at once, or asks a running one to stop (its worker
+// rolls back and records it cancelled). A finished import is a conflict.
+func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (*models.Import, error) {
+	var out *models.Import
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		var imp models.Import
+		if err := tx.Take(&imp, id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return &apperr.Error{Code: apperr.NotFound, Message: "import_not_found", Err: err}
+			}
+			return err
+		}
+		switch imp.Status {
+		case ImportQueued, ImportReceiving:
+			t := now.UTC()
+			imp.Status, imp.FinishedAt, imp.CancelRequested = ImportCancelled, &t, true
+			if err := tx.Model(&imp).Updates(map[string]any{"status": imp.Status, "finished_at": t, "cancel_requested": true}).Error; err != nil {
+				return err
+			}
+			// The job finds the import cancelled and ends at once.
+		case ImportRunning:
+			imp.CancelRequested = true
+			if err := tx.Model(&imp).Update("cancel_requested", true).Error; err != nil {
+				return err
+			}
+		default:
+			return &apperr.Error{Code: apperr.Conflict, Message: "import_finished"}
+		}
+		out = &imp
+		return nil
+	})
+	return out, err
+}
+
+// OpenUpload returns the stored upload of an import as one stream, read chunk by chunk.
+func (s *Store) OpenUpload(ctx context.Context, importID int64) io.Reader {
+	return &uploadReader{ctx: ctx, s: s, id: importID}
+}
+
+type uploadReader struct {
+	ctx  context.Context
+	s    *Store
+	id   int64
+	seq  int
+	buf  []byte
+	done bool
+}
+
+func (r *uploadReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		var chunks []models.ImportChunk
+		err := r.s.db.WithContext(r.ctx).Where("import_id = ? AND seq = ?", r.id, r.seq).Limit(1).Find(&chunks).Error
+		if err != nil {
+			return 0, translate(err)
+		}
+		if len(chunks) == 0 {
+			r.done = true
+			continue
+		}
+		r.buf = chunks[0].Data
+		r.seq++
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// EachImportError calls fn for every rejected-row record of an import, in order.
+func (s *Store) EachImportError(ctx context.Context, importID int64, fn func(*models.ImportError) error) error {
+	rows, err := s.db.WithContext(ctx).Model(&models.ImportError{}).Where("import_id = ?", importID).Order("id").Rows()
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e models.ImportError
+		if err := s.db.ScanRows(rows, &e); err != nil {
+			return translate(err)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
+// Outcome is what a bulk write did with one claim.
+type Outcome int
+
+const (
+	// Created: the claim was new and is stored.
+	Created Outcome = iota
+	// Unchanged: a claim with the same external_ref and content is already stored.
+	Unchanged
+	// Conflict: a claim with the same external_ref and other content is already stored.
+	Conflict
+	// Repeated: the same external_ref came earlier in this very import (or batch).
+	Repeated
+)
+
+// Bulk is one transaction writing many claims at database speed: on PostgreSQL by COPY on a
+// pgx transaction, on SQLite by prepared statements. Claims are keyed by (case, external_ref);
+// Apply classifies each claim against what is stored with one set-based query per batch.
+// A savepoint taken at the start lets DiscardClaims undo every claim while keeping what the
+// transaction writes after it (the error report and the final status of an import).
+type Bulk struct {
+	s        *Store
+	caseID   int64
+	importID *int64
+	pg       pgx.Tx
+	sq       *sql.Tx
+	insClaim *sql.Stmt
+	insItem  *sql.Stmt
+}
+
+// BeginBulk starts a bulk transaction for claims of a case, made by an import (importID) or
+// by the batch endpoint (nil). For an import, the transaction holds a lock on the import so two
+// workers can never run it at once (a worker presumed dead that is still alive waits, then
+// finds the import finished).
+func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*Bulk, error) {
+	b := &Bulk{s: s, caseID: caseID, importID: importID}
+	if s.dialect == Postgres {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return nil, translate(err)
+		}
+		b.pg = tx
+		if importID != nil {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", *importID); err != nil {
+				tx.Rollback(context.Background())
+				return nil, translate(err)
+			}
+		}
+		if _, err := tx.Exec(ctx, "SAVEPOINT bulk_claims"); err != nil {
+			tx.Rollback(context.Background())
+			return nil, translate(err)
+		}
+		return b, nil
+	}
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(err)
+	}
+	b.sq = tx
+	fail := func(err error) (*Bulk, error) { tx.Rollback(); return nil, translate(err) }
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT bulk_claims"); err != nil {
+		return fail(err)
+	}
+	if b.insClaim, err = tx.PrepareContext(ctx, `INSERT INTO claims (`+claimColumnList+`) VALUES (`+placeholders(len(claimColumns))+`)`); err != nil {
+		return fail(err)
+	}
+	if b.insItem, err = tx.PrepareContext(ctx, `INSERT INTO claim_items (`+itemColumnList+`) VALUES (`+placeholders(len(itemColumns))+`)`); err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+var (
+	claimColumns = []string{"id", "case_id", "reference", "access_code_hash", "external_ref", "content_hash", "status", "channel",
+		"claimant_name", "claimant_email", "claimant_phone", "claimant_locale", "consent_at", "consent_version", "consent_ip",
+		"import_id", "submitted_at", "updated_at"}
+	itemColumns = []string{"claim_id", "case_id", "position", "kind", "service", "feature", "occurred_at", "ended_at", "failure",
+		"purpose", "expected_fare_krw", "alternative_cost_krw", "amount_krw", "loss_krw", "documented", "description",
+		"eligibility", "eligibility_code", "window_id"}
+	claimColumnList = strings.Join(claimColumns[1:], ", ") // SQLite assigns ids itself
+	itemColumnList  = strings.Join(itemColumns, ", ")
+)
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func claimValues(c *models.Claim) []any {
+	return []any{c.ID, c.CaseID, c.Reference, c.AccessCodeHash, c.ExternalRef, c.ContentHash, c.Status, c.Channel,
+		c.ClaimantName, c.ClaimantEmail, c.ClaimantPhone, c.ClaimantLocale, c.ConsentAt.UTC(), c.ConsentVersion, c.ConsentIP,
+		c.ImportID, c.SubmittedAt.UTC(), c.UpdatedAt.UTC()}
+}
+
+func itemValues(it *models.ClaimItem) []any {
+	var ended *time.Time
+	if it.EndedAt != nil {
+		e := it.EndedAt.UTC()
+		ended = &e
+	}
+	return []any{it.ClaimID, it.CaseID, it.Position, it.Kind, it.Service, it.Feature, it.OccurredAt.UTC(), ended, it.Failure,
+		it.Purpose, it.ExpectedFareKRW, it.AlternativeCostKRW, it.AmountKRW, it.LossKRW, it.Documented, it.Description,
+		it.Eligibility, it.EligibilityCode, it.WindowID}
+}
+
+type storedRef struct {
+	hash     string
+	importID *int64
+}
+
+// Apply stores the claims that are new and says, claim by claim, what became of each. Every
+// claim must have an external_ref and belong to the case of the Bulk. Stored claims get their
+// ID (and their items' ClaimID).
+func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Outcome, error) {
+	out := make([]Outcome, len(cs))
+	if len(cs) == 0 {
+		return out, nil
+	}
+	refs := make([]string, len(cs))
+	for i, c := range cs {
+		refs[i] = *c.ExternalRef
+	}
+	stored, err := b.lookup(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	inBatch := make(map[string]bool, len(cs))
+	var fresh []*models.Claim
+	for i, c := range cs {
+		ref := refs[i]
+		prev, ok := stored[ref]
+		switch {
+		case inBatch[ref]:
+			out[i] = Repeated
+		case ok && b.importID != nil && prev.importID != nil && *prev.importID == *b.importID:
+			out[i] = Repeated
+		case ok && prev.hash == c.ContentHash:
+			out[i] = Unchanged
+		case ok:
+			out[i] = Conflict
+		default:
+			out[i] = Created
+			fresh = append(fresh, c)
+		}
+		inBatch[ref] = true
+	}
+	if len(fresh) == 0 {
+		return out, nil
+	}
+	if b.pg != nil {
+		err = b.insertPG(ctx, fresh)
+	} else {
+		err = b.insertSQLite(ctx, fresh)
+	}
+	return out, err
+}
+
+func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef, error) {
+	out := make(map[string]storedRef, len(refs))
+	if b.pg != nil {
+		rows, err := b.pg.Query(ctx, "SELECT external_ref, content_hash, import_id FROM claims WHERE case_id = $1 AND external_ref = ANY($2)", b.caseID, refs)
+		if err != nil {
+			return nil, translate(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ref string
+			var r storedRef
+			if err := rows.Scan(&ref, &r.hash, &r.importID); err != nil {
+				return nil, translate(err)
+			}
+			out[ref] = r
+		}
+		return out, translate(rows.Err())
+	}
+	const max = 500 // well under SQLite's limit of bound parameters
+	for len(refs) > 0 {
+		part := refs[:min(max, len(refs))]
+		refs = refs[len(part):]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, b.caseID)
+		for _, r := range part {
+			args = append(args, r)
+		}
+		rows, err := b.sq.QueryContext(ctx, "SELECT external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref IN ("+placeholders(len(part))+")", args...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		for rows.Next() {
+			var ref string
+			var r storedRef
+			var imp sql.NullInt64
+			if err := rows.Scan(&ref, &r.hash, &imp); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			if imp.Valid {
+				r.importID = &imp.Int64
+			}
+			out[ref] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+	}
+	return out, nil
+}
+
+func (b *Bulk) insertPG(ctx context.Context, cs []*models.Claim) error {
+	rows, err := b.pg.Query(ctx, "SELECT nextval('claims_id_seq') FROM generate_series(1, $1)", len(cs))
+	if err != nil {
+		return translate(err)
+	}
+	i := 0
+	for rows.Next() {
+		if err := rows.Scan(&cs[i].ID); err != nil {
+			rows.Close()
+			return translate(err)
+		}
+		i++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	n := 0
+	for _, c := range cs {
+		n += len(c.Items)
+	}
+	if _, err := b.pg.CopyFrom(ctx, pgx.Identifier{"claims"}, claimColumns, pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
+		return claimValues(cs[i]), nil
+	})); err != nil {
+		return bulkError(err)
+	}
+	ci, ii := 0, 0
+	_, err = b.pg.CopyFrom(ctx, pgx.Identifier{"claim_items"}, itemColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		for ci < len(cs) && ii >= len(cs[ci].Items) {
+			ci, ii = ci+1, 0
+		}
+		if ci == len(cs) {
+			return nil, nil
+		}
+		it := &cs[ci].Items[ii]
+		it.ClaimID = cs[ci].ID
+		ii++
+		return itemValues(it), nil
+	}))
+	return bulkError(err)
+}
+
+func (b *Bulk) insertSQLite(ctx context.Context, cs []*models.Claim) error {
+	for _, c := range cs {
+		res, err := b.insClaim.ExecContext(ctx, claimValues(c)[1:]...)
+		if err != nil {
+			return bulkError(err)
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for i := range c.Items {
+			it := &c.Items[i]
+			it.ClaimID = c.ID
+			if _, err := b.insItem.ExecContext(ctx, itemValues(it)...); err != nil {
+				return bulkError(err)
+			}
+		}
+	}
+	return nil
+}
+
+// bulkError translates a failed bulk insert: a unique violation means a concurrent writer
+// stored one of the claims first; the whole transaction must be retried (it will find them).
+func bulkError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" || err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return apperr.Wrap(apperr.Unavailable, "", err)
+	}
+	return translate(err)
+}
+
+// DiscardClaims undoes every claim written so far (dry run, too many errors).
+func (b *Bulk) DiscardClaims(ctx context.Context) error {
+	return b.exec(ctx, "ROLLBACK TO SAVEPOINT bulk_claims")
+}
+
+// AddErrors writes rejected-row records of the import.
+func (b *Bulk) AddErrors(ctx context.Context, errs []models.ImportError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	if b.pg != nil {
+		_, err := b.pg.CopyFrom(ctx, pgx.Identifier{"import_errors"},
+			[]string{"import_id", "error_row", "error_column", "error_code", "message_key", "params", "raw"},
+			pgx.CopyFromSlice(len(errs), func(i int) ([]any, error) {
+				e := &errs[i]
+				return []any{e.ImportID, e.ErrorRow, e.ErrorColumn, e.ErrorCode, e.MessageKey, e.Params, e.Raw}, nil
+			}))
+		return translate(err)
+	}
+	for i := range errs {
+		e := &errs[i]
+		if _, err := b.sq.ExecContext(ctx, "INSERT INTO import_errors (import_id, error_row, error_column, error_code, message_key, params, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			e.ImportID, e.ErrorRow, e.ErrorColumn, e.ErrorCode, e.MessageKey, e.Params, e.Raw); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// FinishImport records the final status and counters of the import in the transaction, so
+// they commit together with its claims.
+func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
+	cols := finalColumns(imp)
+	var fin any
+	if imp.FinishedAt != nil {
+		fin = imp.FinishedAt.UTC()
+	}
+	args := []any{cols["status"], cols["reason"], cols["reason_params"], cols["header"], cols["rows_read"], cols["claims_created"],
+		cols["claims_unchanged"], cols["claims_rejected"], cols["rows_rejected"], fin, imp.ID}
+	const q = `UPDATE imports SET status = ?, reason = ?, reason_params = ?, header = ?, rows_read = ?, claims_created = ?,
+		claims_unchanged = ?, claims_rejected = ?, rows_rejected = ?, finished_at = ? WHERE id = ?`
+	return b.exec(ctx, q, args...)
+}
+
+func (b *Bulk) exec(ctx context.Context, q string, args ...any) error {
+	if b.pg != nil {
+		_, err := b.pg.Exec(ctx, dollarParams(q), args...)
+		return translate(err)
+	}
+	_, err := b.sq.ExecContext(ctx, q, args...)
+	return translate(err)
+}
+
+// dollarParams turns ? placeholders into $1, $2... for pgx.
+func dollarParams(q string) string {
+	var sb strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			sb.WriteString("$")
+			sb.WriteString(itoa(n))
+			continue
+		}
+		sb.WriteByte(q[i])
+	}
+	return sb.String()
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// Commit ends the transaction, keeping what it wrote.
+func (b *Bulk) Commit(ctx context.Context) error {
+	if b.pg != nil {
+		return translate(b.pg.Commit(ctx))
+	}
+	b.insClaim.Close()
+	b.insItem.Close()
+	return translate(b.sq.Commit())
+}
+
+// Rollback ends the transaction, undoing everything. Safe after Commit.
+func (b *Bulk) Rollback() {
+	if b.pg != nil {
+		b.pg.Rollback(context.Background())
+		return
+	}
+	b.insClaim.Close()
+	b.insItem.Close()
+	b.sq.Rollback()
+}

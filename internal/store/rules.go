@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// ActiveRules returns the newest rule set of a case (the active one).
+func (s *Store) ActiveRules(ctx context.Context, caseID int64) (*models.RuleSet, error) {
+	var rs models.RuleSet
+	err := s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("version DESC").Limit(1).Take(&rs).Error
+	return &rs, translate(err)
+}
+
+// RuleSets lists every rule set version of a case, newest first.
+func (s *Store) RuleSets(ctx context.Context, caseID int64) ([]models.RuleSet, error) {
+	var out []models.RuleSet
+	err := s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("version DESC").Find(&out).Error
+	return out, translate(err)
+}
+
+// CreateRuleSet stores rules as the next version of the case and returns it. Two concurrent
+// writers cannot take the same version: the unique (case_id, version) key makes one of them
+// a conflict, and it tries again on top of the other.
+func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by string) (*models.RuleSet, error) {
+	for attempt := 0; ; attempt++ {
+		rs := &models.RuleSet{CaseID: caseID, Rules: rules, CreatedBy: by, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			var maxVersion sql.NullInt64
+			if err := tx.Model(&models.RuleSet{}).Where("case_id = ?", caseID).Select("MAX(version)").Scan(&maxVersion).Error; err != nil {
+				return err
+			}
+			rs.Version = int(maxVersion.Int64) + 1
+			return tx.Create(rs).Error
+		})
+		if apperr.Is(err, apperr.Conflict) && attempt < 5 {
+			continue
+		}
+		return rs, err
+	}
+}
+
+// StaleClaims counts the claims of a case not valued under rules version.
+func (s *Store) StaleClaims(ctx context.Context, caseID int64, version int) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&models.Claim{}).
+		Where("case_id = ? AND (rules_version IS NULL OR rules_version <> ?)", caseID, version).Count(&n).Error
+	return n, translate(err)
+}
+
+// RevalueStale re-evaluates, in batches of their own transactions, every claim of the case
+// not valued under version, and returns how many it did. A batch is read and written in one
+// transaction, so a claim is never half-valued; a crash loses at most the batch in flight,
+// which the next run picks up because it is still stale.
+func (s *Store) RevalueStale(ctx context.Context, caseID int64, version int, fn Reevaluate) (int, error) {
+	done := 0
+	var lastID int64
+	for {
+		var n int
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			var batch []models.Claim
+			err := tx.Preload("Items", orderItems).
+				Where("case_id = ? AND id > ? AND (rules_version IS NULL OR rules_version <> ?)", caseID, lastID, version).
+				Order("id").Limit(500).Find(&batch).Error
+			if err != nil {
+				return err
+			}
+			for i := range batch {
+				c := &batch[i]
+				fn(c)
+				if err := saveValuation(tx, c); err != nil {
+					return err
+				}
+				lastID = c.ID
+			}
+			n = len(batch)
+			return nil
+		})
+		if err != nil {
+			return done, err
+		}
+		done += n
+		if n < 500 {
+			return done, nil
+		}
+	}
+}
+
+// StreamClaims calls fn with the items of each claim of a case, claim by claim in id order,
+// reading the rows in one streaming query (memory stays flat however many claims there are).
+// The items slice is reused between calls: fn must not keep it.
+func (s *Store) StreamClaims(ctx context.Context, caseID int64, fn func(claimID int64, status string, items []damages.Item) error) error {
+	const q = `SELECT c.id, c.status, i.id, i.kind, i.service, i.feature, i.failure, i.purpose, i.occurred_at, i.ended_at,
+	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented
+FROM claims c JOIN claim_items i ON i.claim_id = c.id
+WHERE c.case_id = $1
+ORDER BY c.id, i.position`
+	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(q), caseID)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var (
+		items   []damages.Item
+		current int64 = -1
+		status  string
+	)
+	for rows.Next() {
+		var (
+			claimID int64
+			st      string
+			it      damages.Item
+			ended   sql.NullTime
+		)
+		if err := rows.Scan(&claimID, &st, &it.ID, &it.Kind, &it.Service, &it.Feature, &it.Failure, &it.Purpose, &it.Period.Start, &ended,
+			&it.ExpectedFareKRW, &it.AlternativeCostKRW, &it.AmountKRW, &it.LossKRW, &it.Documented); err != nil {
+			return translate(err)
+		}
+		if ended.Valid {
+			it.Period.End = ended.Time
+		}
+		if claimID != current {
+			if current >= 0 {
+				if err := fn(current, status, items); err != nil {
+					return err
+				}
+			}
+			current, status, items = claimID, st, items[:0]
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	if current >= 0 {
+		return fn(current, status, items)
+	}
+	return nil
+}
+
+// rebind turns $1 placeholders into ? for SQLite.
+func (s *Store) rebind(q string) string {
+	if s.dialect == Postgres {
+		return q
+	}
+	out := make([]byte, 0, len(q))
+	for i := 0; i < len(q); i++ {
+		if q[i] == '$' && i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
+			out = append(out, '?')
+			for i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
+				i++
+			}
+			continue
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}

@@ -1,0 +1,203 @@
+package store_test
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func open(t *testing.T, dialect string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), testdb.URL(t, dialect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// allModels lists every gorm model; a new table without an entry here fails
+// TestModelsMatchSchema.
+var allModels = []any{&models.Case{}, &models.CaseService{}, &models.CaseFeature{}, &models.OutageWindow{},
+	&models.Claim{}, &models.ClaimItem{}, &models.APIToken{}, &models.RuleSet{}}
+
+func TestMigrateFromEmpty(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			st := open(t, d)
+			sts, err := st.MigrationStatuses(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sts) == 0 {
+				t.Fatal("no migrations")
+			}
+			for _, m := range sts {
+				if !m.Applied {
+					t.Errorf("migration %d not applied", m.Version)
+				}
+			}
+			// Applying again is a no-op.
+			if err := st.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestModelsMatchSchema checks that every column of every model exists in the migrated schema
+// and every column of those tables has a model field: the SQL files and the Go structs cannot
+// drift apart silently.
+func TestModelsMatchSchema(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			db := open(t, d).Gorm()
+			for _, m := range allModels {
+				stmt := db.Model(m).Statement
+				if err := stmt.Parse(m); err != nil {
+					t.Fatal(err)
+				}
+				table := stmt.Schema.Table
+				var fromModel []string
+				for _, f := range stmt.Schema.Fields {
+					if f.DBName != "" {
+						fromModel = append(fromModel, f.DBName)
+					}
+				}
+				cols, err := db.Migrator().ColumnTypes(table)
+				if err != nil {
+					t.Fatalf("%s: %v", table, err)
+				}
+				var fromDB []string
+				for _, c := range cols {
+					fromDB = append(fromDB, c.Name())
+				}
+				sort.Strings(fromModel)
+				sort.Strings(fromDB)
+				if diff := cmp.Diff(fromDB, fromModel); diff != "" {
+					t.Errorf("table %s: schema (-) vs model (+):\n%s", table, diff)
+				}
+			}
+			var tables []string
+			if d == "postgres" {
+				db.Raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'").Scan(&tables)
+			} else {
+				db.Raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version'").Scan(&tables)
+			}
+			known := map[string]bool{}
+			for _, m := range allModels {
+				stmt := db.Model(m).Statement
+				_ = stmt.Parse(m)
+				known[stmt.Schema.Table] = true
+			}
+			for _, tb := range tables {
+				if !known[tb] && !strings.HasPrefix(tb, "river_") {
+					t.Errorf("table %s has no model in allModels", tb)
+				}
+			}
+		})
+	}
+}
+
+func TestSeedCase(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			st := open(t, d)
+			ctx := context.Background()
+			created, err := seed.Ensure(ctx, st, seed.Kakao2022)
+			if err != nil || !created {
+				t.Fatalf("first load: %v %v", created, err)
+			}
+			if created, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil || created {
+				t.Fatalf("second load: %v %v", created, err)
+			}
+			c, err := st.Case(ctx, seed.Kakao2022)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if probs := damages.ValidateWindows(c.DomainWindows(), c.Domain()); len(probs) > 0 {
+				t.Errorf("shipped windows are invalid: %+v", probs)
+			}
+			// Instants are stored in UTC and read back equal on both engines.
+			var taxi *models.OutageWindow
+			for i := range c.Windows {
+				if c.Windows[i].Service == "kakao_t" && c.Windows[i].Feature == "taxi" {
+					taxi = &c.Windows[i]
+				}
+			}
+			if taxi == nil || !taxi.StartAt.Equal(time.Date(2022, 10, 15, 6, 30, 0, 0, time.UTC)) || taxi.StartAt.Location() != time.UTC {
+				t.Errorf("taxi window %+v", taxi)
+			}
+			wantServices := []string{"kakaotalk", "kakao_t", "kakao_pay", "daum", "kakao_map"}
+			var got []string
+			for _, s := range c.Services {
+				got = append(got, s.Slug)
+			}
+			if diff := cmp.Diff(wantServices, got); diff != "" {
+				t.Errorf("services: %s", diff)
+			}
+			if _, err := st.Case(ctx, "nope"); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("unknown case: %v", err)
+			}
+		})
+	}
+}
+
+func TestTokens(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			st := open(t, d)
+			ctx := context.Background()
+			if ok, _ := st.HasLiveAdminToken(ctx); ok {
+				t.Fatal("admin token in an empty database")
+			}
+			tok := &models.APIToken{Name: "env", Role: "admin", TokenHash: []byte("0123456789abcdef0123456789abcdef")}
+			if created, err := st.EnsureToken(ctx, tok); err != nil || !created {
+				t.Fatalf("ensure: %v %v", created, err)
+			}
+			if created, err := st.EnsureToken(ctx, &models.APIToken{Name: "env", Role: "admin", TokenHash: tok.TokenHash}); err != nil || created {
+				t.Fatalf("ensure again: %v %v", created, err)
+			}
+			if ok, _ := st.HasLiveAdminToken(ctx); !ok {
+				t.Fatal("no live admin token")
+			}
+			if err := st.RevokeToken(ctx, tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.TokenByHash(ctx, tok.TokenHash); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("revoked token found: %v", err)
+			}
+			// Setting the same value in the environment again revives it.
+			if _, err := st.EnsureToken(ctx, &models.APIToken{Name: "env", Role: "admin", TokenHash: tok.TokenHash}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.TokenByHash(ctx, tok.TokenHash); err != nil {
+				t.Errorf("token not revived: %v", err)
+			}
+			dup := &models.APIToken{Name: "dup", Role: "lawyer", TokenHash: tok.TokenHash}
+			if err := st.CreateToken(ctx, dup); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("duplicate hash: %v", err)
+			}
+		})
+	}
+}
