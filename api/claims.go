@@ -291,12 +291,5 @@ func windowByID(cs *store.Case, id int64) *models.OutageWindow {
 
 // describeWindow names a window for people: "kakao_t/taxi 2022-10-15 15:30 – 2022-10-16 14:00 KST (down)".
 func describeWindow(w *models.OutageWindow, loc *time.Location, lang messages.Lang) string {
-	const layout = "2006-01-02 15:04"
-	start, end := w.StartAt.In(loc), w.EndAt.In(loc)
-	zone, _ := start.Zone()
-	sev := w.Severity
-	if lang == messages.Ko {
-		sev = map[string]string{"down": "중단", "degraded": "부분 장애"}[w.Severity]
-	}
-	return w.Service + "/" + w.Feature + " " + start.Format(layout) + " – " + end.Format(layout) + " " + zone + " (" + sev + ")"
+	return messages.Window(lang, w.Service+"/"+w.Feature, w.Severity, w.StartAt, w.EndAt, loc)
 }

@@ -95,27 +95,7 @@ func localizeFields(lang messages.Lang, fs []apperr.FieldError) []FieldError {
 	return out
 }
 
-// FieldMessage renders a field error in lang. Parameters that name catalogue entries (hints,
-// JSON types) are rendered too.
-func FieldMessage(lang messages.Lang, f apperr.FieldError) string {
-	key := f.Message
-	if key == "" {
-		key = f.Code
-	}
-	params := make(map[string]string, len(f.Params)+1)
-	for k, v := range f.Params {
-		params[k] = v
-	}
-	if t, ok := params["type"]; ok {
-		params["hint"] = messages.Text(lang, "hint_type", map[string]string{"type": messages.Text(lang, "type_"+t, nil)})
-	}
-	if h, ok := params["hint"]; ok && messages.Has(h) {
-		params["hint"] = messages.Text(lang, h, nil)
-	}
-	if _, ok := params["hint"]; !ok {
-		params["hint"] = ""
-	}
-	return messages.Text(lang, key, params)
-}
+// FieldMessage renders a field error in lang (see messages.Field, shared with the web pages).
+func FieldMessage(lang messages.Lang, f apperr.FieldError) string { return messages.Field(lang, f) }
 
 var errClientGone = errors.New("client gone")

@@ -15,6 +15,8 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
@@ -25,6 +27,8 @@ type Server struct {
 	claims *claims.Service
 	log    *slog.Logger
 	now    func() time.Time
+	// imports runs and answers about batch imports (api/imports.go).
+	imports importsConfig
 }
 
 // Config is what New needs.
@@ -35,6 +39,11 @@ type Config struct {
 	Now func() time.Time
 	// Background runs work that outlives a request (see claims.Service.Background).
 	Background func(func(ctx context.Context))
+	// Importer runs imports; nil makes one over Store. Jobs, when set, is told of each new
+	// import so it starts at once. ImportMaxBytes bounds an upload (0: 2 GiB).
+	Importer       *importer.Importer
+	Jobs           *jobs.Runner
+	ImportMaxBytes int64
 }
 
 // New returns the HTTP handler of the whole service.
@@ -48,6 +57,7 @@ func New(cfg Config) http.Handler {
 		log = slog.Default()
 	}
 	s := &Server{store: cfg.Store, claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background}, log: log, now: now}
+	s.imports = newImportsConfig(cfg, s.claims, log)
 	return s.routes()
 }
 

@@ -100,6 +100,8 @@ type source interface {
 	locate(g *group, path string) (int, string)
 	// rawRow renders a row as it was sent.
 	rawRow(r row) string
+	// columnOfRef names the column of the claim's reference.
+	columnOfRef() string
 }
 
 // limitReader fails a record longer than max bytes: reset is called after each record.
@@ -172,6 +174,7 @@ func (s *csvSource) rowsRead() int64   { return s.n }
 func (s *csvSource) columns() []string { return s.cols }
 
 func (s *csvSource) rawRow(r row) string { return encodeCSV(r.fields) }
+func (s *csvSource) columnOfRef() string { return "claim_ref" }
 
 func encodeCSV(fields []string) string {
 	var b strings.Builder
@@ -471,6 +474,7 @@ func (s *ndjsonSource) header() string                          { return "" }
 func (s *ndjsonSource) rowsRead() int64                         { return s.n }
 func (s *ndjsonSource) columns() []string                       { return []string{"line"} }
 func (s *ndjsonSource) rawRow(r row) string                     { return r.raw }
+func (s *ndjsonSource) columnOfRef() string                     { return "external_ref" }
 func (s *ndjsonSource) locate(_ *group, p string) (int, string) { return 0, p }
 
 // readLine returns the next line without its end, bounded by MaxRecordBytes.

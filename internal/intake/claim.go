@@ -28,16 +28,16 @@ const (
 	MaxName        = 100
 )
 
-// Item kinds.
+// Item kinds: the domain's (damages values each kind by its own rule).
 const (
-	KindTaxiBooking = "taxi_booking"
-	KindPayment     = "payment"
-	KindMessage     = "message"
-	KindOther       = "other"
+	KindTaxiBooking = damages.KindTaxiBooking
+	KindPayment     = damages.KindPayment
+	KindMessage     = damages.KindMessage
+	KindOther       = damages.KindOther
 )
 
 // Kinds lists every item kind.
-var Kinds = []string{KindTaxiBooking, KindPayment, KindMessage, KindOther}
+var Kinds = damages.Kinds()
 
 // defaultFeature is the feature of an item that names none.
 var defaultFeature = map[string]string{KindTaxiBooking: "taxi", KindPayment: "payments", KindMessage: "text"}

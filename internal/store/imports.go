@@ -284,7 +284,7 @@ func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT bulk_claims"); err != nil {
 		return fail(err)
 	}
-	if b.insClaim, err = tx.PrepareContext(ctx, `INSERT INTO claims (`+claimColumnList+`) VALUES (`+placeholders(len(claimColumns))+`)`); err != nil {
+	if b.insClaim, err = tx.PrepareContext(ctx, `INSERT INTO claims (`+claimColumnList+`) VALUES (`+placeholders(len(claimColumns)-1)+`)`); err != nil {
 		return fail(err)
 	}
 	if b.insItem, err = tx.PrepareContext(ctx, `INSERT INTO claim_items (`+itemColumnList+`) VALUES (`+placeholders(len(itemColumns))+`)`); err != nil {
@@ -324,15 +324,23 @@ func itemValues(it *models.ClaimItem) []any {
 }
 
 type storedRef struct {
-	hash     string
-	importID *int64
+	reference string
+	hash      string
+	importID  *int64
+}
+
+// Applied is what a bulk write did with one claim. Reference is the claim's reference when
+// it was created or is stored unchanged.
+type Applied struct {
+	Outcome   Outcome
+	Reference string
 }
 
 // Apply stores the claims that are new and says, claim by claim, what became of each. Every
 // claim must have an external_ref and belong to the case of the Bulk. Stored claims get their
 // ID (and their items' ClaimID).
-func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Outcome, error) {
-	out := make([]Outcome, len(cs))
+func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Applied, error) {
+	out := make([]Applied, len(cs))
 	if len(cs) == 0 {
 		return out, nil
 	}
@@ -351,15 +359,15 @@ func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Outcome, error)
 		prev, ok := stored[ref]
 		switch {
 		case inBatch[ref]:
-			out[i] = Repeated
+			out[i].Outcome = Repeated
 		case ok && b.importID != nil && prev.importID != nil && *prev.importID == *b.importID:
-			out[i] = Repeated
+			out[i].Outcome = Repeated
 		case ok && prev.hash == c.ContentHash:
-			out[i] = Unchanged
+			out[i] = Applied{Outcome: Unchanged, Reference: prev.reference}
 		case ok:
-			out[i] = Conflict
+			out[i].Outcome = Conflict
 		default:
-			out[i] = Created
+			out[i] = Applied{Outcome: Created, Reference: c.Reference}
 			fresh = append(fresh, c)
 		}
 		inBatch[ref] = true
@@ -378,7 +386,7 @@ func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Outcome, error)
 func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef, error) {
 	out := make(map[string]storedRef, len(refs))
 	if b.pg != nil {
-		rows, err := b.pg.Query(ctx, "SELECT external_ref, content_hash, import_id FROM claims WHERE case_id = $1 AND external_ref = ANY($2)", b.caseID, refs)
+		rows, err := b.pg.Query(ctx, "SELECT reference, external_ref, content_hash, import_id FROM claims WHERE case_id = $1 AND external_ref = ANY($2)", b.caseID, refs)
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -386,7 +394,7 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 		for rows.Next() {
 			var ref string
 			var r storedRef
-			if err := rows.Scan(&ref, &r.hash, &r.importID); err != nil {
+			if err := rows.Scan(&r.reference, &ref, &r.hash, &r.importID); err != nil {
 				return nil, translate(err)
 			}
 			out[ref] = r
@@ -402,7 +410,7 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 		for _, r := range part {
 			args = append(args, r)
 		}
-		rows, err := b.sq.QueryContext(ctx, "SELECT external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref IN ("+placeholders(len(part))+")", args...)
+		rows, err := b.sq.QueryContext(ctx, "SELECT reference, external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref IN ("+placeholders(len(part))+")", args...)
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -410,7 +418,7 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 			var ref string
 			var r storedRef
 			var imp sql.NullInt64
-			if err := rows.Scan(&ref, &r.hash, &imp); err != nil {
+			if err := rows.Scan(&r.reference, &ref, &r.hash, &imp); err != nil {
 				rows.Close()
 				return nil, translate(err)
 			}

@@ -1,0 +1,560 @@
+// Package importer runs batch imports of claims: a CSV file (one row per item, adjacent rows
+// with the same claim_ref form one claim) or NDJSON (one claim per line, the JSON of
+// POST /claims). Each claim goes through the same claims.Builder as a single submission, so
+// it is validated and its eligibility decided exactly as in the API; the result is written
+// in bulk (store.Bulk: COPY on PostgreSQL) and every rejected row is reported with its line,
+// column and error code.
+//
+// An import is one database transaction: it is never half-applied. Killed mid-way, the
+// transaction is rolled back by the database and the job is run again from the start (the
+// upload is stored in the database), which gives exactly the result of an uninterrupted run.
+// A dry run, and a file over its max_error_rate, roll the claims back to a savepoint and keep
+// the error report.
+//
+// Rows of one claim must be adjacent in a CSV file (a file sorted or grouped by claim_ref, as
+// every export is). This keeps the reader streaming with flat memory whatever the file size;
+// a claim_ref that comes back later in the file is rejected with the conflict code and a
+// message saying why.
+package importer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// Formats of an upload.
+const (
+	FormatCSV    = "csv"
+	FormatNDJSON = "ndjson"
+)
+
+// Attestation is recorded on every import: the sender attests that each claimant consented.
+const Attestation = "sender attests that every claimant in this file consented to the processing of their data (consent " + claims.ConsentVersion + ")"
+
+// Importer runs imports. One Importer serves any number of imports at once.
+type Importer struct {
+	Store  *store.Store
+	Claims *claims.Service
+	Log    *slog.Logger
+	// BatchSize is the number of claims written per round trip (default 2000).
+	BatchSize int
+	// Heartbeat is how often a running import publishes its progress and looks for a
+	// cancel request (default 1 s).
+	Heartbeat time.Duration
+	// Live holds the progress of imports running in this process.
+	Live *Live
+}
+
+// Live is the progress of the imports running in this process, for status answers, the CLI's
+// progress bar and for cancelling without a database round trip.
+type Live struct {
+	mu   sync.Mutex
+	runs map[int64]*Progress
+}
+
+// Progress is how far a running import is.
+type Progress struct {
+	Rows   atomic.Int64 // records read
+	Bytes  atomic.Int64 // bytes of the upload read
+	cancel context.CancelCauseFunc
+}
+
+// NewLive returns an empty registry.
+func NewLive() *Live { return &Live{runs: map[int64]*Progress{}} }
+
+// Get returns the progress of a running import, nil when it does not run here.
+func (l *Live) Get(id int64) *Progress {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.runs[id]
+}
+
+// Cancel stops an import running here; it reports whether there was one.
+func (l *Live) Cancel(id int64) bool {
+	p := l.Get(id)
+	if p == nil {
+		return false
+	}
+	p.cancel(errCancelled)
+	return true
+}
+
+func (l *Live) add(id int64, p *Progress) {
+	l.mu.Lock()
+	l.runs[id] = p
+	l.mu.Unlock()
+}
+
+func (l *Live) remove(id int64) {
+	l.mu.Lock()
+	delete(l.runs, id)
+	l.mu.Unlock()
+}
+
+var errCancelled = errors.New("import cancelled")
+
+// outcome is one built claim or the problems that reject it.
+type outcome struct {
+	g     *group
+	claim *models.Claim
+	probs []problem
+}
+
+// counters are the figures of a run.
+type counters struct {
+	created, unchanged, rejectedClaims, rejectedRows int64
+}
+
+// Run runs import id to its end. It returns an error only when the work should be retried
+// (database unavailable, a concurrent writer won a race): a bad file, a cancel or too many
+// errors are recorded on the import and are not errors of the job.
+func (im *Importer) Run(ctx context.Context, id int64) error {
+	now := im.Claims.Now().UTC()
+	imp, err := im.Store.StartImport(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	if imp.Status != store.ImportRunning {
+		return nil // finished, or cancelled while queued
+	}
+	if imp.CancelRequested {
+		return im.end(ctx, imp, store.ImportCancelled, "", nil)
+	}
+	cs, err := im.Store.CaseByID(ctx, imp.CaseID)
+	if err != nil {
+		return err
+	}
+	b, err := im.Claims.Builder(ctx, cs.Slug)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	prog := &Progress{cancel: cancel}
+	live := im.Live
+	if live == nil {
+		live = NewLive()
+	}
+	live.add(id, prog)
+	defer live.remove(id)
+	stopBeat := im.heartbeat(ctx, id, prog, cancel)
+
+	res, runErr := im.run(ctx, imp, b, prog)
+	stopBeat()
+	if runErr == nil {
+		return nil
+	}
+	if errors.Is(context.Cause(ctx), errCancelled) {
+		imp.RowsRead = prog.Rows.Load()
+		return im.end(context.WithoutCancel(ctx), imp, store.ImportCancelled, "", nil)
+	}
+	var fe *FileError
+	if errors.As(runErr, &fe) {
+		imp.RowsRead = res.rows
+		return im.end(context.WithoutCancel(ctx), imp, store.ImportFailed, fe.Reason, fe.Params)
+	}
+	return runErr
+}
+
+// heartbeat publishes progress and watches for a cancel request, on PostgreSQL where other
+// instances need to see it. On SQLite the import's transaction holds the only write lock, so
+// status answers read the Live registry and cancels go through it.
+func (im *Importer) heartbeat(ctx context.Context, id int64, prog *Progress, cancel context.CancelCauseFunc) func() {
+	if im.Store.Dialect() != store.Postgres {
+		return func() {}
+	}
+	every := im.Heartbeat
+	if every == 0 {
+		every = time.Second
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				stop, err := im.Store.ImportHeartbeat(ctx, id, prog.Rows.Load())
+				if err == nil && stop {
+					cancel(errCancelled)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func (im *Importer) end(ctx context.Context, imp *models.Import, status, reason string, params map[string]string) error {
+	t := im.Claims.Now().UTC()
+	imp.Status, imp.Reason, imp.FinishedAt = status, reason, &t
+	imp.ReasonParams = ""
+	if len(params) > 0 {
+		b, _ := json.Marshal(params)
+		imp.ReasonParams = string(b)
+	}
+	if status == store.ImportCancelled || status == store.ImportFailed {
+		imp.ClaimsCreated, imp.ClaimsUnchanged, imp.ClaimsRejected, imp.RowsRejected = 0, 0, 0, 0
+	}
+	err := im.Store.EndImport(ctx, imp)
+	im.logEnd(imp)
+	return err
+}
+
+// logEnd logs the figures of an import: ids and counts only, never a row (rows hold personal data).
+func (im *Importer) logEnd(imp *models.Import) {
+	if im.Log == nil {
+		return
+	}
+	im.Log.Info("import finished", "import_id", imp.ID, "status", imp.Status, "reason", imp.Reason,
+		"rows_read", imp.RowsRead, "claims_created", imp.ClaimsCreated, "claims_unchanged", imp.ClaimsUnchanged,
+		"rows_rejected", imp.RowsRejected, "dry_run", imp.DryRun)
+}
+
+type runResult struct{ rows int64 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func newSource(format string, r io.Reader) source {
+	if format == FormatNDJSON {
+		return newNDJSONSource(r)
+	}
+	return newCSVSource(r)
+}
+
+// run reads, builds and writes the whole import in one transaction.
+func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Builder, prog *Progress) (runResult, error) {
+	var res runResult
+	src := newSource(imp.Format, bufio.NewReaderSize(countingReader{im.Store.OpenUpload(ctx, imp.ID), &prog.Bytes}, 1<<20))
+	spool, err := newSpool()
+	if err != nil {
+		return res, err
+	}
+	defer spool.close()
+
+	bulk, err := im.Store.BeginBulk(ctx, imp.CaseID, &imp.ID)
+	if err != nil {
+		return res, err
+	}
+	defer bulk.Rollback()
+
+	// The import stopped while this worker waited for the lock (another worker finished it,
+	// or it was cancelled): nothing to do.
+	if cur, err := im.Store.Import(ctx, imp.ID); err != nil || cur.Status != store.ImportRunning {
+		return res, err
+	}
+
+	batches := make(chan []outcome, 2)
+	prodErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		prodErr <- im.produce(ctx, src, b, imp, batches, prog)
+	}()
+	var c counters
+	var writeErr error
+	for batch := range batches {
+		if writeErr != nil {
+			continue // drain so the producer ends
+		}
+		writeErr = im.write(ctx, bulk, imp, src, batch, spool, &c)
+	}
+	perr := <-prodErr
+	res.rows = src.rowsRead()
+	if writeErr != nil {
+		return res, writeErr
+	}
+	if perr != nil {
+		return res, perr
+	}
+	if err := context.Cause(ctx); err != nil {
+		return res, err
+	}
+
+	imp.RowsRead = src.rowsRead()
+	imp.Header = src.header()
+	imp.ClaimsCreated, imp.ClaimsUnchanged, imp.ClaimsRejected, imp.RowsRejected = c.created, c.unchanged, c.rejectedClaims, c.rejectedRows
+	imp.Status = store.ImportSucceeded
+	imp.Reason, imp.ReasonParams = "", ""
+	tooMany := imp.MaxErrorRate != nil && imp.RowsRead > 0 && float64(imp.RowsRejected) > *imp.MaxErrorRate*float64(imp.RowsRead)
+	if tooMany || imp.DryRun {
+		if err := bulk.DiscardClaims(ctx); err != nil {
+			return res, err
+		}
+	}
+	if tooMany {
+		imp.Status, imp.Reason = store.ImportFailed, "max_error_rate_exceeded"
+		p, _ := json.Marshal(map[string]string{"max": strconv.FormatFloat(*imp.MaxErrorRate, 'f', -1, 64),
+			"rate": strconv.FormatFloat(float64(imp.RowsRejected)/float64(imp.RowsRead), 'f', 4, 64)})
+		imp.ReasonParams = string(p)
+	}
+	if err := spool.each(func(errs []models.ImportError) error { return bulk.AddErrors(ctx, errs) }); err != nil {
+		return res, err
+	}
+	t := im.Claims.Now().UTC()
+	imp.FinishedAt = &t
+	if err := bulk.FinishImport(ctx, imp); err != nil {
+		return res, err
+	}
+	if err := bulk.Commit(ctx); err != nil {
+		return res, err
+	}
+	im.logEnd(imp)
+	return res, nil
+}
+
+// produce reads groups, builds claims and sends them in batches.
+func (im *Importer) produce(ctx context.Context, src source, b *claims.Builder, imp *models.Import, out chan<- []outcome, prog *Progress) error {
+	size := im.BatchSize
+	if size <= 0 {
+		size = 2000
+	}
+	batch := make([]outcome, 0, size)
+	meta := claims.Meta{Channel: claims.ChannelImport, ImportID: &imp.ID}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		g, err := src.next()
+		prog.Rows.Store(src.rowsRead())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		batch = append(batch, buildGroup(b, src, g, meta))
+		if len(batch) == size {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]outcome, 0, size)
+		}
+	}
+	if len(batch) > 0 {
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// buildGroup validates a group with the builder, merging the problems found while decoding
+// with those of validation (one per row and column).
+func buildGroup(b *claims.Builder, src source, g *group, meta claims.Meta) outcome {
+	o := outcome{g: g, probs: g.problems}
+	if g.malformed {
+		return o
+	}
+	m, err := b.Build(g.in, meta)
+	if err != nil {
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Code != apperr.Invalid {
+			o.probs = append(o.probs, problem{fe: apperr.FieldError{Code: apperr.FieldInvalidValue}})
+			return o
+		}
+		seen := make(map[[2]string]bool, len(o.probs))
+		for _, p := range o.probs {
+			seen[[2]string{strconv.Itoa(p.row), p.column}] = true
+		}
+		for _, f := range ae.Fields {
+			i, col := src.locate(g, f.Path)
+			k := [2]string{strconv.Itoa(i), col}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			o.probs = append(o.probs, problem{row: i, column: col, fe: f})
+		}
+		return o
+	}
+	if len(o.probs) > 0 {
+		return o
+	}
+	m.Reference = auth.NewReference()
+	// The access code of an imported claim is not shown to anyone: the claimant gets one
+	// when they are contacted (a new code replaces this one).
+	m.AccessCodeHash = auth.HashAccessCode(auth.NewAccessCode())
+	o.claim = m
+	return o
+}
+
+// write stores the valid claims of a batch and records the rejected ones.
+func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Import, src source, batch []outcome, spool *spool, c *counters) error {
+	var valid []*models.Claim
+	var idx []int
+	for i := range batch {
+		if batch[i].claim != nil {
+			valid = append(valid, batch[i].claim)
+			idx = append(idx, i)
+		}
+	}
+	outs, err := bulk.Apply(ctx, valid)
+	if err != nil {
+		return err
+	}
+	for k, o := range outs {
+		ob := &batch[idx[k]]
+		switch o.Outcome {
+		case store.Created:
+			c.created++
+		case store.Unchanged:
+			c.unchanged++
+		case store.Conflict:
+			ob.probs = []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "external_ref_conflict"}}}
+		case store.Repeated:
+			ob.probs = []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "import_ref_repeated"}}}
+		}
+	}
+	for i := range batch {
+		o := &batch[i]
+		if len(o.probs) == 0 {
+			continue
+		}
+		c.rejectedClaims++
+		c.rejectedRows += int64(len(o.g.rows))
+		if err := spool.add(imp.ID, src, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spool keeps the error records of a run on disk until the end of the run: they are written
+// after the claims, possibly after the claims were rolled back, and may be many.
+type spool struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+	n   int
+}
+
+func newSpool() (*spool, error) {
+	f, err := os.CreateTemp("", "claimdesk-import-errors-*.jsonl")
+	if err != nil {
+		return nil, fmt.Errorf("error spool: %w", err)
+	}
+	os.Remove(f.Name()) // gone with the process, whatever happens
+	w := bufio.NewWriter(f)
+	return &spool{f: f, w: w, enc: json.NewEncoder(w)}, nil
+}
+
+func (s *spool) close() { s.f.Close() }
+
+// add records every row of a rejected claim: one record per problem, and rows without a
+// problem of their own once, as rejected with their claim.
+func (s *spool) add(importID int64, src source, o *outcome) error {
+	byRow := make(map[int][]problem, len(o.g.rows))
+	for _, p := range o.probs {
+		byRow[p.row] = append(byRow[p.row], p)
+	}
+	for i, r := range o.g.rows {
+		raw := src.rawRow(r)
+		ps := byRow[i]
+		if len(ps) == 0 {
+			ps = []problem{{row: i, fe: apperr.FieldError{Message: "import_rejected_with_claim",
+				Params: map[string]string{"line": strconv.FormatInt(o.g.rows[firstProblemRow(o.probs)].line, 10)}}}}
+		}
+		for _, p := range ps {
+			var params string
+			if len(p.fe.Params) > 0 {
+				b, _ := json.Marshal(p.fe.Params)
+				params = string(b)
+			}
+			e := models.ImportError{ImportID: importID, ErrorRow: r.line, ErrorColumn: p.column, ErrorCode: p.fe.Code,
+				MessageKey: p.fe.Message, Params: params, Raw: raw}
+			if err := s.enc.Encode(&e); err != nil {
+				return err
+			}
+			s.n++
+		}
+	}
+	return nil
+}
+
+func firstProblemRow(ps []problem) int {
+	if len(ps) == 0 {
+		return 0
+	}
+	m := ps[0].row
+	for _, p := range ps {
+		m = min(m, p.row)
+	}
+	return m
+}
+
+// each reads the records back in batches.
+func (s *spool) each(fn func([]models.ImportError) error) error {
+	if s.n == 0 {
+		return nil
+	}
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bufio.NewReader(s.f))
+	batch := make([]models.ImportError, 0, 5000)
+	for {
+		var e models.ImportError
+		err := dec.Decode(&e)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		batch = append(batch, e)
+		if len(batch) == cap(batch) {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		return fn(batch)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package jsonshape_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/jsonshape"
+)
+
+type inner struct {
+	N    int64   `json:"n"`
+	P    *int64  `json:"p"`
+	S    string  `json:"s"`
+	B    bool    `json:"b"`
+	Tags []int32 `json:"tags"`
+}
+
+type outer struct {
+	Items []inner         `json:"items"`
+	One   *inner          `json:"one"`
+	Map   map[string]int8 `json:"map"`
+	Any   any             `json:"any"`
+	Skip  string          `json:"-"`
+	Plain string
+}
+
+func TestDecode(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		code apperr.Code
+		want []string // "path code"
+	}{
+		{"valid", `{"items":[{"n":1,"p":null,"s":"x","b":true,"tags":[1]}],"one":{"n":2},"map":{"a":1},"any":[1,"x"],"Plain":"y"}`, "", nil},
+		{"syntax", `{"items":`, apperr.Malformed, nil},
+		{"two values", `{} {}`, apperr.Malformed, nil},
+		{"empty", ``, apperr.Malformed, nil},
+		{"unknown everywhere", `{"x":1,"items":[{"n":1},{"y":2}],"one":{"z":3},"-":1,"Skip":"no"}`, apperr.Invalid,
+			[]string{"-|unknown_field", "Skip|unknown_field", "items[1].y|unknown_field", "one.z|unknown_field", "x|unknown_field"}},
+		{"case matters", `{"ITEMS":[]}`, apperr.Invalid, []string{"ITEMS|unknown_field"}},
+		{"types", `{"items":[{"n":"1","s":2,"b":"true","tags":{}}],"one":[],"map":{"a":"b"}}`, apperr.Invalid,
+			[]string{"items[0].b|invalid_format", "items[0].n|invalid_format", "items[0].s|invalid_format", "items[0].tags|invalid_format", "map.a|invalid_format", "one|invalid_format"}},
+		{"numbers", `{"items":[{"n":1.5},{"n":1e3},{"n":9223372036854775808},{"tags":[2147483648]}],"map":{"a":128}}`, apperr.Invalid,
+			[]string{"items[0].n|invalid_format", "items[1].n|invalid_format", "items[2].n|out_of_range", "items[3].tags[0]|out_of_range", "map.a|out_of_range"}},
+		{"not an object", `[]`, apperr.Invalid, []string{"|invalid_format"}},
+	}
+	for _, c := range cases {
+		var v outer
+		err := jsonshape.Decode([]byte(c.in), &v)
+		if c.code == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if apperr.CodeOf(err) != c.code {
+			t.Errorf("%s: %v, want %s", c.name, err, c.code)
+			continue
+		}
+		var got []string
+		if e, ok := err.(*apperr.Error); ok {
+			for _, f := range e.Fields {
+				got = append(got, f.Path+"|"+f.Code)
+			}
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", c.name, diff)
+		}
+	}
+}
+
+// A document with shape errors still fills what fits, so callers can validate the rest.
+func TestDecodeFillsWhatFits(t *testing.T) {
+	var v outer
+	err := jsonshape.Decode([]byte(`{"items":[{"n":"bad","s":"kept"}],"extra":1}`), &v)
+	if !apperr.Is(err, apperr.Invalid) || len(v.Items) != 1 || v.Items[0].S != "kept" {
+		t.Errorf("%v %+v", err, v)
+	}
+}

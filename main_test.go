@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// binary builds claimdesk once per test process.
+var binary = func() func(t *testing.T) string {
+	var path string
+	var err error
+	built := false
+	return func(t *testing.T) string {
+		t.Helper()
+		if !built {
+			built = true
+			dir, _ := os.MkdirTemp("", "claimdesk-bin-")
+			path = filepath.Join(dir, "claimdesk")
+			out, e := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+			if e != nil {
+				err = fmt.Errorf("go build: %v\n%s", e, out)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+}()
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// proc is a running claimdesk.
+type proc struct {
+	cmd    *exec.Cmd
+	addr   string
+	stdout *bytes.Buffer
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func start(t *testing.T, dir string, env ...string) *proc {
+	t.Helper()
+	p := &proc{addr: freeAddr(t), stdout: new(bytes.Buffer), stderr: new(bytes.Buffer), done: make(chan error, 1)}
+	p.cmd = exec.Command(binary(t), "serve")
+	p.cmd.Dir = dir
+	p.cmd.Env = append(os.Environ(), append([]string{"CLAIMDESK_ADDR=" + p.addr, "CLAIMDESK_LOG_FORMAT=text"}, env...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.cmd.Process.Kill() })
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get("http://" + p.addr + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return p
+			}
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("claimdesk exited: %v\n%s", err, p.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("claimdesk not ready:\n%s", p.stderr)
+	return nil
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+}
+
+func get(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	return r.StatusCode
+}
+
+var tokenRe = regexp.MustCompile(`cdk_[A-Za-z0-9_-]{43}`)
+
+func TestFirstStartPrintsAnAdminTokenOnce(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	tok := tokenRe.FindString(p.stdout.String())
+	if tok == "" {
+		t.Fatalf("no token printed:\n%s", p.stdout)
+	}
+	if code := get(t, "http://"+p.addr+"/api/v1/cases/kakao-2022/claims", tok); code != 200 {
+		t.Errorf("printed token: %d", code)
+	}
+	p.stop(t)
+	if _, err := os.Stat(filepath.Join(dir, "data", "claimdesk.db")); err != nil {
+		t.Errorf("default database: %v", err)
+	}
+	p2 := start(t, dir)
+	if tokenRe.MatchString(p2.stdout.String()) {
+		t.Error("second start printed another token")
+	}
+	if code := get(t, "http://"+p2.addr+"/api/v1/cases/kakao-2022/claims", tok); code != 200 {
+		t.Errorf("token after restart: %d", code)
+	}
+	p2.stop(t)
+}
+
+func TestAdminTokenFromEnvironmentOnPostgres(t *testing.T) {
+	url := testdb.Postgres(t)
+	const tok = "operator-chosen-token-0123456789"
+	p := start(t, t.TempDir(), "CLAIMDESK_DATABASE_URL="+url, "CLAIMDESK_ADMIN_TOKEN="+tok)
+	if tokenRe.MatchString(p.stdout.String()) {
+		t.Error("a token was generated although one was given")
+	}
+	if code := get(t, "http://"+p.addr+"/api/v1/cases/kakao-2022/claims", tok); code != 200 {
+		t.Errorf("env token: %d", code)
+	}
+	if !strings.Contains(p.stderr.String(), "database=postgres") {
+		t.Errorf("not on postgres:\n%s", p.stderr)
+	}
+	p.stop(t)
+	// The same value at the next start still works (no duplicate row, no error).
+	p = start(t, t.TempDir(), "CLAIMDESK_DATABASE_URL="+url, "CLAIMDESK_ADMIN_TOKEN="+tok)
+	if code := get(t, "http://"+p.addr+"/api/v1/cases/kakao-2022/claims", tok); code != 200 {
+		t.Errorf("env token after restart: %d", code)
+	}
+	p.stop(t)
+}
+
+// TestGracefulShutdown sends SIGTERM while a request is still uploading its body: the request
+// completes with 201 before the process exits.
+func TestGracefulShutdown(t *testing.T) {
+	p := start(t, t.TempDir())
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"claimant":{"name":"홍길동","phone":"010-1234-5678"},"consent":true,"items":[{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver"}]}`
+	fmt.Fprintf(conn, "POST /api/v1/cases/kakao-2022/claims HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", len(body))
+	io.WriteString(conn, body[:20])
+	time.Sleep(200 * time.Millisecond) // the handler is now reading the body
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-p.done:
+		t.Fatalf("exited with a request in flight: %v", err)
+	default:
+	}
+	io.WriteString(conn, body[20:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Errorf("in-flight request: %d", resp.StatusCode)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after the last request")
+	}
+	if !strings.Contains(p.stderr.String(), "shutting down") {
+		t.Errorf("no shutdown log:\n%s", p.stderr)
+	}
+}
+
+func TestMigrateStatusAndTokenCreate(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary(t), args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run("migrate", "up"); !strings.Contains(out, "migrations applied") {
+		t.Errorf("migrate up: %s", out)
+	}
+	if out := run("migrate", "status"); !strings.Contains(out, "00001  applied") {
+		t.Errorf("migrate status: %s", out)
+	}
+	tok := strings.TrimSpace(run("token", "create", "--role", "lawyer", "--name", "kim"))
+	if !tokenRe.MatchString(tok) {
+		t.Errorf("token create printed %q", tok)
+	}
+	cmd := exec.Command(binary(t), "token", "create", "--role", "king")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--role must be") {
+		t.Errorf("bad role accepted: %s", out)
+	}
+}

@@ -1,0 +1,42 @@
+-- +goose Up
+-- The audit trail (issue 6 exports; issue 5 adds every change to claims, windows, rules,
+-- users and tokens). Append-only: triggers refuse updates and deletes. before/after/details
+-- are JSON text without secrets.
+CREATE TABLE audit_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         DATETIME NOT NULL,
+    actor_kind TEXT NOT NULL CHECK (actor_kind IN ('token', 'user', 'claimant', 'system', 'cli')),
+    actor_id   BIGINT,
+    actor_name TEXT NOT NULL DEFAULT '',
+    actor_role TEXT NOT NULL DEFAULT '',
+    ip         TEXT NOT NULL DEFAULT '',
+    request_id TEXT NOT NULL DEFAULT '',
+    case_id    BIGINT,
+    action     TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL DEFAULT '',
+    before     TEXT,
+    after      TEXT,
+    details    TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_events_at ON audit_events (at, id);
+CREATE INDEX audit_events_entity ON audit_events (entity, entity_id, id);
+CREATE INDEX audit_events_case ON audit_events (case_id, id);
+
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP TABLE audit_events;
