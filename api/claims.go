@@ -136,23 +136,35 @@ func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bo
 		}
 		return nil, nil, false
 	}
-	// Unknown reference and wrong code answer the same, so neither can be probed.
-	denied := &apperr.Error{Code: apperr.NotFound, Message: "bad_access_code"}
+	// Unknown reference and wrong code answer the same, so neither can be probed; and wrong
+	// codes are limited per IP and per reference, so neither can be guessed at length.
 	ref := auth.CanonicalReference(c.Param("reference"))
+	ipKey, refKey := "ip:"+c.ClientIP(), "ref:"+ref
+	if !staff && (s.codeFailures.Exhausted(ipKey) || s.codeFailures.Exhausted(refKey)) {
+		c.Header("Retry-After", "60")
+		writeError(c, apperr.New(apperr.RateLimited, ""))
+		return nil, nil, false
+	}
+	denied := func() {
+		s.codeFailures.Allow(ipKey)
+		s.codeFailures.Allow(refKey)
+		writeError(c, &apperr.Error{Code: apperr.NotFound, Message: "bad_access_code"})
+	}
 	if ref == "" {
-		writeError(c, denied)
+		denied()
 		return nil, nil, false
 	}
 	cl, err := s.store.ClaimByReference(ctx, ref)
 	if err != nil {
 		if !staff && apperr.Is(err, apperr.NotFound) {
-			err = denied
+			denied()
+			return nil, nil, false
 		}
 		writeError(c, err)
 		return nil, nil, false
 	}
 	if !staff && !auth.Equal(auth.HashAccessCode(code), cl.AccessCodeHash) {
-		writeError(c, denied)
+		denied()
 		return nil, nil, false
 	}
 	cs, err := s.store.CaseByID(ctx, cl.CaseID)

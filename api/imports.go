@@ -1,6 +1,544 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
 
-// importRoutes registers the batch import endpoints (being written).
-func (s *Server) importRoutes(v1 *gin.RouterGroup) {}
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/jobs"
+	"github.com/claimdesk/claimdesk/internal/jsonshape"
+	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// importsConfig is what the import handlers need besides the store.
+type importsConfig struct {
+	importer *importer.Importer
+	jobs     *jobs.Runner
+	maxBytes int64
+}
+
+func newImportsConfig(cfg Config, svc *claims.Service, log *slog.Logger) importsConfig {
+	ic := importsConfig{importer: cfg.Importer, jobs: cfg.Jobs, maxBytes: cfg.ImportMaxBytes}
+	if ic.importer == nil {
+		ic.importer = &importer.Importer{Store: cfg.Store, Claims: svc, Log: log, Live: importer.NewLive()}
+	}
+	if ic.maxBytes <= 0 {
+		ic.maxBytes = importer.DefaultMaxBytes
+	}
+	return ic
+}
+
+// MaxBatchClaims is the most claims POST /claims/batch takes at once.
+const MaxBatchClaims = 1000
+
+// maxBatchBytes bounds the body of a batch: 1,000 claims of a few items each.
+const maxBatchBytes = 32 << 20
+
+// importRoutes registers the batch import endpoints.
+func (s *Server) importRoutes(v1 *gin.RouterGroup) {
+	importers := require(auth.Importer, auth.Lawyer, auth.Admin)
+	v1.POST("/cases/:case/claims/batch", importers, s.createClaimBatch)
+	v1.POST("/cases/:case/imports", importers, s.createImport)
+	v1.GET("/imports/:id", importers, s.getImport)
+	v1.GET("/imports/:id/errors.csv", importers, s.getImportErrors)
+	v1.DELETE("/imports/:id", importers, s.cancelImport)
+}
+
+// ImportCreatedResponse answers an upload: the import runs in the background.
+type ImportCreatedResponse struct {
+	ID        int64  `json:"id"`
+	Status    string `json:"status"`
+	StatusURL string `json:"status_url"`
+}
+
+// ImportResponse is the status of an import.
+type ImportResponse struct {
+	ID              int64           `json:"id"`
+	Case            string          `json:"case"`
+	Format          string          `json:"format"`
+	Status          string          `json:"status"`
+	DryRun          bool            `json:"dry_run"`
+	MaxErrorRate    *float64        `json:"max_error_rate,omitempty"`
+	Reason          *ReasonResponse `json:"reason,omitempty"`
+	CancelRequested bool            `json:"cancel_requested"`
+	SizeBytes       int64           `json:"size_bytes"`
+	RowsRead        int64           `json:"rows_read"`
+	ClaimsCreated   int64           `json:"claims_created"`
+	ClaimsUnchanged int64           `json:"claims_unchanged"`
+	ClaimsRejected  int64           `json:"claims_rejected"`
+	RowsRejected    int64           `json:"rows_rejected"`
+	Attestation     string          `json:"attestation"`
+	CreatedAt       string          `json:"created_at"`
+	StartedAt       *string         `json:"started_at,omitempty"`
+	FinishedAt      *string         `json:"finished_at,omitempty"`
+	DurationSeconds *float64        `json:"duration_seconds,omitempty"`
+	RowsPerSecond   *float64        `json:"rows_per_second,omitempty"`
+	StatusURL       string          `json:"status_url"`
+	ErrorsURL       string          `json:"errors_url"`
+}
+
+// ReasonResponse says why an import failed.
+type ReasonResponse struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func importURL(id int64) string { return "/api/v1/imports/" + strconv.FormatInt(id, 10) }
+
+// importFormats maps accepted media types to formats.
+var importFormats = map[string]string{
+	"text/csv": importer.FormatCSV, "application/csv": importer.FormatCSV,
+	"application/x-ndjson": importer.FormatNDJSON, "application/ndjson": importer.FormatNDJSON, "application/jsonl": importer.FormatNDJSON,
+}
+
+func (s *Server) createImport(c *gin.Context) {
+	ctx := c.Request.Context()
+	cs, err := s.store.Case(ctx, c.Param("case"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	n := importer.NewImport{CaseID: cs.ID}
+	if p := principal(c); p != nil {
+		id := p.TokenID
+		n.TokenID, n.CreatedBy = &id, p.Name
+	}
+	if err := importOptions(c, &n); err != nil {
+		writeError(c, err)
+		return
+	}
+	body, format, err := importBody(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	n.Format = format
+	imp, err := s.imports.importer.Receive(ctx, n, body, s.imports.maxBytes, true)
+	if err != nil {
+		if max, ok := importer.IsTooLarge(err); ok {
+			err = &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(max)}}
+		} else if ctx.Err() != nil || isClientGone(err) {
+			err = errClientGone
+		}
+		writeError(c, err)
+		return
+	}
+	s.imports.jobs.Notify()
+	c.Header("Location", importURL(imp.ID))
+	c.JSON(http.StatusAccepted, ImportCreatedResponse{ID: imp.ID, Status: imp.Status, StatusURL: importURL(imp.ID)})
+}
+
+func isClientGone(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, http.ErrBodyReadAfterClose) || strings.Contains(err.Error(), "connection reset")
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + " GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// importOptions reads dry_run and max_error_rate from the query.
+func importOptions(c *gin.Context, n *importer.NewImport) error {
+	var errs []apperr.FieldError
+	if v, ok := c.GetQuery("dry_run"); ok {
+		b, okb := importer.ParseBool(v)
+		if !okb || b == nil {
+			errs = append(errs, apperr.FieldError{Path: "dry_run", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": "true, false"}})
+		} else {
+			n.DryRun = *b
+		}
+	}
+	if v, ok := c.GetQuery("max_error_rate"); ok {
+		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || r < 0 || r > 1 || r != r {
+			errs = append(errs, apperr.FieldError{Path: "max_error_rate", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": "1"}})
+		} else {
+			n.MaxErrorRate = &r
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.Validation(errs)
+	}
+	return nil
+}
+
+// importBody returns the file of an upload and its format: the body itself (text/csv,
+// application/x-ndjson) or the file field of a multipart form, streamed either way.
+func importBody(c *gin.Context) (io.Reader, string, error) {
+	unsupported := &apperr.Error{Code: apperr.Unsupported, Message: "import_unsupported"}
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil {
+		return nil, "", unsupported
+	}
+	if f, ok := importFormats[mt]; ok {
+		return c.Request.Body, f, nil
+	}
+	if mt != "multipart/form-data" {
+		return nil, "", unsupported
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, "", apperr.Wrap(apperr.Malformed, "", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, "", apperr.Validation([]apperr.FieldError{{Path: "file", Code: apperr.FieldRequired}})
+		}
+		if err != nil {
+			return nil, "", apperr.Wrap(apperr.Malformed, "", err)
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		format := importer.FormatCSV
+		if pmt, _, err := mime.ParseMediaType(part.Header.Get("Content-Type")); err == nil {
+			if f, ok := importFormats[pmt]; ok {
+				format = f
+			}
+		}
+		switch strings.ToLower(path.Ext(part.FileName())) {
+		case ".ndjson", ".jsonl":
+			format = importer.FormatNDJSON
+		case ".csv":
+			format = importer.FormatCSV
+		}
+		return part, format, nil
+	}
+}
+
+// ownImport loads the import of the path, visible to staff and to the importer who sent it
+// (to anyone else it does not exist).
+func (s *Server) ownImport(c *gin.Context) (*models.Import, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	notFound := &apperr.Error{Code: apperr.NotFound, Message: "import_not_found"}
+	if err != nil || id <= 0 {
+		return nil, notFound
+	}
+	imp, err := s.store.Import(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	p := principal(c)
+	if imp.Status == store.ImportReceiving || (!p.Can(auth.Admin, auth.Lawyer) && (imp.TokenID == nil || *imp.TokenID != p.TokenID)) {
+		return nil, notFound
+	}
+	return imp, nil
+}
+
+func (s *Server) getImport(c *gin.Context) {
+	imp, err := s.ownImport(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.answerImport(c, http.StatusOK, imp)
+}
+
+func (s *Server) answerImport(c *gin.Context, status int, imp *models.Import) {
+	cs, err := s.store.CaseByID(c.Request.Context(), imp.CaseID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(status, s.importResponse(imp, cs, messages.FromRequest(c.Request)))
+}
+
+func (s *Server) importResponse(imp *models.Import, cs *store.Case, lang messages.Lang) ImportResponse {
+	r := ImportResponse{ID: imp.ID, Case: cs.Slug, Format: imp.Format, Status: imp.Status, DryRun: imp.DryRun,
+		MaxErrorRate: imp.MaxErrorRate, CancelRequested: imp.CancelRequested, SizeBytes: imp.SizeBytes,
+		RowsRead: imp.RowsRead, ClaimsCreated: imp.ClaimsCreated, ClaimsUnchanged: imp.ClaimsUnchanged,
+		ClaimsRejected: imp.ClaimsRejected, RowsRejected: imp.RowsRejected, Attestation: imp.Attestation,
+		CreatedAt: localTime(imp.CreatedAt, cs.Location), StatusURL: importURL(imp.ID), ErrorsURL: importURL(imp.ID) + "/errors.csv"}
+	if r.Status == store.ImportReceiving {
+		r.Status = store.ImportQueued
+	}
+	if p := s.imports.importer.Live.Get(imp.ID); p != nil && imp.Status == store.ImportRunning {
+		r.RowsRead = max(r.RowsRead, p.Rows.Load())
+	}
+	if imp.Reason != "" {
+		params := map[string]string{}
+		if imp.ReasonParams != "" {
+			json.Unmarshal([]byte(imp.ReasonParams), &params)
+		}
+		r.Reason = &ReasonResponse{Code: imp.Reason, Message: messages.Text(lang, imp.Reason, params)}
+	}
+	if imp.StartedAt != nil {
+		st := localTime(*imp.StartedAt, cs.Location)
+		r.StartedAt = &st
+		end := s.now()
+		if imp.FinishedAt != nil {
+			f := localTime(*imp.FinishedAt, cs.Location)
+			r.FinishedAt = &f
+			end = *imp.FinishedAt
+		}
+		if d := end.Sub(*imp.StartedAt).Seconds(); d > 0 {
+			r.DurationSeconds = &d
+			rate := float64(r.RowsRead) / d
+			r.RowsPerSecond = &rate
+		}
+	}
+	return r
+}
+
+func (s *Server) cancelImport(c *gin.Context) {
+	imp, err := s.ownImport(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	local := s.imports.importer.Live.Cancel(imp.ID)
+	out, err := s.store.CancelImport(ctx, imp.ID, s.now())
+	if err != nil && local && apperr.Is(err, apperr.Conflict) {
+		out, err = s.store.Import(ctx, imp.ID) // it stopped here, between our two steps
+	}
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.answerImport(c, http.StatusAccepted, out)
+}
+
+// errorColumns end every line of errors.csv.
+var errorColumns = []string{"error_row", "error_column", "error_code", "error_message"}
+
+func (s *Server) getImportErrors(c *gin.Context) {
+	imp, err := s.ownImport(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	lang := messages.FromRequest(c.Request)
+	var head []string
+	if imp.Format == importer.FormatNDJSON {
+		head = []string{"line"}
+	} else if imp.Header != "" {
+		head, _ = csv.NewReader(strings.NewReader(imp.Header)).Read()
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(imp.ID, 10)+`-errors.csv"`)
+	c.Status(http.StatusOK)
+	bw := bufio.NewWriterSize(c.Writer, 64<<10)
+	bw.WriteString("\ufeff") // Excel in Korea needs the BOM to read UTF-8
+	w := csv.NewWriter(bw)
+	w.Write(append(append([]string{}, head...), errorColumns...))
+	err = s.store.EachImportError(c.Request.Context(), imp.ID, func(e *models.ImportError) error {
+		var fields []string
+		if imp.Format == importer.FormatNDJSON {
+			fields = []string{e.Raw}
+		} else if rec, err := csv.NewReader(strings.NewReader(e.Raw)).Read(); err == nil {
+			rec = append(rec, make([]string, max(0, len(head)-len(rec)))...)
+			fields = rec
+		}
+		fe := apperr.FieldError{Code: e.ErrorCode, Message: e.MessageKey}
+		if e.Params != "" {
+			json.Unmarshal([]byte(e.Params), &fe.Params)
+		}
+		fields = append(fields, strconv.FormatInt(e.ErrorRow, 10), e.ErrorColumn, e.ErrorCode, FieldMessage(lang, fe))
+		return w.Write(fields)
+	})
+	w.Flush()
+	bw.Flush()
+	if err != nil {
+		// The header is sent: the truncated file is all we can do; the log says why.
+		s.log.ErrorContext(c.Request.Context(), "errors.csv failed", "request_id", requestID(c), "import_id", imp.ID, "err", err)
+	}
+}
+
+// BatchRequest is the body of POST /claims/batch.
+type BatchRequest struct {
+	Claims []json.RawMessage `json:"claims"`
+}
+
+// BatchResponse answers a batch claim by claim, in order.
+type BatchResponse struct {
+	Created   int           `json:"created"`
+	Unchanged int           `json:"unchanged"`
+	Rejected  int           `json:"rejected"`
+	Results   []BatchResult `json:"results"`
+}
+
+// BatchResult is what became of one claim of a batch. The access code is shown once, when
+// the claim is created.
+type BatchResult struct {
+	Index       int          `json:"index"`
+	ExternalRef string       `json:"external_ref,omitempty"`
+	Status      string       `json:"status"`
+	Reference   string       `json:"reference,omitempty"`
+	AccessCode  string       `json:"access_code,omitempty"`
+	Errors      []FieldError `json:"errors,omitempty"`
+}
+
+// Batch result statuses.
+const (
+	batchCreated   = "created"
+	batchUnchanged = "unchanged"
+	batchRejected  = "rejected"
+)
+
+func (s *Server) createClaimBatch(c *gin.Context) {
+	ctx := c.Request.Context()
+	lang := messages.FromRequest(c.Request)
+	var req BatchRequest
+	if err := readBatch(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	b, err := s.claims.Builder(ctx, c.Param("case"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := BatchResponse{Results: make([]BatchResult, len(req.Claims))}
+	meta := claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP()}
+	var valid []*models.Claim
+	var idx []int
+	codes := map[int]string{}
+	for i, raw := range req.Claims {
+		res := &out.Results[i]
+		res.Index = i
+		var in intake.ClaimInput
+		decodeErr := jsonshape.Decode(raw, &in)
+		if in.Consent == nil {
+			yes := true
+			in.Consent = &yes // consent by the sender's attestation, as for imports
+		}
+		if in.ExternalRef != nil {
+			res.ExternalRef = strings.TrimSpace(*in.ExternalRef)
+		}
+		var fields []apperr.FieldError
+		if res.ExternalRef == "" {
+			fields = append(fields, apperr.FieldError{Path: "external_ref", Code: apperr.FieldRequired})
+		}
+		m, buildErr := b.Build(in, meta)
+		if err := apperr.MergeFields(apperr.MergeFields(decodeErr, buildErr), validationOf(fields)); err != nil {
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.Invalid {
+				ae = &apperr.Error{Fields: []apperr.FieldError{{Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": "object"}}}}
+			}
+			res.Status, res.Errors = batchRejected, localizeFields(lang, ae.Fields)
+			continue
+		}
+		code := auth.NewAccessCode()
+		m.Reference, m.AccessCodeHash = auth.NewReference(), auth.HashAccessCode(code)
+		codes[i] = code
+		valid = append(valid, m)
+		idx = append(idx, i)
+	}
+	applied, err := s.applyBatch(ctx, b.Case.ID, valid)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	for k, a := range applied {
+		i := idx[k]
+		res := &out.Results[i]
+		switch a.Outcome {
+		case store.Created:
+			res.Status, res.Reference, res.AccessCode = batchCreated, a.Reference, codes[i]
+		case store.Unchanged:
+			res.Status, res.Reference = batchUnchanged, a.Reference
+		case store.Conflict:
+			res.Status = batchRejected
+			res.Errors = localizeFields(lang, []apperr.FieldError{{Path: "external_ref", Code: apperr.FieldConflict, Message: "external_ref_conflict"}})
+		case store.Repeated:
+			res.Status = batchRejected
+			res.Errors = localizeFields(lang, []apperr.FieldError{{Path: "external_ref", Code: apperr.FieldConflict, Message: "batch_ref_repeated"}})
+		}
+	}
+	for _, r := range out.Results {
+		switch r.Status {
+		case batchCreated:
+			out.Created++
+		case batchUnchanged:
+			out.Unchanged++
+		default:
+			out.Rejected++
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func validationOf(fields []apperr.FieldError) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return apperr.Validation(fields)
+}
+
+// applyBatch writes a batch in one transaction, once more if a concurrent writer stored one
+// of its claims first (the second pass finds it stored).
+func (s *Server) applyBatch(ctx context.Context, caseID int64, cs []*models.Claim) ([]store.Applied, error) {
+	var err error
+	for range 2 {
+		var applied []store.Applied
+		applied, err = s.applyOnce(ctx, caseID, cs)
+		if err == nil || !apperr.Is(err, apperr.Unavailable) {
+			return applied, err
+		}
+	}
+	return nil, err
+}
+
+func (s *Server) applyOnce(ctx context.Context, caseID int64, cs []*models.Claim) ([]store.Applied, error) {
+	bulk, err := s.store.BeginBulk(ctx, caseID, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer bulk.Rollback()
+	applied, err := bulk.Apply(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	return applied, bulk.Commit(ctx)
+}
+
+// readBatch reads and checks the body of a batch: JSON, at most MaxBatchClaims claims.
+func readBatch(c *gin.Context, req *BatchRequest) error {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apperr.Error{Code: apperr.Unsupported, Params: map[string]string{"expected": "application/json"}}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(maxBatchBytes)}}
+		}
+		return errClientGone
+	}
+	if err := jsonshape.Decode(body, req); err != nil {
+		return err
+	}
+	switch {
+	case len(req.Claims) == 0:
+		return apperr.Validation([]apperr.FieldError{{Path: "claims", Code: apperr.FieldRequired}})
+	case len(req.Claims) > MaxBatchClaims:
+		return apperr.Validation([]apperr.FieldError{{Path: "claims", Code: apperr.FieldTooMany, Params: map[string]string{"max": strconv.Itoa(MaxBatchClaims)}}})
+	}
+	return nil
+}

@@ -146,6 +146,36 @@ func TestOpenAPIExchanges(t *testing.T) {
 	oa.want(413, "PUT", windows, huge, admin...)
 	oa.want(415, "PUT", windows, w(""), append([]string{"Content-Type", ""}, admin...)...)
 
+	const rules = "/api/v1/cases/kakao-2022/rules"
+	active := oa.want(200, "GET", rules, "")
+	shipped, _ := json.Marshal(active["rules"])
+	cheaper := strings.Replace(string(shipped), `"degraded_factor_bps":5000`, `"degraded_factor_bps":2500`, 1)
+	oa.want(200, "POST", rules+"/simulate", cheaper, lawyer...)
+	oa.want(200, "PUT", rules, cheaper, lawyer...)
+	oa.want(200, "PUT", rules, `{"window_policy": "whole_incident", "as_of": null, "evidence_factor_bps": {"documented": 10000, "undocumented": 10000},
+		"degraded_factor_bps": 10000, "interest": {"civil_rate_bps": 500, "litigation_rate_bps": 1200, "complaint_served_on": null}, "benchmark": null}`, admin...)
+	oa.want(200, "GET", rules+"/versions", "", lawyer...)
+	oa.want(200, "GET", "/api/v1/cases/kakao-2022/summary", "", admin...)
+	oa.want(200, "GET", ref+"/damages", "", "X-Access-Code", c.AccessCode, "Accept-Language", "en")
+	oa.want(200, "GET", ref+"/damages", "", lawyer...)
+	for _, path := range []string{rules, rules + "/versions", "/api/v1/cases/kakao-2022/summary", ref + "/damages"} {
+		oa.want(401, "GET", path, "", bad...)
+		oa.want(404, "GET", strings.Replace(strings.Replace(path, "kakao-2022", "kakao-2023", 1), c.Reference, "CD-0000-0000-0000", 1), "", lawyer...)
+		if path != rules {
+			oa.want(403, "GET", path, "", importer...)
+		}
+	}
+	for _, path := range []string{rules, rules + "/simulate"} {
+		method := map[string]string{rules: "PUT", rules + "/simulate": "POST"}[path]
+		oa.want(400, method, path, `{"window_policy": `, lawyer...)
+		oa.want(401, method, path, cheaper)
+		oa.want(403, method, path, cheaper, importer...)
+		oa.want(404, method, strings.Replace(path, "kakao-2022", "kakao-2023", 1), cheaper, lawyer...)
+		oa.want(413, method, path, huge, lawyer...)
+		oa.want(415, method, path, cheaper, append([]string{"Content-Type", "text/plain"}, lawyer...)...)
+		oa.want(422, method, path, `{"window_policy": "per_day", "evidence_factor_bps": {"documented": -1}, "consolation": {"melon": {}}, "extra": true}`, lawyer...)
+	}
+
 	token := oa.want(201, "POST", "/api/v1/tokens", `{"role": "lawyer", "name": "법무법인 한빛 김도윤 변호사"}`, admin...)
 	oa.want(400, "POST", "/api/v1/tokens", `nope`, admin...)
 	oa.want(401, "POST", "/api/v1/tokens", `{"role": "lawyer", "name": "x"}`)
@@ -172,15 +202,21 @@ func TestOpenAPIExchanges(t *testing.T) {
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			for status := range op.Responses.Map() {
-				if status == "500" || status == "503" && path != "/readyz" {
+				key := method + " " + path + " " + status
+				if status == "500" || status == "503" && path != "/readyz" || oaUnprovoked[key] {
 					continue
 				}
-				if key := method + " " + path + " " + status; !oa.seen[key] {
+				if !oa.seen[key] {
 					t.Errorf("no exchange gives %s: add one to TestOpenAPIExchanges (or drop the answer from api/openapi.yaml)", key)
 				}
 			}
 		}
 	}
+}
+
+// oaUnprovoked are documented answers this test cannot bring about.
+var oaUnprovoked = map[string]bool{
+	"PUT /api/v1/cases/{case}/rules 409": true, // only after several writers race for the same version
 }
 
 // oaClient sends requests through the real router and records which documented answers it saw.

@@ -212,11 +212,14 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	// always sent (null).
 	t.Run("schemas", func(t *testing.T) {
 		requests := []any{intake.ClaimInput{}, intake.ClaimantInput{}, intake.ItemInput{}, claims.WindowInput{},
-			api.ReplaceWindowsRequest{}, api.CreateTokenRequest{}}
+			api.ReplaceWindowsRequest{}, api.CreateTokenRequest{}, damages.Rules{}, damages.EvidenceFactors{},
+			damages.ConsolationRule{}, damages.InterestRules{}, damages.Benchmark{}, damages.BenchmarkTier{}}
 		responses := []any{api.CaseSummary{}, api.CaseResponse{}, api.Names{}, api.ServiceResponse{}, api.FeatureResponse{},
 			api.WindowResponse{}, api.ReplaceWindowsResponse{}, api.ClaimResponse{}, api.ClaimantResponse{},
 			api.ItemResponse{}, api.EligibilityResponse{}, api.ClaimListResponse{}, api.TokenResponse{},
-			api.ErrorBody{}, api.ErrorDetail{}, api.FieldError{}}
+			api.ErrorBody{}, api.ErrorDetail{}, api.FieldError{}, api.RulesResponse{}, api.RuleVersionsResponse{},
+			api.TotalsResponse{}, api.SubtotalResponse{}, api.BenchmarkResponse{}, api.SimulationResponse{},
+			api.SummaryResponse{}, api.DamagesResponse{}, api.ItemDamages{}, api.ConsolationResponse{}, api.TraceStep{}}
 		for i, v := range append(requests, responses...) {
 			typ, isResponse := reflect.TypeOf(v), i >= len(requests)
 			ref := doc.Components.Schemas[typ.Name()]
@@ -285,6 +288,10 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 			{"EligibilityStatus", schema("EligibilityStatus"), []string{string(damages.Eligible), string(damages.EligibleDegraded), string(damages.Ineligible)}},
 			{"EligibilityResponse.code", schema("EligibilityResponse", "code"), []string{damages.CodeInDownWindow, damages.CodeInDegradedWindow, damages.CodeOutsideWindows, damages.CodeNoWindows}},
 			{"Severity", schema("Severity"), []string{string(damages.Down), string(damages.Degraded)}},
+			{"Rules.window_policy", schema("Rules", "window_policy"), []string{string(damages.PerFeature), string(damages.PerService), string(damages.WholeIncident)}},
+			{"TraceStep.step", schema("TraceStep", "step"), []string{damages.StepEligibility, damages.StepRawLoss, damages.StepEvidenceFactor,
+				damages.StepDegradedFactor, damages.StepCap, damages.StepConsolation, damages.StepInterestCivil,
+				damages.StepInterestLitigation, damages.StepBenchmark, damages.StepTotal}},
 			{"CreateTokenRequest.role", schema("CreateTokenRequest", "role"), roles},
 			{"ClaimResponse.channel", schema("ClaimResponse", "channel"), []string{claims.ChannelWeb, claims.ChannelAPI, claims.ChannelImport}},
 			{"ErrorDetail.code", schema("ErrorDetail", "code"), []string{

@@ -17,16 +17,20 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/jobs"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
 // Server holds what the handlers need. It has no package-level state: tests build as many as
 // they like.
 type Server struct {
-	store  *store.Store
-	claims *claims.Service
-	log    *slog.Logger
-	now    func() time.Time
+	store   *store.Store
+	metrics *Metrics
+	// codeFailures limits wrong access codes per IP and per reference.
+	codeFailures *ratelimit.Limiter
+	claims       *claims.Service
+	log          *slog.Logger
+	now          func() time.Time
 	// imports runs and answers about batch imports (api/imports.go).
 	imports importsConfig
 }
@@ -56,7 +60,9 @@ func New(cfg Config) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{store: cfg.Store, claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background}, log: log, now: now}
+	s := &Server{store: cfg.Store, codeFailures: ratelimit.New(time.Minute, 10), claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background}, log: log, now: now}
+	s.metrics = newMetrics(s)
+	s.claims.Created = func(channel string, n int) { s.metrics.ClaimsCreated.WithLabelValues(channel).Add(float64(n)) }
 	s.imports = newImportsConfig(cfg, s.claims, log)
 	return s.routes()
 }
@@ -65,7 +71,7 @@ func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(requestIDs(), accessLog(s.log), recovery())
+	r.Use(requestIDs(), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders())
 	r.NoRoute(func(c *gin.Context) { writeError(c, apperr.New(apperr.NotFound, "")) })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: "method not allowed", RequestID: requestID(c)}})
@@ -74,6 +80,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/openapi.yaml", s.openAPI)
+	s.operations(r)
 
 	v1 := r.Group("/api/v1", s.authenticate())
 	staff := require(auth.Admin, auth.Lawyer)

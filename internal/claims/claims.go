@@ -36,6 +36,8 @@ type Service struct {
 	// Background runs work that outlives a request (re-valuation after a rule change); nil
 	// runs nothing, and the work is then done at the next start (RevalueAll).
 	Background func(func(ctx context.Context))
+	// Created, when set, is told of every claim stored, by channel (metrics).
+	Created func(channel string, n int)
 }
 
 // Meta is what the channel knows about a submission besides its content.
@@ -71,6 +73,7 @@ func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimIn
 	res.Claim, res.Created = stored, created
 	if created {
 		res.AccessCode = code
+		s.created(meta.Channel, 1)
 	}
 	return res, nil
 }
@@ -83,6 +86,13 @@ func (s *Service) Problems(ctx context.Context, caseSlug string, in intake.Claim
 	}
 	_, err := s.prepare(ctx, caseSlug, in, Meta{})
 	return apperr.MergeFields(decodeErr, err)
+}
+
+// created tells the Created hook of stored claims.
+func (s *Service) created(channel string, n int) {
+	if s.Created != nil && n > 0 {
+		s.Created(channel, n)
+	}
 }
 
 // Validate answers as Submit would, storing nothing.

@@ -296,10 +296,10 @@ func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*
 var (
 	claimColumns = []string{"id", "case_id", "reference", "access_code_hash", "external_ref", "content_hash", "status", "channel",
 		"claimant_name", "claimant_email", "claimant_phone", "claimant_locale", "consent_at", "consent_version", "consent_ip",
-		"import_id", "submitted_at", "updated_at"}
+		"import_id", "rules_version", "valued_as_of", "principal_krw", "interest_krw", "estimate_krw", "submitted_at", "updated_at"}
 	itemColumns = []string{"claim_id", "case_id", "position", "kind", "service", "feature", "occurred_at", "ended_at", "failure",
 		"purpose", "expected_fare_krw", "alternative_cost_krw", "amount_krw", "loss_krw", "documented", "description",
-		"eligibility", "eligibility_code", "window_id"}
+		"eligibility", "eligibility_code", "window_id", "principal_krw", "interest_krw"}
 	claimColumnList = strings.Join(claimColumns[1:], ", ") // SQLite assigns ids itself
 	itemColumnList  = strings.Join(itemColumns, ", ")
 )
@@ -309,7 +309,7 @@ func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, "
 func claimValues(c *models.Claim) []any {
 	return []any{c.ID, c.CaseID, c.Reference, c.AccessCodeHash, c.ExternalRef, c.ContentHash, c.Status, c.Channel,
 		c.ClaimantName, c.ClaimantEmail, c.ClaimantPhone, c.ClaimantLocale, c.ConsentAt.UTC(), c.ConsentVersion, c.ConsentIP,
-		c.ImportID, c.SubmittedAt.UTC(), c.UpdatedAt.UTC()}
+		c.ImportID, c.RulesVersion, c.ValuedAsOf, c.PrincipalKRW, c.InterestKRW, c.EstimateKRW, c.SubmittedAt.UTC(), c.UpdatedAt.UTC()}
 }
 
 func itemValues(it *models.ClaimItem) []any {
@@ -320,7 +320,7 @@ func itemValues(it *models.ClaimItem) []any {
 	}
 	return []any{it.ClaimID, it.CaseID, it.Position, it.Kind, it.Service, it.Feature, it.OccurredAt.UTC(), ended, it.Failure,
 		it.Purpose, it.ExpectedFareKRW, it.AlternativeCostKRW, it.AmountKRW, it.LossKRW, it.Documented, it.Description,
-		it.Eligibility, it.EligibilityCode, it.WindowID}
+		it.Eligibility, it.EligibilityCode, it.WindowID, it.PrincipalKRW, it.InterestKRW}
 }
 
 type storedRef struct {

@@ -125,6 +125,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// SQL returns the database/sql handle (pool statistics for metrics).
+func (s *Store) SQL() *sql.DB { return s.sqlDB }
+
 // Pool returns the pgx pool for bulk work (COPY), nil on SQLite.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 

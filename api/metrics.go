@@ -1,0 +1,102 @@
+package api
+
+import (
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/claimdesk/claimdesk/internal/auth"
+)
+
+// Metrics are the Prometheus metrics of one server, in a registry of its own (no globals, so
+// tests can build many servers).
+type Metrics struct {
+	Registry      *prometheus.Registry
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	ClaimsCreated *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "claimdesk_http_requests_total",
+			Help: "HTTP requests by route pattern, method and status."}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "claimdesk_http_request_duration_seconds",
+			Help: "HTTP request latency by route pattern and method.", Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
+			[]string{"route", "method"}),
+		ClaimsCreated: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "claimdesk_claims_created_total",
+			Help: "Claims stored, by channel (web, api, import)."}, []string{"channel"}),
+	}
+	m.Registry.MustRegister(m.requests, m.duration, m.ClaimsCreated,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.store != nil {
+		m.Registry.MustRegister(collectors.NewDBStatsCollector(s.store.SQL(), "claimdesk"))
+	}
+	return m
+}
+
+// middleware counts and times every request by its route pattern (never the raw path, which
+// holds references).
+func (m *Metrics) middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+	}
+}
+
+// operations registers /metrics and /debug/pprof, both for admins only (a scraper uses an
+// admin token).
+func (s *Server) operations(r *gin.Engine) {
+	ops := r.Group("", s.authenticate(), require(auth.Admin))
+	ops.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
+	ops.GET("/debug/pprof/*profile", func(c *gin.Context) {
+		switch name := c.Param("profile"); name {
+		case "/", "":
+			pprof.Index(c.Writer, c.Request)
+		case "/cmdline":
+			pprof.Cmdline(c.Writer, c.Request)
+		case "/profile":
+			pprof.Profile(c.Writer, c.Request)
+		case "/symbol":
+			pprof.Symbol(c.Writer, c.Request)
+		case "/trace":
+			pprof.Trace(c.Writer, c.Request)
+		default:
+			pprof.Handler(name[1:]).ServeHTTP(c.Writer, c.Request)
+		}
+	})
+}
+
+// securityHeaders sets safe defaults on every response; pages that need more (their own CSP)
+// set it themselves. HSTS only where the request came over TLS (directly or at the proxy).
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		if len(c.Request.URL.Path) > 5 && c.Request.URL.Path[:5] == "/api/" {
+			h.Set("Cache-Control", "no-store") // answers carry personal data
+		}
+		c.Next()
+	}
+}
+
+var _ http.Handler = promhttp.Handler()

@@ -1,0 +1,135 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimdesk/claimdesk/api"
+)
+
+// raw sends a request without the OpenAPI check, for the operational endpoints that are not
+// part of the API document (/metrics, /debug/pprof).
+func (e *env) raw(method, path string, headers ...string) resp {
+	e.t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return resp{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+func TestMetricsAndProfiling(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.submit(claim(taxi("2022-10-15T18:30")))
+	wantStatus(t, e.raw("GET", "/metrics"), 401)
+	wantStatus(t, e.raw("GET", "/metrics", bearer(e.lawyer)...), 403)
+	m := e.raw("GET", "/metrics", bearer(e.admin)...)
+	wantStatus(t, m, 200)
+	for _, want := range []string{
+		`claimdesk_http_requests_total{method="POST",route="/api/v1/cases/:case/claims",status="201"} 1`,
+		`claimdesk_claims_created_total{channel="api"} 1`,
+		`claimdesk_http_request_duration_seconds_bucket`,
+		`go_sql_max_open_connections{db_name="claimdesk"}`,
+	} {
+		if !strings.Contains(string(m.Body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	wantStatus(t, e.raw("GET", "/debug/pprof/", bearer(e.lawyer)...), 403)
+	wantStatus(t, e.raw("GET", "/debug/pprof/", bearer(e.admin)...), 200)
+	if r := e.raw("GET", "/debug/pprof/heap?debug=1", bearer(e.admin)...); r.Status != 200 || !bytes.Contains(r.Body, []byte("heap profile")) {
+		t.Errorf("heap profile: %d", r.Status)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	r := e.do("GET", "/api/v1/cases/kakao-2022", nil)
+	for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+		"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"} {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("%s: %q, want %q", k, got, v)
+		}
+	}
+	if r.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS over plain HTTP")
+	}
+	if r := e.do("GET", "/healthz", nil, "X-Forwarded-Proto", "https"); r.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS behind a TLS proxy")
+	}
+}
+
+func TestWrongAccessCodesAreLimited(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	created := e.submit(claim(taxi("2022-10-15T18:30")))
+	ref, code := created["reference"].(string), created["access_code"].(string)
+	for i := 0; i < 10; i++ {
+		wantStatus(t, e.do("GET", "/api/v1/claims/"+ref, nil, "X-Access-Code", "0000-0000-0000-0000"), 404)
+	}
+	r := e.do("GET", "/api/v1/claims/"+ref, nil, "X-Access-Code", "0000-0000-0000-0000")
+	wantStatus(t, r, 429)
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// The reference is locked for a while, even for the right code; staff are not limited.
+	wantStatus(t, e.do("GET", "/api/v1/claims/"+ref, nil, "X-Access-Code", code), 429)
+	wantStatus(t, e.do("GET", "/api/v1/claims/"+ref, nil, bearer(e.lawyer)...), 200)
+}
+
+// syncBuffer is a log destination safe for concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestNoPersonalDataInLogs runs requests full of personal data, good and bad, through a server
+// logging at debug level, and looks for that data in the log.
+func TestNoPersonalDataInLogs(t *testing.T) {
+	e := newEnv(t, "postgres")
+	var logs syncBuffer
+	e.h = api.New(api.Config{Store: e.st, Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now: func() time.Time { return testNow }, Background: func(fn func(context.Context)) { fn(context.Background()) }})
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	pii := []string{"김비밀", "secret.person@example.com", "1098765432", "9876-5432", "partner-secret-ref"}
+	body := claim(taxi("2022-10-15T18:30"))
+	body["claimant"] = map[string]any{"name": "김비밀", "email": "secret.person@example.com", "phone": "010-9876-5432"}
+	body["external_ref"] = "partner-secret-ref"
+	created := e.submit(body)
+	ref := created["reference"].(string)
+	e.do("POST", "/api/v1/cases/kakao-2022/claims", body)
+	body["items"] = []any{taxi("2022-10-15T19:30")}
+	e.do("POST", "/api/v1/cases/kakao-2022/claims", body) // conflict
+	bad := claim(map[string]any{"kind": "taxi_booking", "occurred_at": "2030-01-01T00:00", "description": "김비밀"})
+	bad["claimant"] = map[string]any{"name": "김비밀", "email": "secret.person@example", "phone": "010-9876-5432"}
+	e.do("POST", "/api/v1/cases/kakao-2022/claims", bad)
+	e.do("POST", "/api/v1/cases/kakao-2022/claims", `{"claimant":{"name":"김비밀"`)
+	e.do("GET", "/api/v1/claims/"+ref, nil, "X-Access-Code", "wrong")
+	e.do("GET", "/api/v1/claims/"+ref+"?email=secret.person@example.com", nil, bearer(e.lawyer)...)
+	e.do("GET", "/api/v1/cases/kakao-2022/claims?submitted_after=secret.person@example.com", nil, bearer(e.lawyer)...)
+	e.st.Close() // and a database failure, whose error is logged
+	e.do("POST", "/api/v1/cases/kakao-2022/claims", body)
+
+	out := logs.String()
+	if !strings.Contains(out, `"route"`) {
+		t.Fatalf("nothing logged: %s", out)
+	}
+	for _, p := range pii {
+		if strings.Contains(out, p) {
+			t.Errorf("log contains %q:\n%s", p, out)
+		}
+	}
+}

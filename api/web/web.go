@@ -1,0 +1,289 @@
+// Package web is the claimant's side of claimdesk in the browser: the case page, the claim
+// form in steps, the confirmation and the status page. Pages are rendered on the server with
+// html/template and work without JavaScript; a small script (static/site.js) only adds
+// validation as the claimant types, through the same server code and the same messages.
+// Templates and static files are embedded, so the pages need no outside network.
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// MaxFormBytes bounds a form post (the multi-step form carries the whole draft); evidence
+// uploads have their own limit (MaxEvidenceBytes).
+const MaxFormBytes = 256 << 10
+
+// Config is what the pages need.
+type Config struct {
+	Store  *store.Store
+	Claims *claims.Service
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Case is the slug of the case the public pages serve.
+	Case string
+	// Secret signs the status page's session cookie. Nil means a random key per process:
+	// claimants then sign in again after a restart, which is harmless.
+	Secret []byte
+	// Blobs keeps evidence files; nil means the database.
+	Blobs store.Blobs
+	// Settings of the case (deadline, whether to show estimates); zero means Defaults(Case).
+	Settings *CaseSettings
+	// SubmitLimit and SubmitBurst bound posts that create or look up claims, per client IP.
+	// Zero means one every 20 seconds with a burst of 10.
+	SubmitLimit rate.Limit
+	SubmitBurst int
+}
+
+// handler serves the pages.
+type handler struct {
+	store    *store.Store
+	claims   *claims.Service
+	log      *slog.Logger
+	now      func() time.Time
+	caseSlug string
+	secret   []byte
+	blobs    store.Blobs
+	settings CaseSettings
+	pages    map[string]*template.Template
+	submits  *limiter
+	checks   *limiter
+}
+
+// Register adds the pages to r.
+func Register(r gin.IRouter, cfg Config) {
+	h := &handler{store: cfg.Store, claims: cfg.Claims, log: cfg.Logger, now: cfg.Now, caseSlug: cfg.Case,
+		secret: cfg.Secret, blobs: cfg.Blobs}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.caseSlug == "" {
+		h.caseSlug = "kakao-2022"
+	}
+	if h.secret == nil {
+		h.secret = make([]byte, 32)
+		rand.Read(h.secret)
+	}
+	if h.blobs == nil {
+		h.blobs = cfg.Store.DatabaseBlobs()
+	}
+	if cfg.Settings != nil {
+		h.settings = *cfg.Settings
+	} else {
+		h.settings = Defaults(h.caseSlug)
+	}
+	lim, burst := cfg.SubmitLimit, cfg.SubmitBurst
+	if lim == 0 {
+		lim = rate.Every(20 * time.Second)
+	}
+	if burst == 0 {
+		burst = 10
+	}
+	h.submits = newLimiter(lim, burst, h.now)
+	// Live validation posts on every change: generous, but still bounded.
+	h.checks = newLimiter(5, 60, h.now)
+	h.pages = parsePages()
+
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
+	r.GET("/static/*file", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.Header("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(c.Writer, c.Request)
+	})
+
+	cop := http.NewCrossOriginProtection()
+	g := r.Group("", h.headers(), h.crossOrigin(cop))
+	g.GET("/", h.home)
+	g.GET("/claim", h.claimStart)
+	g.POST("/claim", h.claimStep)
+	g.POST("/claim/validate", h.claimValidate)
+	g.GET("/status", h.status)
+	g.POST("/status", h.statusLookup)
+	g.GET("/status/withdraw", h.withdrawConfirm)
+	g.POST("/status/withdraw", h.withdraw)
+	g.POST("/status/contact", h.contact)
+	g.POST("/status/evidence", h.uploadEvidence)
+	g.GET("/status/evidence/:id", h.evidenceFile)
+	g.POST("/status/signout", h.signOut)
+}
+
+// contentSecurityPolicy allows nothing from outside and no inline script or style.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// headers sets the security headers of every page. Pages can hold personal data (the form,
+// the status page), so none is cached.
+func (h *handler) headers() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		hd := c.Writer.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-store")
+		c.Next()
+	}
+}
+
+// crossOrigin refuses cross-site posts (Sec-Fetch-Site / Origin). Together with the per-form
+// token it is the CSRF defence; it needs no JavaScript.
+func (h *handler) crossOrigin(cop *http.CrossOriginProtection) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := cop.Check(c.Request); err != nil {
+			h.fail(c, http.StatusForbidden, "csrf_failed")
+			return
+		}
+		c.Next()
+	}
+}
+
+// Cookies.
+const (
+	cookieLang   = "cd_lang"
+	cookieCSRF   = "cd_csrf"
+	cookieStatus = "cd_status"
+)
+
+// lang picks the page language: ?lang= (remembered in a cookie), then the cookie, then
+// Accept-Language; Korean when nothing matches.
+func (h *handler) lang(c *gin.Context) messages.Lang {
+	if q := c.Query("lang"); q == "ko" || q == "en" {
+		c.SetSameSite(http.SameSiteLaxMode)
+		c.SetCookie(cookieLang, q, 365*24*3600, "/", "", secure(c), true)
+		return messages.Lang(q)
+	}
+	if v, err := c.Cookie(cookieLang); err == nil && (v == "ko" || v == "en") {
+		return messages.Lang(v)
+	}
+	return messages.FromRequest(c.Request)
+}
+
+func (h *handler) setLang(c *gin.Context, l messages.Lang) {
+	c.SetSameSite(http.SameSiteLaxMode)
+	c.SetCookie(cookieLang, string(l), 365*24*3600, "/", "", secure(c), true)
+}
+
+func secure(c *gin.Context) bool {
+	return c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https"
+}
+
+// csrfToken returns the form token of the browser, setting its cookie on first use. The token
+// is a random value in an HttpOnly cookie that every form repeats in a hidden field (double
+// submit): another site can make the browser send the cookie, but cannot read it.
+func (h *handler) csrfToken(c *gin.Context) string {
+	if v, err := c.Cookie(cookieCSRF); err == nil && len(v) == 43 {
+		return v
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	c.SetSameSite(http.SameSiteStrictMode)
+	c.SetCookie(cookieCSRF, v, 0, "/", "", secure(c), true)
+	// The cookie is new: make the rest of this request see it.
+	c.Request.AddCookie(&http.Cookie{Name: cookieCSRF, Value: v})
+	return v
+}
+
+// checkCSRF reports whether the posted form repeats the cookie's token; if not it answers.
+func (h *handler) checkCSRF(c *gin.Context) bool {
+	cookie, err := c.Cookie(cookieCSRF)
+	sent := c.PostForm("csrf")
+	if err != nil || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(sent)) != 1 {
+		h.fail(c, http.StatusForbidden, "csrf_failed")
+		return false
+	}
+	return true
+}
+
+// limitBody bounds the request body; a bigger one fails when the form is parsed.
+func limitBody(c *gin.Context, n int64) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+}
+
+// parseForm reads a urlencoded or multipart form within MaxFormBytes.
+func (h *handler) parseForm(c *gin.Context) bool {
+	limitBody(c, MaxFormBytes)
+	if err := c.Request.ParseForm(); err != nil {
+		h.fail(c, http.StatusRequestEntityTooLarge, "too_large_form")
+		return false
+	}
+	return true
+}
+
+// sign and verify protect the status session cookie.
+func (h *handler) sign(v string) string {
+	m := hmac.New(sha256.New, h.secret)
+	m.Write([]byte(v))
+	return v + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (h *handler) verify(s string) (string, bool) {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 {
+		return "", false
+	}
+	v := s[:i]
+	return v, hmac.Equal([]byte(h.sign(v)), []byte(s))
+}
+
+// fail renders the error page with a message from the catalogue.
+func (h *handler) fail(c *gin.Context, status int, key string) {
+	v := h.view(c, "error_title")
+	v.Message = v.T(key)
+	h.render(c, status, "error", v)
+	c.Abort()
+}
+
+// failErr renders err: known codes with their message, anything else as internal (logged).
+func (h *handler) failErr(c *gin.Context, err error) {
+	switch apperr.CodeOf(err) {
+	case apperr.NotFound:
+		h.fail(c, http.StatusNotFound, "not_found")
+	case apperr.Unavailable:
+		h.fail(c, http.StatusServiceUnavailable, "unavailable")
+	default:
+		h.log.ErrorContext(c.Request.Context(), "page failed", "route", c.FullPath(), "err", err)
+		h.fail(c, http.StatusInternalServerError, "page_internal")
+	}
+}
+
+// limited answers 429 when ip has used up its allowance.
+func (h *handler) limited(c *gin.Context, l *limiter) bool {
+	if l.allow(c.ClientIP()) {
+		return false
+	}
+	c.Header("Retry-After", "20")
+	h.fail(c, http.StatusTooManyRequests, "rate_limited")
+	return true
+}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// Blobs keeps the bytes of evidence files by key. The database (DatabaseBlobs) is the default
+// because it needs nothing else to back up; DiskBlobs keeps them under a directory.
+type Blobs interface {
+	Put(ctx context.Context, key string, content []byte) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// DatabaseBlobs returns blob storage in the evidence_blobs table of s.
+func (s *Store) DatabaseBlobs() Blobs { return dbBlobs{s} }
+
+type dbBlobs struct{ s *Store }
+
+func (b dbBlobs) Put(ctx context.Context, key string, content []byte) error {
+	return translate(b.s.db.WithContext(ctx).Create(&models.EvidenceBlob{StorageKey: key, Content: content}).Error)
+}
+
+func (b dbBlobs) Get(ctx context.Context, key string) ([]byte, error) {
+	var m models.EvidenceBlob
+	if err := b.s.db.WithContext(ctx).Where("storage_key = ?", key).Take(&m).Error; err != nil {
+		return nil, translate(err)
+	}
+	return m.Content, nil
+}
+
+func (b dbBlobs) Delete(ctx context.Context, key string) error {
+	return translate(b.s.db.WithContext(ctx).Where("storage_key = ?", key).Delete(&models.EvidenceBlob{}).Error)
+}
+
+// DiskBlobs keeps blobs as files in Dir (created on first use). Keys are random hex made by
+// AddEvidence, so they are safe file names.
+type DiskBlobs struct{ Dir string }
+
+func (d DiskBlobs) path(key string) (string, error) {
+	if _, err := hex.DecodeString(key); err != nil || key == "" {
+		return "", fmt.Errorf("blob key %q: not hex", key)
+	}
+	return filepath.Join(d.Dir, key[:2], key), nil
+}
+
+// Put writes the file atomically (temporary file, then rename).
+func (d DiskBlobs) Put(_ context.Context, key string, content []byte) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, content, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// Get reads a blob; a missing one is not_found.
+func (d DiskBlobs) Get(_ context.Context, key string) ([]byte, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, apperr.Wrap(apperr.NotFound, "", err)
+	}
+	return b, err
+}
+
+// Delete removes a blob; a missing one is fine.
+func (d DiskBlobs) Delete(_ context.Context, key string) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// AddEvidence stores content in blobs and records e for its claim, unless the claim already
+// has max files (conflict "evidence_limit"). The count and the insert run in one transaction
+// with the claim row locked, so two uploads at once cannot pass the limit together.
+func (s *Store) AddEvidence(ctx context.Context, e *models.Evidence, content []byte, blobs Blobs, max int) error {
+	k := make([]byte, 16)
+	rand.Read(k)
+	e.StorageKey = hex.EncodeToString(k)
+	e.SizeBytes = int64(len(content))
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = time.Now()
+	}
+	e.CreatedAt = e.CreatedAt.UTC().Truncate(time.Microsecond)
+	if err := blobs.Put(ctx, e.StorageKey, content); err != nil {
+		return err
+	}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		q := tx.Model(&models.Claim{}).Select("id").Where("id = ?", e.ClaimID)
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var c models.Claim
+		if err := q.Take(&c).Error; err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&models.Evidence{}).Where("claim_id = ?", e.ClaimID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= int64(max) {
+			return &apperr.Error{Code: apperr.Conflict, Message: "evidence_limit", Params: map[string]string{"max": fmt.Sprint(max)}}
+		}
+		return tx.Create(e).Error
+	})
+	if err != nil {
+		blobs.Delete(context.WithoutCancel(ctx), e.StorageKey)
+	}
+	return err
+}
+
+// ListEvidence returns the evidence files of a claim, oldest first.
+func (s *Store) ListEvidence(ctx context.Context, claimID int64) ([]models.Evidence, error) {
+	var out []models.Evidence
+	err := s.db.WithContext(ctx).Where("claim_id = ?", claimID).Order("id").Find(&out).Error
+	return out, translate(err)
+}
+
+// Evidence returns one evidence file of a claim.
+func (s *Store) Evidence(ctx context.Context, claimID, id int64) (*models.Evidence, error) {
+	var e models.Evidence
+	if err := s.db.WithContext(ctx).Where("claim_id = ? AND id = ?", claimID, id).Take(&e).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &e, nil
+}
+
+// OpenStatuses are the statuses from which a claimant may still withdraw a claim.
+var OpenStatuses = []string{"received", "under_review", "deficient", "cured"}
+
+// StatusWithdrawn is the status of a claim its claimant withdrew.
+const StatusWithdrawn = "withdrawn"
+
+// WithdrawClaim marks a claim withdrawn. Only an open claim can be withdrawn: otherwise the
+// answer is a conflict "not_withdrawable" and nothing changes.
+func (s *Store) WithdrawClaim(ctx context.Context, claimID int64, now time.Time) error {
+	res := s.db.WithContext(ctx).Model(&models.Claim{}).Where("id = ? AND status IN ?", claimID, OpenStatuses).
+		Updates(map[string]any{"status": StatusWithdrawn, "updated_at": now.UTC().Truncate(time.Microsecond)})
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return apperr.New(apperr.Conflict, "not_withdrawable")
+	}
+	return nil
+}
+
+// UpdateClaimContact corrects the claimant's contact details (already validated by the
+// caller). A withdrawn claim cannot be changed (conflict "claim_closed").
+func (s *Store) UpdateClaimContact(ctx context.Context, claimID int64, name, email, phone string, now time.Time) error {
+	res := s.db.WithContext(ctx).Model(&models.Claim{}).Where("id = ? AND status <> ?", claimID, StatusWithdrawn).
+		Updates(map[string]any{"claimant_name": name, "claimant_email": email, "claimant_phone": phone,
+			"updated_at": now.UTC().Truncate(time.Microsecond)})
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return apperr.New(apperr.Conflict, "claim_closed")
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ExportFilter selects what an export holds: the claims list's filters. Status and
+// SubmittedAfter select claims; Service and Eligibility select items (an items export holds
+// the items that match, a plaintiff list the claims that have one).
+type ExportFilter struct {
+	CaseID         int64
+	Status         string
+	Service        string
+	Eligibility    string
+	SubmittedAfter time.Time
+	// ExcludeStatuses drops claims in these statuses (the plaintiff list drops duplicates
+	// and withdrawn claims).
+	ExcludeStatuses []string
+}
+
+// ExportItem is one item with its claim, as exports read it. Times are UTC.
+type ExportItem struct {
+	ClaimID            int64
+	Reference          string
+	Status             string
+	Channel            string
+	SubmittedAt        time.Time
+	ClaimantName       string
+	ClaimantEmail      string
+	ClaimantPhone      string
+	RulesVersion       sql.NullInt64
+	ValuedAsOf         sql.NullString
+	Position           int
+	Kind               string
+	Service            string
+	Feature            string
+	OccurredAt         time.Time
+	EndedAt            sql.NullTime
+	Failure            string
+	Purpose            string
+	ExpectedFareKRW    int64
+	AlternativeCostKRW int64
+	AmountKRW          int64
+	LossKRW            int64
+	Documented         bool
+	Eligibility        string
+	EligibilityCode    string
+	WindowID           sql.NullInt64
+	PrincipalKRW       sql.NullInt64
+	InterestKRW        sql.NullInt64
+}
+
+// ExportItemsQuery is the SELECT of the items export (PostgreSQL placeholders), with its
+// arguments. The benchmark runs the same statement through psql \copy as the baseline.
+func ExportItemsQuery(f ExportFilter) (string, []any) {
+	var sb strings.Builder
+	sb.WriteString(`SELECT c.id, c.reference, c.status, c.channel, c.submitted_at, c.claimant_name, c.claimant_email, c.claimant_phone,
+	c.rules_version, c.valued_as_of, i.position, i.kind, i.service, i.feature, i.occurred_at, i.ended_at, i.failure, i.purpose,
+	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented, i.eligibility, i.eligibility_code,
+	i.window_id, i.principal_krw, i.interest_krw
+FROM claims c JOIN claim_items i ON i.claim_id = c.id
+WHERE c.case_id = $1`)
+	args := []any{f.CaseID}
+	where := func(cond string, v any) {
+		args = append(args, v)
+		sb.WriteString(" AND ")
+		sb.WriteString(strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	claimConditions(f, where)
+	if f.Service != "" {
+		where("i.service = ?", f.Service)
+	}
+	if f.Eligibility != "" {
+		where("i.eligibility = ?", f.Eligibility)
+	}
+	sb.WriteString("\nORDER BY c.id, i.position")
+	return sb.String(), args
+}
+
+// claimConditions adds the claim-level conditions of f.
+func claimConditions(f ExportFilter, where func(cond string, v any)) {
+	if f.Status != "" {
+		where("c.status = ?", f.Status)
+	}
+	for _, s := range f.ExcludeStatuses {
+		where("c.status <> ?", s)
+	}
+	if !f.SubmittedAfter.IsZero() {
+		where("c.submitted_at > ?", f.SubmittedAfter.UTC())
+	}
+}
+
+// StreamExportItems calls fn for every item f selects, claim by claim in id order and by
+// position within a claim, reading one streaming query: memory stays flat however many rows
+// there are. The row is reused between calls: fn must not keep it.
+func (s *Store) StreamExportItems(ctx context.Context, f ExportFilter, fn func(*ExportItem) error) error {
+	q, args := ExportItemsQuery(f)
+	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var r ExportItem
+	for rows.Next() {
+		if err := rows.Scan(&r.ClaimID, &r.Reference, &r.Status, &r.Channel, &r.SubmittedAt, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone,
+			&r.RulesVersion, &r.ValuedAsOf, &r.Position, &r.Kind, &r.Service, &r.Feature, &r.OccurredAt, &r.EndedAt, &r.Failure, &r.Purpose,
+			&r.ExpectedFareKRW, &r.AlternativeCostKRW, &r.AmountKRW, &r.LossKRW, &r.Documented, &r.Eligibility, &r.EligibilityCode,
+			&r.WindowID, &r.PrincipalKRW, &r.InterestKRW); err != nil {
+			return translate(err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
+// ExportClaim is one claim as the plaintiff list reads it: its claimant, consent, valuation
+// and number of items.
+type ExportClaim struct {
+	ID             int64
+	Status         string
+	ClaimantName   string
+	ClaimantEmail  string
+	ClaimantPhone  string
+	ConsentAt      time.Time
+	ConsentVersion string
+	Items          int64
+	PrincipalKRW   sql.NullInt64
+	InterestKRW    sql.NullInt64
+	EstimateKRW    sql.NullInt64
+}
+
+// StreamExportClaims calls fn for every claim f selects, in id order, in one streaming query.
+// With Service or Eligibility set, a claim is selected when it has a matching item. The row
+// is reused between calls.
+func (s *Store) StreamExportClaims(ctx context.Context, f ExportFilter, fn func(*ExportClaim) error) error {
+	var sb strings.Builder
+	sb.WriteString(`SELECT c.id, c.status, c.claimant_name, c.claimant_email, c.claimant_phone, c.consent_at, c.consent_version,
+	(SELECT COUNT(*) FROM claim_items n WHERE n.claim_id = c.id), c.principal_krw, c.interest_krw, c.estimate_krw
+FROM claims c WHERE c.case_id = $1`)
+	args := []any{f.CaseID}
+	where := func(cond string, v any) {
+		args = append(args, v)
+		sb.WriteString(" AND ")
+		sb.WriteString(strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	claimConditions(f, where)
+	if f.Service != "" || f.Eligibility != "" {
+		sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id")
+		if f.Service != "" {
+			where("i.service = ?", f.Service)
+		}
+		if f.Eligibility != "" {
+			where("i.eligibility = ?", f.Eligibility)
+		}
+		sb.WriteString(")")
+	}
+	sb.WriteString(" ORDER BY c.id")
+	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(sb.String()), args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var r ExportClaim
+	for rows.Next() {
+		if err := rows.Scan(&r.ID, &r.Status, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone, &r.ConsentAt, &r.ConsentVersion,
+			&r.Items, &r.PrincipalKRW, &r.InterestKRW, &r.EstimateKRW); err != nil {
+			return translate(err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
+// ClaimSubmission is when and by which channel a claim arrived (for the report's charts).
+type ClaimSubmission struct {
+	SubmittedAt time.Time
+	Channel     string
+	Status      string
+}
+
+// StreamClaimSubmissions calls fn for every claim of a case with its submission time,
+// channel and status, in one streaming query.
+func (s *Store) StreamClaimSubmissions(ctx context.Context, caseID int64, fn func(ClaimSubmission) error) error {
+	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(`SELECT submitted_at, channel, status FROM claims WHERE case_id = $1`), caseID)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ClaimSubmission
+		if err := rows.Scan(&r.SubmittedAt, &r.Channel, &r.Status); err != nil {
+			return translate(err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
