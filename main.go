@@ -4,6 +4,8 @@
 //	claimdesk [serve]                       run the service (the default)
 //	claimdesk migrate [up|status]           apply or list database migrations
 //	claimdesk token create --role R [--name N]   print a new API token
+//	claimdesk import [--case SLUG] [--dry-run] FILE   import a CSV or NDJSON file of claims
+//	claimdesk gen --rows N [--out FILE]           write a synthetic CSV of claims
 package main
 
 import (
@@ -57,8 +59,12 @@ func run(args []string, stdout io.Writer) error {
 		return migrate(ctx, cfg, args, stdout)
 	case "token":
 		return token(ctx, cfg, args, stdout)
+	case "import":
+		return importCmd(ctx, cfg, log, args, stdout)
+	case "gen":
+		return genCmd(args, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, token)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, token, import, gen)", cmd)
 	}
 }
 
@@ -96,9 +102,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			log.Error("revaluation at start failed", "err", err)
 		}
 	})
+	set, err := importSettingsFromEnv()
+	if err != nil {
+		return err
+	}
+	imports, runner := newImports(st, log, set)
+	bg.Go(func(ctx context.Context) { runner.Run(ctx) }) // imports queued or cut short by a crash resume here
+	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: set.maxBytes})
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           api.New(api.Config{Store: st, Logger: log, Background: bg.Go}),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

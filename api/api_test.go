@@ -99,6 +99,11 @@ func (r resp) json(t *testing.T) map[string]any {
 // Every response is checked against the OpenAPI document.
 func (e *env) do(method, path string, body any, headers ...string) resp {
 	e.t.Helper()
+	return e.doWith(true, method, path, body, headers...)
+}
+
+func (e *env) doWith(checked bool, method, path string, body any, headers ...string) resp {
+	e.t.Helper()
 	var raw []byte
 	switch b := body.(type) {
 	case nil:
@@ -122,7 +127,9 @@ func (e *env) do(method, path string, body any, headers ...string) resp {
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
 	r := resp{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-	checkOpenAPI(e.t, req, raw, r.Status, r.Header, r.Body)
+	if checked {
+		checkOpenAPI(e.t, req, raw, r.Status, r.Header, r.Body)
+	}
 	return r
 }
 

@@ -88,6 +88,10 @@ type Options struct {
 	// MaxSheetRows is the number of rows of an XLSX sheet, header included; past it the rows
 	// continue on a new sheet. 0 means Excel's limit, 1,048,576.
 	MaxSheetRows int
+	// Now is when the export is made (shown in its summary).
+	Now time.Time
+	// Filters describes the selection, for the summary (name -> value as given).
+	Filters map[string]string
 }
 
 // SummaryLine is one label and value of an export's summary (first XLSX sheet).

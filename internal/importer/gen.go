@@ -154,7 +154,7 @@ func breakRow(r *rand.Rand, rec []string) {
 	case 3:
 		rec[cDocumented] = "maybe"
 	case 4:
-		rec[1] = ""
+		rec[3] = "12345" // a phone number that is none
 	case 5:
 		rec[cOccurred] = "2031-01-01 10:00"
 	default:

@@ -5,14 +5,19 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
@@ -160,14 +165,25 @@ func translate(err error) error {
 	return err
 }
 
-// isConnectionError recognises a database that is down or unreachable, so clients get 503 and
-// retry rather than 500.
+// isConnectionError recognises a database that is down, restarting or unreachable, so clients
+// get 503 and retry rather than 500.
 func isConnectionError(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"connection refused", "failed to connect", "connection reset", "broken pipe", "server closed", "conn closed", "the database system is", "database is locked", "no such host", "i/o timeout"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-57P03: shutting down, crashed, starting up;
+		// 53300: too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300"
 	}
-	return errors.Is(err, sql.ErrConnDone)
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	// pgx reports a connection closed under it, and SQLite a busy file, only in words.
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "database is locked")
 }

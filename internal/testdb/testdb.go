@@ -169,7 +169,7 @@ func newServer() (*server, error) {
 	raw := os.Getenv(EnvURL)
 	if raw == "" {
 		var err error
-		if c, err = startCluster(ctx); err != nil {
+		if c, err = startCluster(ctx, false); err != nil {
 			return nil, err
 		}
 		raw = c.url("postgres")
@@ -205,18 +205,19 @@ func newServer() (*server, error) {
 
 // cluster is a private PostgreSQL server living in a temporary directory.
 type cluster struct {
-	dir    string // holds data/, sock/ and postgres.log; removed by stop
-	port   int
-	how    string // how the data directory was made, for the start-up log line
-	cmd    *exec.Cmd
-	exited chan struct{} // closed once postgres has exited
+	syncCommit bool   // commits wait for the WAL (fault tests: see Cluster)
+	dir        string // holds data/, sock/ and postgres.log; removed by stop
+	port       int
+	how        string // how the data directory was made, for the start-up log line
+	cmd        *exec.Cmd
+	exited     chan struct{} // closed once postgres has exited
 }
 
 // runPrefix starts the names of cluster directories; the owner's pid follows, so a later
 // process can remove the directories of processes that died without running Main.
 const runPrefix = "claimdesk-pg-run-"
 
-func startCluster(ctx context.Context) (*cluster, error) {
+func startCluster(ctx context.Context, syncCommit bool) (*cluster, error) {
 	bin, err := PostgresBinDir()
 	if err != nil {
 		return nil, err
@@ -235,7 +236,7 @@ func startCluster(ctx context.Context) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{dir: dir}
+	c := &cluster{dir: dir, syncCommit: syncCommit}
 	fail := func(err error) (*cluster, error) {
 		c.stop()
 		return nil, err
@@ -298,9 +299,13 @@ func (c *cluster) start(ctx context.Context, bin string, cred *syscall.Credentia
 var errPortTaken = errors.New("port taken")
 
 func (c *cluster) launch(ctx context.Context, bin string, cred *syscall.Credential) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+	// A restarted cluster keeps its port, so its clients can reconnect.
+	port := c.port
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return err
+		}
 	}
 	logPath := filepath.Join(c.dir, "postgres.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -314,9 +319,11 @@ func (c *cluster) launch(ctx context.Context, bin string, cred *syscall.Credenti
 		"-k", filepath.Join(c.dir, "sock"),
 		"-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1",
-		// Durability is worthless for data thrown away at the end of the run.
+		// Durability is worthless for data thrown away at the end of the run. fsync=off alone
+		// survives a crash of postgres (the OS keeps what it was given); a Cluster that a
+		// test stops on purpose keeps synchronous commits, or acknowledged commits are lost.
 		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
+		"-c", "synchronous_commit="+map[bool]string{true: "on", false: "off"}[c.syncCommit],
 		"-c", "full_page_writes=off",
 	)
 	cmd.Dir = c.dir // the test's working directory may be closed to the postgres user
@@ -357,6 +364,7 @@ func (c *cluster) launch(ctx context.Context, bin string, cred *syscall.Credenti
 		c.kill()
 		log := readTail(logPath, 2000)
 		if strings.Contains(log, "could not bind") || strings.Contains(log, "already in use") {
+			c.port = 0
 			return fmt.Errorf("%w: %d", errPortTaken, port)
 		}
 		return fmt.Errorf("postgres did not start: %w\n%s", err, log)
@@ -661,4 +669,45 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Cluster is a private PostgreSQL server of one test, which the test may stop and start again:
+// for fault tests (the database goes away under a running service and comes back).
+type Cluster struct {
+	c    *cluster
+	bin  string
+	cred *syscall.Credential
+}
+
+// NewCluster starts a private cluster for t, removed at t.Cleanup.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	bin, err := PostgresBinDir()
+	if err == nil {
+		var cred *syscall.Credential
+		if cred, err = serverCredential(); err == nil {
+			var c *cluster
+			if c, err = startCluster(context.Background(), true); err == nil {
+				cl := &Cluster{c: c, bin: bin, cred: cred}
+				t.Cleanup(func() { c.stop() })
+				return cl
+			}
+		}
+	}
+	t.Fatalf("testdb: %v", err)
+	return nil
+}
+
+// URL is the address of the cluster's postgres database.
+func (c *Cluster) URL() string { return c.c.url("postgres") }
+
+// Stop stops the server at once, as a crash would (committed data stays on disk).
+func (c *Cluster) Stop() { c.c.kill() }
+
+// Start starts the stopped server again on the same port and waits until it answers.
+func (c *Cluster) Start(t testing.TB) {
+	t.Helper()
+	if err := c.c.launch(context.Background(), c.bin, c.cred); err != nil {
+		t.Fatalf("testdb: restart: %v", err)
+	}
 }

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/messages"
+)
+
+// view is what every template gets; page-specific data is in Page.
+type view struct {
+	Lang  messages.Lang
+	Title string
+	CSRF  string
+	// LangForm names the form the language buttons submit (the claim form keeps its draft
+	// across a language switch); empty means plain links.
+	LangForm string
+	// Errors are the failing fields, in page order, for the summary and next to each field.
+	Errors  []fieldError
+	Message string
+	Page    any
+}
+
+// fieldError is one failing field of a page: ID is the input's id.
+type fieldError struct {
+	ID      string
+	Message string
+}
+
+// T returns the text of key in the page language; kv are placeholder pairs.
+func (v *view) T(key string, kv ...string) string {
+	var params map[string]string
+	if len(kv) > 1 {
+		params = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			params[kv[i]] = kv[i+1]
+		}
+	}
+	return messages.Text(v.Lang, key, params)
+}
+
+// Err returns the message of the field with input id, "" when it is fine.
+func (v *view) Err(id string) string {
+	for _, e := range v.Errors {
+		if e.ID == id {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// Other returns the other language, for the switch.
+func (v *view) Other() messages.Lang {
+	if v.Lang == messages.En {
+		return messages.Ko
+	}
+	return messages.En
+}
+
+// Won formats an amount with thousands separators.
+func (v *view) Won(n int64) string { return groupDigits(n) }
+
+// When formats an instant in the case zone for people: "10월 15일 (토) 15:30" or "Sat 15 Oct 15:30".
+func (v *view) When(t time.Time) string { return when(v.Lang, t) }
+
+var seoul = mustZone("Asia/Seoul")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("KST", 9*3600)
+	}
+	return loc
+}
+
+func when(l messages.Lang, t time.Time) string {
+	t = t.In(seoul)
+	wd := messages.Text(l, "weekday_"+strconv.Itoa(int(t.Weekday())), nil)
+	if l == messages.En {
+		return wd + " " + strconv.Itoa(t.Day()) + " " + t.Format("Jan 2006 15:04")
+	}
+	return t.Format("2006년 1월 2일") + " (" + wd + ") " + t.Format("15:04")
+}
+
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func (h *handler) view(c *gin.Context, titleKey string) *view {
+	v := &view{Lang: h.lang(c), CSRF: h.csrfToken(c)}
+	v.Title = v.T(titleKey)
+	return v
+}
+
+// fieldErrors turns field errors of the service into the page's, mapping each path to an
+// input id with idOf (paths it returns "" for are dropped) and keeping the first per input.
+func fieldErrors(l messages.Lang, err error, idOf func(path string) string) []fieldError {
+	ae, ok := err.(*apperr.Error)
+	if !ok {
+		return nil
+	}
+	var out []fieldError
+	seen := map[string]bool{}
+	for _, f := range ae.Fields {
+		id := idOf(f.Path)
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, fieldError{ID: id, Message: messages.Field(l, f)})
+	}
+	return out
+}
+
+// order sorts errors by the position of their inputs on the page.
+func order(errs []fieldError, ids []string) {
+	pos := func(id string) int {
+		for i, x := range ids {
+			if x == id {
+				return i
+			}
+		}
+		return len(ids)
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return pos(errs[i].ID) < pos(errs[j].ID) })
+}
+
+var pageNames = []string{"home", "claim", "confirm", "status", "withdraw", "error"}
+
+func parsePages() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, p := range pageNames {
+		t := template.New("layout.html").Funcs(template.FuncMap{
+			"seq":  func(n int) []int { s := make([]int, n); for i := range s { s[i] = i }; return s },
+			"add1": func(i int) int { return i + 1 },
+		})
+		out[p] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
+	}
+	return out
+}
+
+// render writes page with v; the template runs into a buffer first so a failing template
+// never leaves half a page.
+func (h *handler) render(c *gin.Context, status int, page string, v *view) {
+	var buf bytes.Buffer
+	if err := h.pages[page].ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		h.log.ErrorContext(c.Request.Context(), "template failed", "page", page, "err", err)
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("internal error"))
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// assetsFS is the static files, for the tests.
+var _ fs.FS = staticFS

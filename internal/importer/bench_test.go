@@ -1,0 +1,147 @@
+package importer_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+)
+
+// BenchmarkImport imports CLAIMDESK_BENCH_ROWS item rows (default 1,000,000) written by
+// `claimdesk gen` with the real binary (`claimdesk import`, a child process whose peak RSS is
+// measured), and in the same run loads the same file with psql \copy into a plain table with
+// the CSV's columns and as many indexes as claim_items, then prints the ratio. On SQLite it
+// prints rows/s. Run it with `make bench-import`.
+func BenchmarkImport(b *testing.B) {
+	rows := 1_000_000
+	if v := os.Getenv("CLAIMDESK_BENCH_ROWS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = n
+	}
+	dir := b.TempDir()
+	bin := buildBinary(b, dir)
+	file := filepath.Join(dir, "claims.csv")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Valid rows only, so \copy (which stops at the first bad value) loads the very same rows.
+	st, err := importer.Generate(f, importer.GenOptions{Rows: rows, InvalidShare: -1, Seed: 1})
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := os.Stat(file)
+	b.Logf("file: %d rows, %d claims, %.1f MiB", st.Rows, st.Claims, float64(fi.Size())/(1<<20))
+
+	for i := 0; i < b.N; i++ {
+		b.Run("postgres", func(b *testing.B) {
+			url := testdb.Postgres(b)
+			migrate(b, url)
+			copyTime := psqlCopy(b, url, file)
+			took, rss, out := runImport(b, bin, url, file)
+			b.Logf("claimdesk import: %s", strings.TrimSpace(out))
+			b.Logf("psql \\copy: %.2fs (%.0f rows/s)", copyTime.Seconds(), float64(rows)/copyTime.Seconds())
+			b.Logf("claimdesk import: %.2fs (%.0f rows/s), peak RSS %d MiB", took.Seconds(), float64(rows)/took.Seconds(), rss>>10)
+			b.Logf("ratio import / \\copy: %.2fx (target <= 2x); peak RSS target <= 200 MiB", took.Seconds()/copyTime.Seconds())
+			b.ReportMetric(took.Seconds()/copyTime.Seconds(), "x_copy")
+			b.ReportMetric(float64(rss>>10), "MiB_rss")
+		})
+		b.Run("sqlite", func(b *testing.B) {
+			url := testdb.SQLite(b)
+			took, rss, out := runImport(b, bin, url, file)
+			b.Logf("claimdesk import: %s", strings.TrimSpace(out))
+			b.Logf("sqlite: %.2fs, %.0f rows/s, peak RSS %d MiB", took.Seconds(), float64(rows)/took.Seconds(), rss>>10)
+			b.ReportMetric(float64(rows)/took.Seconds(), "rows/s")
+		})
+	}
+}
+
+func buildBinary(tb testing.TB, dir string) string {
+	tb.Helper()
+	bin := filepath.Join(dir, "claimdesk")
+	root, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// migrate prepares the database before anything is timed.
+func migrate(tb testing.TB, url string) {
+	tb.Helper()
+	s, err := store.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// psqlCopy loads file into a plain table shaped like the CSV, indexed like claim_items (a
+// primary key, a unique index led by the claim, two secondary indexes), and returns the time.
+func psqlCopy(tb testing.TB, url, file string) time.Duration {
+	tb.Helper()
+	psql, err := testdb.PsqlPath()
+	if err != nil {
+		tb.Skip(err)
+	}
+	ddl := `CREATE TABLE plain_items (id BIGSERIAL PRIMARY KEY, claim_ref TEXT NOT NULL, claimant_name TEXT, email TEXT,
+		phone TEXT, locale TEXT, kind TEXT, service TEXT, feature TEXT, occurred_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
+		failure TEXT, purpose TEXT, expected_fare_krw BIGINT, alternative_cost_krw BIGINT, amount_krw BIGINT, loss_krw BIGINT,
+		documented BOOLEAN, description TEXT);
+		CREATE UNIQUE INDEX plain_items_ref ON plain_items (claim_ref, id);
+		CREATE INDEX plain_items_service ON plain_items (service, kind);
+		CREATE INDEX plain_items_feature ON plain_items (feature);`
+	if out, err := exec.Command(psql, url, "-v", "ON_ERROR_STOP=1", "-c", ddl).CombinedOutput(); err != nil {
+		tb.Fatalf("psql: %v\n%s", err, out)
+	}
+	cols := strings.Join(importer.Columns, ", ")
+	start := time.Now()
+	cmd := exec.Command(psql, url, "-v", "ON_ERROR_STOP=1", "-c",
+		fmt.Sprintf(`\copy plain_items (%s) FROM '%s' WITH (FORMAT csv, HEADER true)`, cols, file))
+	cmd.Env = append(os.Environ(), "PGTZ=Asia/Seoul") // local times in the file are KST, as the import reads them
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("psql \\copy: %v\n%s", err, out)
+	}
+	return time.Since(start)
+}
+
+// runImport runs `claimdesk import` and returns its wall time, peak RSS (KiB) and output.
+func runImport(tb testing.TB, bin, url, file string) (time.Duration, int64, string) {
+	tb.Helper()
+	cmd := exec.Command(bin, "import", "--case", "kakao-2022", file)
+	cmd.Env = append(os.Environ(), "CLAIMDESK_DATABASE_URL="+url, "CLAIMDESK_LOG_LEVEL=warn")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		tb.Fatalf("claimdesk import: %v\n%s", err, out)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss int64
+	if ru != nil {
+		rss = ru.Maxrss
+	}
+	return took, rss, string(out)
+}

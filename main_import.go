@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/config"
+	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/jobs"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+// importSettings are the settings of imports and the job queue, from the environment:
+// CLAIMDESK_IMPORT_MAX_BYTES (default 2 GiB), CLAIMDESK_JOB_LEASE (default 30s) and
+// CLAIMDESK_JOB_POLL (default 1s).
+type importSettings struct {
+	maxBytes int64
+	lease    time.Duration
+	poll     time.Duration
+}
+
+func importSettingsFromEnv() (importSettings, error) {
+	s := importSettings{maxBytes: importer.DefaultMaxBytes, lease: 30 * time.Second, poll: time.Second}
+	if v := strings.TrimSpace(os.Getenv("CLAIMDESK_IMPORT_MAX_BYTES")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return s, fmt.Errorf("CLAIMDESK_IMPORT_MAX_BYTES must be a positive number of bytes, not %q", v)
+		}
+		s.maxBytes = n
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"CLAIMDESK_JOB_LEASE", &s.lease}, {"CLAIMDESK_JOB_POLL", &s.poll}} {
+		if v := strings.TrimSpace(os.Getenv(d.env)); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				return s, fmt.Errorf("%s must be a positive duration such as 30s, not %q", d.env, v)
+			}
+			*d.dst = t
+		}
+	}
+	return s, nil
+}
+
+// newImports builds the importer and the job runner that runs it.
+func newImports(st *store.Store, log *slog.Logger, set importSettings) (*importer.Importer, *jobs.Runner) {
+	im := &importer.Importer{Store: st, Claims: &claims.Service{Store: st, Now: time.Now}, Log: log, Live: importer.NewLive()}
+	r := &jobs.Runner{Store: st, Log: log, Lease: set.lease, Poll: set.poll}
+	r.Handle(store.JobImport, im)
+	return im, r
+}
+
+// importCmd is `claimdesk import --case kakao-2022 FILE`: the upload is stored and run by the
+// same code as POST /imports, in this process, with a progress bar on a terminal.
+func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	caseSlug := fs.String("case", seed.Kakao2022, "the case the claims belong to")
+	format := fs.String("format", "", "csv or ndjson (default: from the file name, else csv)")
+	dryRun := fs.Bool("dry-run", false, "only validate: store nothing")
+	maxRate := fs.Float64("max-error-rate", -1, "reject the whole file when more than this share of rows is bad (0..1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: claimdesk import [--case SLUG] [--format csv|ndjson] [--dry-run] [--max-error-rate R] FILE")
+	}
+	path := fs.Arg(0)
+	if *format == "" {
+		*format = importer.FormatCSV
+		if ext := strings.ToLower(filepath.Ext(path)); ext == ".ndjson" || ext == ".jsonl" {
+			*format = importer.FormatNDJSON
+		}
+	}
+	if *format != importer.FormatCSV && *format != importer.FormatNDJSON {
+		return fmt.Errorf("--format must be csv or ndjson, not %q", *format)
+	}
+	set, err := importSettingsFromEnv()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cs, err := st.Case(ctx, *caseSlug)
+	if err != nil {
+		return fmt.Errorf("case %s: %w", *caseSlug, err)
+	}
+	im, runner := newImports(st, log, set)
+	n := importer.NewImport{CaseID: cs.ID, CreatedBy: "cli", Format: *format, DryRun: *dryRun}
+	if *maxRate >= 0 {
+		if *maxRate > 1 {
+			return errors.New("--max-error-rate must be between 0 and 1")
+		}
+		n.MaxErrorRate = maxRate
+	}
+	start := time.Now()
+	imp, err := im.Receive(ctx, n, f, set.maxBytes, false)
+	if err != nil {
+		return err
+	}
+	stored := time.Since(start)
+	now := time.Now()
+	job, err := st.EnqueueClaimedJob(ctx, store.JobImport, imp.ID, runner.ID(), now, now.Add(set.lease))
+	if err != nil {
+		return err
+	}
+	bar := newProgressBar(os.Stderr, imp.SizeBytes)
+	stop := make(chan struct{})
+	barDone := make(chan struct{})
+	go func() {
+		defer close(barDone)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if p := im.Live.Get(imp.ID); p != nil {
+					bar.update(p.Rows.Load(), p.Bytes.Load())
+				}
+			}
+		}
+	}()
+	runErr := runner.RunClaimed(ctx, job)
+	close(stop)
+	<-barDone
+	bar.finish()
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: import %d is queued again; a running server will finish it (or cancel it with DELETE /api/v1/imports/%d)", imp.ID, imp.ID)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	done, err := st.Import(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stdout, "import %d: %s", done.ID, done.Status)
+	if done.DryRun {
+		fmt.Fprint(stdout, " (dry run: nothing stored)")
+	}
+	fmt.Fprintln(stdout)
+	if done.Reason != "" {
+		fmt.Fprintf(stdout, "  reason: %s %s\n", done.Reason, done.ReasonParams)
+	}
+	fmt.Fprintf(stdout, "  rows read %d, claims created %d, unchanged %d, rejected %d (%d rows)\n",
+		done.RowsRead, done.ClaimsCreated, done.ClaimsUnchanged, done.ClaimsRejected, done.RowsRejected)
+	fmt.Fprintf(stdout, "  %s in %.2fs (upload stored in %.2fs), %.0f rows/s\n", humanSize(done.SizeBytes), took.Seconds(), stored.Seconds(),
+		float64(done.RowsRead)/took.Seconds())
+	if done.RowsRejected > 0 {
+		fmt.Fprintf(stdout, "  rejected rows: GET /api/v1/imports/%d/errors.csv\n", done.ID)
+	}
+	if done.Status == store.ImportFailed {
+		return fmt.Errorf("import %d failed", done.ID)
+	}
+	return nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// progressBar draws rows, rows/s and ETA on one terminal line, or prints a plain line every
+// few seconds when stderr is not a terminal (logs, CI).
+type progressBar struct {
+	w        io.Writer
+	tty      bool
+	total    int64
+	start    time.Time
+	last     time.Time
+	rows     int64
+	bytes    int64
+	drawn    bool
+	interval time.Duration
+}
+
+func newProgressBar(f *os.File, total int64) *progressBar {
+	fi, err := f.Stat()
+	tty := err == nil && fi.Mode()&os.ModeCharDevice != 0
+	interval := 5 * time.Second
+	if tty {
+		interval = 0
+	}
+	return &progressBar{w: f, tty: tty, total: total, start: time.Now(), interval: interval}
+}
+
+func (b *progressBar) update(rows, bytes int64) {
+	b.rows, b.bytes = rows, bytes
+	if time.Since(b.last) < b.interval {
+		return
+	}
+	b.last = time.Now()
+	b.draw()
+}
+
+func (b *progressBar) draw() {
+	el := time.Since(b.start).Seconds()
+	rate := float64(b.rows) / max(el, 0.001)
+	frac := 0.0
+	if b.total > 0 {
+		frac = min(1, float64(b.bytes)/float64(b.total))
+	}
+	eta := "?"
+	if frac > 0.01 {
+		eta = (time.Duration(el/frac*(1-frac)) * time.Second).Round(time.Second).String()
+	}
+	if !b.tty {
+		fmt.Fprintf(b.w, "import: %d rows, %.0f rows/s, %.0f%%, ETA %s\n", b.rows, rate, frac*100, eta)
+		return
+	}
+	const width = 30
+	filled := int(frac * width)
+	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%% %d rows %.0f rows/s ETA %s   ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), frac*100, b.rows, rate, eta)
+	b.drawn = true
+}
+
+func (b *progressBar) finish() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
+
+// genCmd is `claimdesk gen --rows N`: a synthetic CSV on stdout (or --out FILE).
+func genCmd(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	rows := fs.Int("rows", 1000, "item rows to write")
+	invalid := fs.Float64("invalid", 0.02, "share of claims with a broken row (0 for none)")
+	seedN := fs.Uint64("seed", 1, "random seed (the same seed writes the same file)")
+	out := fs.String("out", "", "file to write (default stdout)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rows < 0 {
+		return errors.New("--rows must not be negative")
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	share := *invalid
+	if share == 0 {
+		share = -1
+	}
+	stats, err := importer.Generate(w, importer.GenOptions{Rows: *rows, InvalidShare: share, Seed: *seedN})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gen: %d rows, %d claims (%d with an error)\n", stats.Rows, stats.Claims, stats.InvalidClaims)
+	return nil
+}
