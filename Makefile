@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: deps test bench bench-valuation bench-import run fmt
+.PHONY: deps test bench bench-valuation bench-import bench-export run fmt
 
 # System packages the tests need; quiet and quick when they are already there.
 deps:
@@ -19,6 +19,12 @@ bench:
 bench-valuation: deps
 	$(GO) test -run '^$$' -bench BenchmarkValueCase -benchtime 1x -timeout 30m ./internal/claims
 
+# Intake under load: claimdesk and a bare baseline handler, each its own process, with wrk at
+# saturation and vegeta at 80% of it, on PostgreSQL and SQLite (CLAIMDESK_LOAD_SECONDS per run).
+bench-load: deps
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(GO) test -run '^$$' -bench BenchmarkIntakeLoad -benchtime 1x -timeout 30m ./internal/loadtest
+
 run:
 	$(GO) run .
 
@@ -31,3 +37,8 @@ fmt:
 # and SQLite (CLAIMDESK_BENCH_ROWS to change the size).
 bench-import: deps
 	$(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x -timeout 30m ./internal/importer
+
+# Exports 1,000,000 items to CSV beside psql \copy of the same SELECT, then XLSX, NDJSON, the
+# plaintiff list and the PDF report, with each one's peak RSS (CLAIMDESK_BENCH_ITEMS to change).
+bench-export: deps
+	$(GO) test -run '^$$' -bench BenchmarkExport -benchtime 1x -timeout 60m ./internal/export

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -55,8 +56,8 @@ func writeError(c *gin.Context, err error) {
 	if !errors.As(err, &ae) {
 		ae = &apperr.Error{Code: apperr.Internal, Err: err}
 	}
-	if errors.Is(err, errClientGone) {
-		c.Abort()
+	if errors.Is(err, errClientGone) || errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		c.Abort() // the client went away: nobody to answer, nothing wrong on our side
 		return
 	}
 	status := statusOf[ae.Code]

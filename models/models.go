@@ -12,6 +12,8 @@ type Case struct {
 	NameEn    string
 	TimeZone  string
 	CreatedAt time.Time
+	// Revision counts changes of the case's windows and rules.
+	Revision int64
 }
 
 // CaseService is a service of a case and the item kinds it accepts (comma-separated).

@@ -5,7 +5,9 @@ package claims
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/claimdesk/claimdesk/damages"
@@ -38,6 +40,8 @@ type Service struct {
 	Background func(func(ctx context.Context))
 	// Created, when set, is told of every claim stored, by channel (metrics).
 	Created func(channel string, n int)
+
+	snapshots sync.Map // case slug -> *snapshot
 }
 
 // Meta is what the channel knows about a submission besides its content.
@@ -59,23 +63,36 @@ type Result struct {
 // Submit validates and stores a claim. A claim whose external_ref is already stored with the
 // same content is returned as it is (Created false); with other content it is a conflict.
 func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimInput, meta Meta) (*Result, error) {
-	res, err := s.prepare(ctx, caseSlug, in, meta)
-	if err != nil {
-		return nil, err
+	// A claim is decided against a snapshot of the case; if the windows or rules change before
+	// it is stored, the store refuses it (ErrStale) and it is decided again on fresh data.
+	for attempt := 0; attempt < 3; attempt++ {
+		b, err := s.Builder(ctx, caseSlug)
+		if err != nil {
+			return nil, err
+		}
+		m, err := b.Build(in, meta)
+		if err != nil {
+			return nil, err
+		}
+		code := auth.NewAccessCode()
+		m.Reference = auth.NewReference()
+		m.AccessCodeHash = auth.HashAccessCode(code)
+		stored, created, err := s.Store.CreateClaim(ctx, m, b.Case.Revision)
+		if errors.Is(err, store.ErrStale) {
+			s.forget(caseSlug)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Case: b.Case, Claim: stored, Created: created}
+		if created {
+			res.AccessCode = code
+			s.created(meta.Channel, 1)
+		}
+		return res, nil
 	}
-	code := auth.NewAccessCode()
-	res.Claim.Reference = auth.NewReference()
-	res.Claim.AccessCodeHash = auth.HashAccessCode(code)
-	stored, created, err := s.Store.CreateClaim(ctx, res.Claim)
-	if err != nil {
-		return nil, err
-	}
-	res.Claim, res.Created = stored, created
-	if created {
-		res.AccessCode = code
-		s.created(meta.Channel, 1)
-	}
-	return res, nil
+	return nil, apperr.Wrap(apperr.Unavailable, "", store.ErrStale)
 }
 
 // Problems returns decodeErr (the shape errors of the document in was decoded from) together
@@ -113,8 +130,8 @@ func (s *Service) prepare(ctx context.Context, caseSlug string, in intake.ClaimI
 }
 
 // Builder turns claim inputs of one case into claims ready to store, from one snapshot of the
-// case (windows, rules) and one clock reading. Bulk paths (imports) take one Builder for a
-// whole file so every row is judged the same way; it is not safe for concurrent use.
+// case (windows, rules, at Case.Revision) and one clock reading. Bulk paths (imports) take one
+// Builder for a whole file so every row is judged the same way. It is immutable: safe to share.
 type Builder struct {
 	Case   *store.Case
 	Rules  *Ruleset
@@ -122,8 +139,30 @@ type Builder struct {
 	now    time.Time
 }
 
-// Builder loads the case and its active rules and returns a builder for it.
+// snapshotTTL bounds how long a case snapshot is reused without asking the database. Changes
+// made through this process drop it at once; changes made by another instance are seen within
+// the TTL by answers that store nothing (validate), and at once by submissions, whose insert
+// checks the revision.
+const snapshotTTL = 2 * time.Second
+
+type snapshot struct {
+	b      *Builder
+	loaded time.Time
+	day    damages.Date
+}
+
+// Builder returns a builder for the case: a cached snapshot when it is fresh, else it loads the
+// case and its active rules.
 func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error) {
+	now := s.Now()
+	if v, ok := s.snapshots.Load(caseSlug); ok {
+		snap := v.(*snapshot)
+		if age := now.Sub(snap.loaded); age >= 0 && age < snapshotTTL && snap.day == damages.DateOf(now, snap.b.Case.Location) {
+			b := *snap.b
+			b.now = now.UTC().Truncate(time.Microsecond)
+			return &b, nil
+		}
+	}
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return nil, err
@@ -132,8 +171,14 @@ func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{Case: c, Rules: rs, valuer: s.Valuer(c, c.DomainWindows(), rs.Rules), now: s.Now().UTC().Truncate(time.Microsecond)}, nil
+	// The valuer depends on the day when the rules leave as_of open, hence the day in the key.
+	b := &Builder{Case: c, Rules: rs, valuer: s.Valuer(c, c.DomainWindows(), rs.Rules), now: now.UTC().Truncate(time.Microsecond)}
+	s.snapshots.Store(caseSlug, &snapshot{b: b, loaded: now, day: damages.DateOf(now, c.Location)})
+	return b, nil
 }
+
+// forget drops the snapshot of a case after a change of its windows or rules.
+func (s *Service) forget(caseSlug string) { s.snapshots.Delete(caseSlug) }
 
 // Now is the instant the builder stamps claims with.
 func (b *Builder) Now() time.Time { return b.now }
@@ -215,6 +260,7 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 	if err != nil {
 		return 0, 0, err
 	}
+	defer s.forget(caseSlug)
 	return s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
 		return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
 	})

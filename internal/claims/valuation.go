@@ -117,6 +117,7 @@ func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, by 
 		return nil, err
 	}
 	m, err := s.Store.CreateRuleSet(ctx, c.ID, string(raw), by)
+	s.forget(caseSlug)
 	if err != nil {
 		return nil, err
 	}

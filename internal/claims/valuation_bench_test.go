@@ -14,6 +14,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/gen"
 )
 
 // BenchmarkValueCase values every stored item of a case on PostgreSQL (1,000,000 by default;
@@ -42,7 +43,7 @@ func BenchmarkValueCase(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	if err := generate(ctx, st, c.ID, n); err != nil {
+	if err := gen.Items(ctx, st, c.ID, n); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("generated %d items in %s", n, time.Since(start).Round(time.Millisecond))
@@ -130,34 +131,4 @@ FROM claims c JOIN claim_items i ON i.claim_id = c.id WHERE c.case_id = $1 ORDER
 		n++
 	}
 	return n, rows.Err()
-}
-
-// generate writes n items in claims of three (taxi, payment, message) spread over the outage
-// and the days around it, set-based in SQL.
-func generate(ctx context.Context, st *store.Store, caseID int64, n int) error {
-	db := st.Gorm().WithContext(ctx)
-	claimsN := (n + 2) / 3
-	if err := db.Exec(`INSERT INTO claims (case_id, reference, access_code_hash, content_hash, status, channel, claimant_name, claimant_phone,
-		consent_at, consent_version, submitted_at, updated_at)
-	SELECT ?, 'CD-B' || g, '\x00'::bytea, md5(g::text), 'received', 'import', '홍길동' || g, '+8210' || lpad(g::text, 8, '0'), now(), 'bench', now(), now()
-	FROM generate_series(1, ?) g`, caseID, claimsN).Error; err != nil {
-		return err
-	}
-	return db.Exec(`INSERT INTO claim_items (claim_id, case_id, position, kind, service, feature, occurred_at, ended_at, failure, purpose,
-		expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented, description, eligibility, eligibility_code)
-	SELECT c.id, c.case_id, p,
-		(ARRAY['taxi_booking','payment','message'])[p+1],
-		(ARRAY['kakao_t','kakao_pay','kakaotalk'])[p+1],
-		(ARRAY['taxi','payments','text'])[p+1],
-		timestamptz '2022-10-15 03:00:00+00' + (c.id % 97) * interval '1 hour' + (c.id % 3600) * interval '1 second',
-		CASE WHEN p = 2 THEN timestamptz '2022-10-15 03:00:00+00' + (c.id % 97 + c.id % 7) * interval '1 hour' + (c.id % 3600) * interval '1 second' END,
-		(ARRAY['booking_failed','double_charged',''])[p+1],
-		CASE WHEN p = 2 THEN (ARRAY['personal','business'])[c.id % 2 + 1] ELSE '' END,
-		CASE WHEN p = 0 THEN 8000 + c.id % 20000 ELSE 0 END,
-		CASE WHEN p = 0 THEN 15000 + c.id % 40000 ELSE 0 END,
-		CASE WHEN p = 1 THEN 1000 + c.id % 200000 ELSE 0 END,
-		(c.id * 7919) % 700000,
-		c.id % 3 = 0, '', 'eligible', 'in_down_window'
-	FROM claims c CROSS JOIN generate_series(0, 2) p
-	WHERE c.case_id = ? AND (c.id - 1) * 3 + p < ?`, caseID, n).Error
 }

@@ -16,6 +16,7 @@ import (
 // Case is a case with its services, features and windows, as the rest of the service reads it.
 type Case struct {
 	ID       int64
+	Revision int64
 	Slug     string
 	NameKo   string
 	NameEn   string
@@ -101,7 +102,7 @@ func loadCase(db *gorm.DB, slug string) (*Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("case %s: time zone %q: %w", slug, m.TimeZone, err)
 	}
-	c := &Case{ID: m.ID, Slug: m.Slug, NameKo: m.NameKo, NameEn: m.NameEn, TimeZone: m.TimeZone, Location: loc}
+	c := &Case{ID: m.ID, Revision: m.Revision, Slug: m.Slug, NameKo: m.NameKo, NameEn: m.NameEn, TimeZone: m.TimeZone, Location: loc}
 	var svcs []models.CaseService
 	if err := db.Where("case_id = ?", m.ID).Order("position, id").Find(&svcs).Error; err != nil {
 		return nil, translate(err)
@@ -181,4 +182,22 @@ func (s *Store) EnsureCase(ctx context.Context, nc NewCase) (bool, error) {
 		return nil
 	})
 	return created, err
+}
+
+// caseLockSpace is the first key of the advisory locks that order claim inserts (shared)
+// against changes of a case's windows and rules (exclusive); the second key is the case id.
+const caseLockSpace int32 = 0x63617365 // "case"
+
+// bumpRevision counts a change of a case's windows or rules, and keeps claims decided under
+// the old revision from being stored. Called first in the transaction that makes the change.
+// On PostgreSQL it takes the case's advisory lock exclusively until the change commits: claim
+// inserts take it shared (see insertClaimPG), so they wait and then see the new revision.
+// On SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64) error {
+	if dialect == Postgres {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", caseLockSpace, int32(caseID)).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Exec("UPDATE cases SET revision = revision + 1 WHERE id = ?", caseID).Error
 }

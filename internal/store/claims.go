@@ -7,22 +7,41 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/models"
 )
 
-// CreateClaim stores a claim and its items in one transaction. When the claim has an
+// ErrStale says a claim was decided under a revision of its case's windows and rules that is no
+// longer current: decide it again and retry.
+var ErrStale = errors.New("case changed since the claim was decided")
+
+// CreateClaim stores a claim and its items atomically, if the case is still at revision (the
+// windows and rules the claim was decided under); ErrStale otherwise. When the claim has an
 // external_ref already used in its case, nothing is written: the stored claim is returned with
 // created false if its content hash is the same, and a conflict error otherwise.
-func (s *Store) CreateClaim(ctx context.Context, c *models.Claim) (stored *models.Claim, created bool, err error) {
+func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64) (stored *models.Claim, created bool, err error) {
 	if c.ExternalRef != nil {
 		if prev, err := s.claimByExternalRef(ctx, c.CaseID, *c.ExternalRef); err != nil || prev != nil {
 			return sameOrConflict(prev, c, err)
 		}
 	}
-	err = s.InTx(ctx, func(tx *gorm.DB) error { return tx.Create(c).Error })
+	if s.dialect == Postgres {
+		err = s.insertClaimPG(ctx, c, revision)
+	} else {
+		err = s.InTx(ctx, func(tx *gorm.DB) error {
+			var current int64
+			if err := tx.Model(&models.Case{}).Where("id = ?", c.CaseID).Select("revision").Scan(&current).Error; err != nil {
+				return err
+			}
+			if current != revision {
+				return ErrStale
+			}
+			return tx.Create(c).Error
+		})
+	}
 	if apperr.Is(err, apperr.Conflict) && c.ExternalRef != nil {
 		// Another request with the same external_ref won the race: answer as if we came second.
 		prev, err := s.claimByExternalRef(ctx, c.CaseID, *c.ExternalRef)
@@ -35,6 +54,79 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim) (stored *model
 		return nil, false, err
 	}
 	return c, true, nil
+}
+
+// insertClaimPG writes a claim and its items in one statement, in one round trip, and only if
+// the case is still at revision.
+func (s *Store) insertClaimPG(ctx context.Context, c *models.Claim, revision int64) error {
+	n := len(c.Items)
+	var (
+		position                              = make([]int32, n)
+		kind, service, feature                = make([]string, n), make([]string, n), make([]string, n)
+		failure, purpose, description         = make([]string, n), make([]string, n), make([]string, n)
+		eligibility, eligibilityCode          = make([]string, n), make([]string, n)
+		occurred                              = make([]time.Time, n)
+		ended                                 = make([]*time.Time, n)
+		fare, alt, amount, loss               = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		documented                            = make([]bool, n)
+		windowID, itemPrincipal, itemInterest = make([]*int64, n), make([]*int64, n), make([]*int64, n)
+	)
+	for i := range c.Items {
+		it := &c.Items[i]
+		position[i], kind[i], service[i], feature[i] = int32(it.Position), it.Kind, it.Service, it.Feature
+		occurred[i], ended[i], failure[i], purpose[i] = it.OccurredAt, it.EndedAt, it.Failure, it.Purpose
+		fare[i], alt[i], amount[i], loss[i], documented[i] = it.ExpectedFareKRW, it.AlternativeCostKRW, it.AmountKRW, it.LossKRW, it.Documented
+		description[i], eligibility[i], eligibilityCode[i] = it.Description, it.Eligibility, it.EligibilityCode
+		windowID[i], itemPrincipal[i], itemInterest[i] = it.WindowID, it.PrincipalKRW, it.InterestKRW
+	}
+	// One round trip: the batch runs as one implicit transaction. The shared advisory lock
+	// waits for a change of the case in progress (it holds the exclusive one, see
+	// bumpRevision); the insert, a later statement, then reads the revision in a snapshot taken
+	// after the lock, so it sees that change and refuses to store a stale claim.
+	const q = `WITH k AS (
+	SELECT id FROM cases WHERE id = $1 AND revision = $2
+), c AS (
+	INSERT INTO claims (case_id, reference, access_code_hash, external_ref, content_hash, status, channel,
+		claimant_name, claimant_email, claimant_phone, claimant_locale, consent_at, consent_version, consent_ip, import_id,
+		rules_version, valued_as_of, principal_krw, interest_krw, estimate_krw, submitted_at, updated_at)
+	SELECT k.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22 FROM k
+	RETURNING id
+), i AS (
+	INSERT INTO claim_items (claim_id, case_id, position, kind, service, feature, occurred_at, ended_at, failure, purpose,
+		expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented, description, eligibility, eligibility_code,
+		window_id, principal_krw, interest_krw)
+	SELECT c.id, $1, x.* FROM c, unnest($23::int[], $24::text[], $25::text[], $26::text[], $27::timestamptz[], $28::timestamptz[],
+		$29::text[], $30::text[], $31::bigint[], $32::bigint[], $33::bigint[], $34::bigint[], $35::bool[], $36::text[], $37::text[],
+		$38::text[], $39::bigint[], $40::bigint[], $41::bigint[]) AS x
+)
+SELECT id FROM c`
+	batch := &pgx.Batch{}
+	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(c.CaseID))
+	batch.Queue(q, c.CaseID, revision,
+		c.Reference, c.AccessCodeHash, c.ExternalRef, c.ContentHash, c.Status, c.Channel,
+		c.ClaimantName, c.ClaimantEmail, c.ClaimantPhone, c.ClaimantLocale, c.ConsentAt, c.ConsentVersion, c.ConsentIP, c.ImportID,
+		c.RulesVersion, c.ValuedAsOf, c.PrincipalKRW, c.InterestKRW, c.EstimateKRW, c.SubmittedAt,
+		position, kind, service, feature, occurred, ended, failure, purpose, fare, alt, amount, loss, documented, description,
+		eligibility, eligibilityCode, windowID, itemPrincipal, itemInterest,
+	)
+	br := s.pool.SendBatch(ctx, batch)
+	_, err := br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&c.ID)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrStale
+	}
+	if err != nil {
+		return translate(err)
+	}
+	for i := range c.Items {
+		c.Items[i].ClaimID = c.ID
+	}
+	return nil
 }
 
 func sameOrConflict(prev, c *models.Claim, err error) (*models.Claim, bool, error) {
@@ -148,6 +240,9 @@ type Reevaluate func(c *models.Claim) (eligibilityChanged int)
 // how many items were re-evaluated and how many changed eligibility.
 func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate) (items, changed int, err error) {
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := bumpRevision(tx, s.dialect, caseID); err != nil {
+			return err
+		}
 		if err := tx.Where("case_id = ?", caseID).Delete(&models.OutageWindow{}).Error; err != nil {
 			return err
 		}

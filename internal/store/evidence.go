@@ -187,3 +187,12 @@ func (s *Store) UpdateClaimContact(ctx context.Context, claimID int64, name, ema
 	}
 	return nil
 }
+
+// EvidenceByID returns an evidence file whatever its claim (for staff).
+func (s *Store) EvidenceByID(ctx context.Context, id int64) (*models.Evidence, error) {
+	var e models.Evidence
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &e, nil
+}

@@ -33,6 +33,9 @@ func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by strin
 	for attempt := 0; ; attempt++ {
 		rs := &models.RuleSet{CaseID: caseID, Rules: rules, CreatedBy: by, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			if err := bumpRevision(tx, s.dialect, caseID); err != nil {
+				return err
+			}
 			var maxVersion sql.NullInt64
 			if err := tx.Model(&models.RuleSet{}).Where("case_id = ?", caseID).Select("MAX(version)").Scan(&maxVersion).Error; err != nil {
 				return err

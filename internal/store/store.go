@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -67,6 +68,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 		// Every session in UTC, so timestamps never depend on the server's zone.
 		pcfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+		// pgxpool's default (max(4, cores)) leaves requests queueing for a connection while
+		// the database has capacity to spare: a request spends most of its time waiting on
+		// the network, not on a CPU. A pool_max_conns in the URL still wins.
+		if !strings.Contains(url, "pool_max_conns") {
+			pcfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
+		}
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
 			return nil, fmt.Errorf("connect to postgres: %w", err)

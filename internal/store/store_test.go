@@ -35,7 +35,8 @@ func open(t *testing.T, dialect string) *store.Store {
 // allModels lists every gorm model; a new table without an entry here fails
 // TestModelsMatchSchema.
 var allModels = []any{&models.Case{}, &models.CaseService{}, &models.CaseFeature{}, &models.OutageWindow{},
-	&models.Claim{}, &models.ClaimItem{}, &models.APIToken{}, &models.RuleSet{}}
+	&models.Claim{}, &models.ClaimItem{}, &models.APIToken{}, &models.RuleSet{},
+	&models.Import{}, &models.ImportChunk{}, &models.ImportError{}, &models.Job{}}
 
 func TestMigrateFromEmpty(t *testing.T) {
 	for _, d := range testdb.Dialects() {

@@ -1,0 +1,266 @@
+package store_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+func newImport(t *testing.T, st *store.Store) (*models.Import, int64) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := &models.Import{CaseID: cs.ID, Format: "csv", Attestation: "test"}
+	if err := st.CreateImport(ctx, imp); err != nil {
+		t.Fatal(err)
+	}
+	return imp, cs.ID
+}
+
+func TestImportUploadAndLifecycle(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			imp, _ := newImport(t, st)
+			for i, part := range []string{"claim_ref,", "claimant_name\n", "A,홍길동\n"} {
+				if err := st.AppendImportChunk(ctx, imp.ID, i, []byte(part)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := st.QueueImport(ctx, imp.ID, 27, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.QueueImport(ctx, imp.ID, 27, time.Now()); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("queued twice: %v", err)
+			}
+			b, err := io.ReadAll(st.OpenUpload(ctx, imp.ID))
+			if err != nil || string(b) != "claim_ref,claimant_name\nA,홍길동\n" {
+				t.Fatalf("upload read back %q, %v", b, err)
+			}
+			got, err := st.StartImport(ctx, imp.ID, time.Now())
+			if err != nil || got.Status != store.ImportRunning || got.Attempts != 1 || got.StartedAt == nil {
+				t.Fatalf("start: %+v %v", got, err)
+			}
+			cancel, err := st.ImportHeartbeat(ctx, imp.ID, 5)
+			if err != nil || cancel {
+				t.Fatalf("heartbeat: %v %v", cancel, err)
+			}
+			c, err := st.CancelImport(ctx, imp.ID, time.Now())
+			if err != nil || c.Status != store.ImportRunning || !c.CancelRequested {
+				t.Fatalf("cancel of a running import: %+v %v", c, err)
+			}
+			if cancel, _ := st.ImportHeartbeat(ctx, imp.ID, 6); !cancel {
+				t.Error("heartbeat does not see the cancel request")
+			}
+			now := time.Now()
+			got.Status, got.FinishedAt = store.ImportCancelled, &now
+			if err := st.EndImport(ctx, got); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.CancelImport(ctx, imp.ID, time.Now()); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("cancel of a finished import: %v", err)
+			}
+			if _, err := st.Import(ctx, 424242); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("unknown import: %v", err)
+			}
+			if err := st.DeleteImport(ctx, imp.ID); err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := io.ReadAll(st.OpenUpload(ctx, imp.ID)); len(b) != 0 {
+				t.Error("upload left after delete")
+			}
+		})
+	}
+}
+
+func bulkClaim(caseID int64, ref, hash string, importID *int64) *models.Claim {
+	now := time.Now().UTC()
+	return &models.Claim{CaseID: caseID, Reference: "CD-" + ref, AccessCodeHash: []byte{1}, ExternalRef: &ref, ContentHash: hash,
+		Status: "received", Channel: "import", ClaimantName: "홍길동", ClaimantLocale: "ko", ConsentAt: now, ConsentVersion: "v",
+		ImportID: importID, SubmittedAt: now, UpdatedAt: now,
+		Items: []models.ClaimItem{{CaseID: caseID, Kind: "other", Service: "daum", Feature: "mail", OccurredAt: now,
+			Eligibility: "ineligible", EligibilityCode: "no_outage_window"}}}
+}
+
+func TestBulkApply(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			imp, caseID := newImport(t, st)
+
+			// Stored before: X (hash h1).
+			b, err := st.BeginBulk(ctx, caseID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Apply(ctx, []*models.Claim{bulkClaim(caseID, "X", "h1", nil)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			b, err = st.BeginBulk(ctx, caseID, &imp.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Rollback()
+			got, err := b.Apply(ctx, []*models.Claim{
+				bulkClaim(caseID, "X", "h1", &imp.ID), // unchanged
+				bulkClaim(caseID, "Y", "h2", &imp.ID), // created
+				bulkClaim(caseID, "Y", "h2", &imp.ID), // repeated in the batch
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got2, err := b.Apply(ctx, []*models.Claim{
+				bulkClaim(caseID, "X", "other", &imp.ID), // conflict
+				bulkClaim(caseID, "Y", "h2", &imp.ID),    // repeated: stored by this import
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs := []store.Outcome{got[0].Outcome, got[1].Outcome, got[2].Outcome, got2[0].Outcome, got2[1].Outcome}
+			want := []store.Outcome{store.Unchanged, store.Created, store.Repeated, store.Conflict, store.Repeated}
+			for i := range want {
+				if outs[i] != want[i] {
+					t.Errorf("claim %d: outcome %d, want %d", i, outs[i], want[i])
+				}
+			}
+			if got[0].Reference != "CD-X" || got[1].Reference != "CD-Y" {
+				t.Errorf("references %+v", got)
+			}
+			if err := b.AddErrors(ctx, []models.ImportError{{ImportID: imp.ID, ErrorRow: 3, ErrorCode: "conflict", Raw: "X,홍길동"}}); err != nil {
+				t.Fatal(err)
+			}
+			// Discard the claims, keep the report.
+			if err := b.DiscardClaims(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.AddErrors(ctx, []models.ImportError{{ImportID: imp.ID, ErrorRow: 2, ErrorCode: "required", Raw: "Z,"}}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			imp.Status, imp.RowsRead, imp.FinishedAt = store.ImportFailed, 5, &now
+			if err := b.FinishImport(ctx, imp); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			st.Gorm().Model(&models.Claim{}).Count(&n)
+			if n != 1 {
+				t.Errorf("%d claims after discarding, want 1", n)
+			}
+			var rows []string
+			st.EachImportError(ctx, imp.ID, func(e *models.ImportError) error { rows = append(rows, e.Raw); return nil })
+			if strings.Join(rows, "|") != "Z," {
+				t.Errorf("errors kept: %v", rows)
+			}
+			if got, _ := st.Import(ctx, imp.ID); got.Status != store.ImportFailed || got.RowsRead != 5 {
+				t.Errorf("final state %+v", got)
+			}
+		})
+	}
+}
+
+func TestJobQueue(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			now := time.Now()
+			for i := range 20 {
+				if err := st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", int64(i), now); return err }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Four workers claim at once: every job is taken exactly once.
+			var mu sync.Mutex
+			seen := map[int64]string{}
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					name := string(rune('a' + w))
+					for {
+						j, err := st.ClaimJob(ctx, name, time.Now(), time.Now().Add(time.Minute))
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if j == nil {
+							return
+						}
+						mu.Lock()
+						if prev, dup := seen[j.RefID]; dup {
+							t.Errorf("job %d claimed by %s and %s", j.RefID, prev, name)
+						}
+						seen[j.RefID] = name
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if len(seen) != 20 {
+				t.Fatalf("%d jobs claimed, want 20", len(seen))
+			}
+			if n, _ := st.PendingJobs(ctx); n != 20 {
+				t.Errorf("pending %d", n)
+			}
+
+			// A job whose lease ran out is taken over; its old worker loses it.
+			j, err := st.EnqueueClaimedJob(ctx, "test", 99, "dead", now, now.Add(time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := st.ClaimJob(ctx, "alive", now, now.Add(time.Minute)); got != nil {
+				t.Fatalf("a job under lease was claimed: %+v", got)
+			}
+			later := now.Add(2 * time.Second)
+			got, err := st.ClaimJob(ctx, "alive", later, later.Add(time.Minute))
+			if err != nil || got == nil || got.ID != j.ID || got.Attempts != 2 {
+				t.Fatalf("expired lease not taken over: %+v %v", got, err)
+			}
+			if err := st.ExtendJobLease(ctx, j.ID, "dead", later.Add(time.Minute)); err != store.ErrLeaseLost {
+				t.Errorf("old worker kept its lease: %v", err)
+			}
+			if err := st.FinishJob(ctx, j.ID, "alive", later, io.ErrUnexpectedEOF, later.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := st.ClaimJob(ctx, "alive", later, later.Add(time.Minute)); got != nil {
+				t.Errorf("a job was claimed before its retry time: %+v", got)
+			}
+			if err := st.ReleaseRunningJobs(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := st.ClaimJob(ctx, "x", later, later.Add(time.Minute)); got == nil {
+				t.Error("released jobs cannot be claimed")
+			}
+		})
+	}
+}
