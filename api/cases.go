@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -94,6 +95,11 @@ func (s *Server) replaceWindows(c *gin.Context) {
 	var req ReplaceWindowsRequest
 	if err := bindJSON(c, &req); err != nil {
 		writeError(c, err)
+		return
+	}
+	if req.Windows == nil {
+		// A missing list is a mistake, not a request to delete every window ([] is).
+		writeError(c, apperr.Validation([]apperr.FieldError{{Path: "windows", Code: apperr.FieldRequired}}))
 		return
 	}
 	items, changed, err := s.claims.ReplaceWindows(c.Request.Context(), c.Param("case"), req.Windows)

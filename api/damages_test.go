@@ -108,7 +108,7 @@ func TestDamagesTraceIsReadable(t *testing.T) {
 // rules returns the active rule set as a generic map.
 func (e *env) rules() (int, map[string]any) {
 	e.t.Helper()
-	r := e.do("GET", "/api/v1/cases/kakao-2022/rules", nil)
+	r := e.do("GET", "/api/v1/cases/kakao-2022/rules", nil, bearer(e.lawyer)...)
 	wantStatus(e.t, r, 200)
 	var got struct {
 		Version int            `json:"version"`

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -14,18 +13,19 @@ import (
 
 // statusOf is the one place that maps error codes to HTTP statuses.
 var statusOf = map[apperr.Code]int{
-	apperr.Invalid:       http.StatusUnprocessableEntity,
-	apperr.Malformed:     http.StatusBadRequest,
-	apperr.InvalidCursor: http.StatusBadRequest,
-	apperr.Unsupported:   http.StatusUnsupportedMediaType,
-	apperr.TooLarge:      http.StatusRequestEntityTooLarge,
-	apperr.NotFound:      http.StatusNotFound,
-	apperr.Conflict:      http.StatusConflict,
-	apperr.Unauthorized:  http.StatusUnauthorized,
-	apperr.Forbidden:     http.StatusForbidden,
-	apperr.RateLimited:   http.StatusTooManyRequests,
-	apperr.Unavailable:   http.StatusServiceUnavailable,
-	apperr.Internal:      http.StatusInternalServerError,
+	apperr.Invalid:          http.StatusUnprocessableEntity,
+	apperr.Malformed:        http.StatusBadRequest,
+	apperr.InvalidCursor:    http.StatusBadRequest,
+	apperr.MethodNotAllowed: http.StatusMethodNotAllowed,
+	apperr.Unsupported:      http.StatusUnsupportedMediaType,
+	apperr.TooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.NotFound:         http.StatusNotFound,
+	apperr.Conflict:         http.StatusConflict,
+	apperr.Unauthorized:     http.StatusUnauthorized,
+	apperr.Forbidden:        http.StatusForbidden,
+	apperr.RateLimited:      http.StatusTooManyRequests,
+	apperr.Unavailable:      http.StatusServiceUnavailable,
+	apperr.Internal:         http.StatusInternalServerError,
 }
 
 // ErrorBody is the one error shape of the API.
@@ -66,7 +66,7 @@ func writeError(c *gin.Context, err error) {
 	}
 	rid := requestID(c)
 	if status >= 500 {
-		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", rid, "code", ae.Code, "err", err)
+		logger(c).ErrorContext(c.Request.Context(), "request failed", "request_id", rid, "code", ae.Code, "err", err)
 	}
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "5")

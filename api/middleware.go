@@ -21,13 +21,14 @@ import (
 const (
 	keyRequestID = "request_id"
 	keyPrincipal = "principal"
+	keyLogger    = "logger"
 	// MaxBodyBytes is the largest JSON body accepted (imports have their own limit).
 	MaxBodyBytes = 1 << 20
 )
 
 // requestIDs gives every request an id (kept from X-Request-Id when it looks sane), echoed in
 // the response and in every log line and error body of the request.
-func requestIDs() gin.HandlerFunc {
+func requestIDs(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-Id")
 		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
@@ -36,12 +37,21 @@ func requestIDs() gin.HandlerFunc {
 			id = hex.EncodeToString(b)
 		}
 		c.Set(keyRequestID, id)
+		c.Set(keyLogger, log)
 		c.Header("X-Request-Id", id)
 		c.Next()
 	}
 }
 
 func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// logger is the server's logger (set for every request by requestIDs).
+func logger(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(keyLogger); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}
 
 // accessLog writes one structured line per request. It logs the route pattern, never the
 // query or body: those can hold personal data.
@@ -68,7 +78,7 @@ func recovery() gin.HandlerFunc {
 				if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(r)
 				}
-				slog.Error("panic", "request_id", requestID(c), "panic", r)
+				logger(c).Error("panic", "request_id", requestID(c), "panic", r)
 				writeError(c, &apperr.Error{Code: apperr.Internal})
 			}
 		}()

@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -71,10 +73,13 @@ func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(requestIDs(), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders())
+	r.RedirectTrailingSlash = false // a wrong path is a 404, not a redirect clients may not follow
+	r.Use(requestIDs(s.log), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders())
 	r.NoRoute(func(c *gin.Context) { writeError(c, apperr.New(apperr.NotFound, "")) })
 	r.NoMethod(func(c *gin.Context) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: "method not allowed", RequestID: requestID(c)}})
+		allow := strings.Join(allowedMethods(r.Routes(), c.Request.URL.Path), ", ")
+		c.Header("Allow", allow)
+		writeError(c, &apperr.Error{Code: apperr.MethodNotAllowed, Params: map[string]string{"allow": allow}})
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -88,7 +93,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/cases", s.listCases)
 	v1.GET("/cases/:case", s.getCase)
 	v1.PUT("/cases/:case/windows", staff, s.replaceWindows)
-	v1.GET("/cases/:case/rules", s.getRules)
+	v1.GET("/cases/:case/rules", staff, s.getRules)
 	v1.GET("/cases/:case/rules/versions", staff, s.ruleVersions)
 	v1.PUT("/cases/:case/rules", staff, s.putRules)
 	v1.POST("/cases/:case/rules/simulate", staff, s.simulateRules)
@@ -101,9 +106,11 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/claims/:reference/damages", s.claimDamages)
 
 	s.importRoutes(v1)
+	s.exportRoutes(r, v1)
 
 	v1.POST("/tokens", require(auth.Admin), s.createToken)
 	v1.DELETE("/tokens/:id", require(auth.Admin), s.deleteToken)
+	s.webRoutes(r)
 	return r
 }
 
@@ -115,4 +122,30 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// allowedMethods lists the methods of the routes whose pattern matches path.
+func allowedMethods(routes gin.RoutesInfo, path string) []string {
+	var out []string
+	for _, rt := range routes {
+		if matchPattern(rt.Path, path) && !slices.Contains(out, rt.Method) {
+			out = append(out, rt.Method)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// matchPattern matches a gin route pattern (":param" one segment, "*rest" the rest).
+func matchPattern(pattern, path string) bool {
+	ps, xs := strings.Split(strings.Trim(pattern, "/"), "/"), strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range ps {
+		if strings.HasPrefix(p, "*") {
+			return true
+		}
+		if i >= len(xs) || (!strings.HasPrefix(p, ":") && p != xs[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(xs)
 }

@@ -26,6 +26,8 @@ const (
 	Internal      Code = "internal"
 	RateLimited   Code = "rate_limited"
 	InvalidCursor Code = "invalid_cursor"
+	// MethodNotAllowed: the path exists, the method does not.
+	MethodNotAllowed Code = "method_not_allowed"
 )
 
 // Field codes: why one field was rejected. Stable, shared by the JSON API, imports and the web

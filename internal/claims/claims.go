@@ -290,14 +290,21 @@ func ParseWindows(in []WindowInput, c *store.Case) ([]models.OutageWindow, error
 		}
 		dws[i] = damages.Window{Service: w.Service, Feature: w.Feature, Severity: damages.Severity(w.Severity), Start: ws[i].StartAt, End: ws[i].EndAt}
 	}
-	if len(fields) == 0 {
-		for _, p := range damages.ValidateWindows(dws, c.Domain()) {
-			if other, ok := p.Params["other"]; ok {
-				p.Params["other"] = "windows" + other
-			}
-			fields = append(fields, apperr.FieldError{Path: "windows" + p.Path, Code: p.Code, Params: p.Params})
-		}
+	// Every problem at once: an unreadable time is reported as such, not again as missing.
+	unreadable := map[string]bool{}
+	for _, f := range fields {
+		unreadable[f.Path] = true
 	}
+	for _, p := range damages.ValidateWindows(dws, c.Domain()) {
+		if unreadable["windows"+p.Path] {
+			continue
+		}
+		if other, ok := p.Params["other"]; ok {
+			p.Params["other"] = "windows" + other
+		}
+		fields = append(fields, apperr.FieldError{Path: "windows" + p.Path, Code: p.Code, Params: p.Params})
+	}
+	apperr.SortFields(fields)
 	if len(fields) > 0 {
 		return nil, apperr.Validation(fields)
 	}

@@ -199,7 +199,12 @@ func itemPath(i int, field string) string { return "items[" + strconv.Itoa(i) + 
 func normalizeItem(in ItemInput, c *damages.Case, now time.Time, failed func(string) bool) (Item, []apperr.FieldError) {
 	var errs []apperr.FieldError
 	add := func(path, code string, params map[string]string) {
-		errs = append(errs, apperr.FieldError{Path: path, Code: code, Params: params})
+		f := apperr.FieldError{Path: path, Code: code, Params: params}
+		if key, ok := params["message"]; ok { // a more specific text than the code's
+			f.Message = key
+			delete(params, "message")
+		}
+		errs = append(errs, f)
 	}
 	it := Item{
 		Kind: in.Kind, Service: strings.TrimSpace(in.Service), Feature: strings.TrimSpace(in.Feature),
@@ -314,8 +319,7 @@ func parseTime(s, field string, loc *time.Location, now time.Time, add func(stri
 	case t.After(now):
 		add(field, apperr.FieldInFuture, nil)
 	case t.Before(earliest):
-		errsMin := map[string]string{"min": "2000-01-01", "max": "now"}
-		add(field, apperr.FieldOutOfRange, errsMin)
+		add(field, apperr.FieldOutOfRange, map[string]string{"min": "2000-01-01", "message": "too_early"})
 	default:
 		return t, true
 	}
