@@ -14,9 +14,9 @@ import (
 	"github.com/claimdesk/claimdesk/api"
 )
 
-// raw sends a request without the OpenAPI check, for the operational endpoints that are not
+// plain sends a request without the OpenAPI check, for the operational endpoints that are not
 // part of the API document (/metrics, /debug/pprof).
-func (e *env) raw(method, path string, headers ...string) resp {
+func (e *env) plain(method, path string, headers ...string) resp {
 	e.t.Helper()
 	req := httptest.NewRequest(method, path, nil)
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -30,9 +30,9 @@ func (e *env) raw(method, path string, headers ...string) resp {
 func TestMetricsAndProfiling(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.submit(claim(taxi("2022-10-15T18:30")))
-	wantStatus(t, e.raw("GET", "/metrics"), 401)
-	wantStatus(t, e.raw("GET", "/metrics", bearer(e.lawyer)...), 403)
-	m := e.raw("GET", "/metrics", bearer(e.admin)...)
+	wantStatus(t, e.plain("GET", "/metrics"), 401)
+	wantStatus(t, e.plain("GET", "/metrics", bearer(e.lawyer)...), 403)
+	m := e.plain("GET", "/metrics", bearer(e.admin)...)
 	wantStatus(t, m, 200)
 	for _, want := range []string{
 		`claimdesk_http_requests_total{method="POST",route="/api/v1/cases/:case/claims",status="201"} 1`,
@@ -44,9 +44,9 @@ func TestMetricsAndProfiling(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	wantStatus(t, e.raw("GET", "/debug/pprof/", bearer(e.lawyer)...), 403)
-	wantStatus(t, e.raw("GET", "/debug/pprof/", bearer(e.admin)...), 200)
-	if r := e.raw("GET", "/debug/pprof/heap?debug=1", bearer(e.admin)...); r.Status != 200 || !bytes.Contains(r.Body, []byte("heap profile")) {
+	wantStatus(t, e.plain("GET", "/debug/pprof/", bearer(e.lawyer)...), 403)
+	wantStatus(t, e.plain("GET", "/debug/pprof/", bearer(e.admin)...), 200)
+	if r := e.plain("GET", "/debug/pprof/heap?debug=1", bearer(e.admin)...); r.Status != 200 || !bytes.Contains(r.Body, []byte("heap profile")) {
 		t.Errorf("heap profile: %d", r.Status)
 	}
 }
