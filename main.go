@@ -63,6 +63,8 @@ func run(args []string, stdout io.Writer) error {
 		return importCmd(ctx, cfg, log, args, stdout)
 	case "gen":
 		return genCmd(args, stdout)
+	case "export":
+		return exportCmd(ctx, cfg, args, stdout)
 	default:
 		return fmt.Errorf("unknown command %q (serve, migrate, token, import, gen)", cmd)
 	}
@@ -112,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,

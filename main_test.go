@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/claimdesk/claimdesk/internal/testdb"
 )
@@ -237,4 +240,114 @@ func TestMigrateStatusAndTokenCreate(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--role must be") {
 		t.Errorf("bad role accepted: %s", out)
 	}
+}
+
+// TestSlowClientsAndHugeHeaders: a client that never finishes its headers is cut off at the
+// header timeout, and headers over the limit are refused, so neither can hold the server.
+func TestSlowClientsAndHugeHeaders(t *testing.T) {
+	p := start(t, t.TempDir(), "CLAIMDESK_READ_HEADER_TIMEOUT=1s")
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+	began := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(conn) // returns when the server closes the connection
+	t.Logf("slow client cut off after %v", time.Since(began))
+	if took := time.Since(began); err != nil || took > 4*time.Second {
+		t.Errorf("slow client held the connection for %v (err %v)", took, err)
+	}
+
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/healthz", nil)
+	req.Header.Set("X-Huge", strings.Repeat("a", 200<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("huge headers: %d", resp.StatusCode)
+	}
+	if code := get(t, "http://"+p.addr+"/healthz", ""); code != 200 {
+		t.Errorf("server unwell after the abuse: %d", code)
+	}
+	p.stop(t)
+}
+
+// TestKillDuringSubmissions kills the server (SIGKILL) while claims stream in: after a restart
+// no claim is half-written (each has all its items), every claim that got a 201 is there, and
+// the service goes on.
+func TestKillDuringSubmissions(t *testing.T) {
+	url := testdb.Postgres(t)
+	dir := t.TempDir()
+	p := start(t, dir, "CLAIMDESK_DATABASE_URL="+url)
+	body := `{"claimant":{"name":"홍길동","phone":"010-1234-5678"},"consent":true,"items":[` +
+		`{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver"},` +
+		`{"kind":"payment","occurred_at":"2022-10-16 09:00","failure":"double_charged","amount_krw":5000},` +
+		`{"kind":"message","occurred_at":"2022-10-15 20:00","ended_at":"2022-10-16 03:00","purpose":"personal"}]}`
+	accepted := make(chan string, 100000)
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				resp, err := http.Post("http://"+p.addr+"/api/v1/cases/kakao-2022/claims", "application/json", strings.NewReader(body))
+				if err != nil {
+					continue // the server is gone
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 201 {
+					if m := regexp.MustCompile(`"reference":"([^"]+)"`).FindSubmatch(b); m != nil {
+						accepted <- string(m[1])
+					}
+				}
+			}
+		}()
+	}
+	time.Sleep(700 * time.Millisecond)
+	p.cmd.Process.Kill()
+	<-p.done
+	close(done)
+	time.Sleep(100 * time.Millisecond)
+	close(accepted)
+
+	p2 := start(t, dir, "CLAIMDESK_DATABASE_URL="+url)
+	defer p2.stop(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var claims, halfWritten int
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE n <> 3) FROM (SELECT c.id, count(i.id) n FROM claims c LEFT JOIN claim_items i ON i.claim_id = c.id GROUP BY c.id) x`).Scan(&claims, &halfWritten); err != nil {
+		t.Fatal(err)
+	}
+	if halfWritten != 0 {
+		t.Errorf("%d of %d claims are half-written", halfWritten, claims)
+	}
+	n := 0
+	for ref := range accepted {
+		n++
+		var found int
+		db.QueryRow(`SELECT count(*) FROM claims WHERE reference = $1`, ref).Scan(&found)
+		if found != 1 {
+			t.Errorf("claim %s got 201 but is not stored", ref)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no claim accepted before the kill")
+	}
+	t.Logf("%d claims accepted before SIGKILL, %d stored", n, claims)
+	resp, err := http.Post("http://"+p2.addr+"/api/v1/cases/kakao-2022/claims", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("after restart: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // Config is every setting of the service.
@@ -21,6 +22,9 @@ type Config struct {
 	LogLevel slog.Level
 	// LogFormat is json (default) or text.
 	LogFormat string
+	// ReadHeaderTimeout bounds how long a client may take to send its request headers
+	// (slow-loris defence); CLAIMDESK_READ_HEADER_TIMEOUT, default 5s.
+	ReadHeaderTimeout time.Duration
 }
 
 // DefaultDatabase is the embedded database used when no URL is given.
@@ -36,6 +40,10 @@ func FromEnv() (Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("CLAIMDESK_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("CLAIMDESK_LOG_LEVEL: %w", err)
+	}
+	var err error
+	if c.ReadHeaderTimeout, err = time.ParseDuration(env("CLAIMDESK_READ_HEADER_TIMEOUT", "5s")); err != nil || c.ReadHeaderTimeout <= 0 {
+		return c, fmt.Errorf("CLAIMDESK_READ_HEADER_TIMEOUT must be a positive duration like 5s")
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, fmt.Errorf("CLAIMDESK_LOG_FORMAT must be json or text, not %q", c.LogFormat)
