@@ -201,3 +201,47 @@ func checkClaim(t *testing.T, c intake.Claim) {
 		}
 	}
 }
+
+// FuzzParseInstant: any string is an instant in UTC or an error, never a panic; a parsed
+// instant formatted in RFC 3339 parses back to itself.
+func FuzzParseInstant(f *testing.F) {
+	for _, s := range []string{"2022-10-15T18:30", "2022-10-15 18:30:00", "2022-10-15T09:30:00Z", "2022-10-15T18:30:00.123456+09:00", "", "2022-13-45T99:99"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := intake.ParseInstant(s, seoul)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC {
+			t.Fatalf("%q: not UTC", s)
+		}
+		if got.Year() < 1 || got.Year() > 9999 {
+			return // RFC 3339 cannot write it; Normalize rejects anything before 2000 anyway
+		}
+		again, err := intake.ParseInstant(got.Format(time.RFC3339Nano), seoul)
+		if err != nil || !again.Equal(got) {
+			t.Fatalf("%q: %v does not round-trip: %v %v", s, got, again, err)
+		}
+	})
+}
+
+// FuzzNormalizePhone: a normalized number is E.164 (+ and 8 to 15 digits) and normalizing it
+// again changes nothing.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"010-1234-5678", "+82 10 1234 5678", "(02) 123-4567", "+1 415 555 2671", "82-10-1234-5678", "+82 (0)10-1234-5678", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := intake.NormalizePhone(s)
+		if err != nil {
+			return
+		}
+		if len(got) < 9 || len(got) > 16 || got[0] != '+' || strings.Trim(got[1:], "0123456789") != "" {
+			t.Fatalf("%q -> %q is not E.164", s, got)
+		}
+		if again, err := intake.NormalizePhone(got); err != nil || again != got {
+			t.Fatalf("%q -> %q -> %q %v", s, got, again, err)
+		}
+	})
+}

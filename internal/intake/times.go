@@ -32,8 +32,10 @@ func ParseInstant(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	for _, layout := range localLayouts {
+		// time.Parse takes a fraction after the seconds even where the layout has none (and
+		// with a comma too): keep it to the microsecond like the RFC 3339 form.
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t.UTC(), nil
+			return t.UTC().Truncate(time.Microsecond), nil
 		}
 	}
 	return time.Time{}, errTimeFormat

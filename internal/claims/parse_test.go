@@ -1,0 +1,105 @@
+package claims_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/jsonshape"
+	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+// kakao is the shipped case as ParseRules and ParseWindows see it, built from the case file
+// without a database.
+func kakao(t testing.TB) *store.Case {
+	nc, err := seed.Load(seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation(nc.TimeZone)
+	return &store.Case{ID: 1, Slug: nc.Slug, TimeZone: nc.TimeZone, Location: loc, Services: nc.Services, Windows: nc.Windows}
+}
+
+// checkRejection: a rejection is a client error whose fields all have a message.
+func checkRejection(t *testing.T, err error) {
+	t.Helper()
+	code := apperr.CodeOf(err)
+	if code != apperr.Invalid && code != apperr.Malformed {
+		t.Fatalf("rejection with code %s: %v", code, err)
+	}
+	if e, ok := err.(*apperr.Error); ok {
+		for _, f := range e.Fields {
+			key := f.Message
+			if key == "" {
+				key = f.Code
+			}
+			if !messages.Has(key) {
+				t.Fatalf("%s: code %s has no message", f.Path, key)
+			}
+		}
+	}
+}
+
+// FuzzRules: any body is a valid rule set or a client error, never a panic; an accepted rule
+// set values a claim without panicking.
+func FuzzRules(f *testing.F) {
+	nc, _ := seed.Load(seed.Kakao2022)
+	f.Add([]byte(nc.Rules))
+	f.Add([]byte(`{"window_policy":"whole_incident","as_of":null,"evidence_factor_bps":{"documented":100000,"undocumented":0},"degraded_factor_bps":1,"interest":{"civil_rate_bps":100000,"litigation_rate_bps":100000,"complaint_served_on":"2000-02-29"}}`))
+	f.Add([]byte(`{"item_cap_krw":{"taxi_booking":-1},"benchmark":{"tiers":[{"up_to_krw":5,"pay_krw":1},{"up_to_krw":1,"pay_krw":2}]}}`))
+	c := kakao(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := claims.ParseRules(data, c)
+		if err != nil {
+			checkRejection(t, err)
+			return
+		}
+		asOf := r.ValuationDate(damages.Date{Year: 2026, Month: 11, Day: 23})
+		v := damages.NewValuer(c.Location, c.DomainWindows(), r, asOf)
+		start := time.Date(2022, 10, 15, 9, 30, 0, 0, time.UTC)
+		cv := v.ValueWithTrace([]damages.Item{
+			{ID: 1, Kind: "taxi_booking", Service: "kakao_t", Feature: "taxi", Period: damages.Period{Start: start}, ExpectedFareKRW: 1e9, AlternativeCostKRW: 0, LossKRW: 1e9, Documented: true},
+			{ID: 2, Kind: "message", Service: "kakaotalk", Feature: "text", Period: damages.Period{Start: start, End: start.Add(30 * time.Hour)}, LossKRW: 1e9},
+		})
+		if cv.TotalKRW < 0 || cv.PrincipalKRW < 0 || cv.InterestKRW < 0 {
+			t.Fatalf("negative amounts: %+v", cv)
+		}
+	})
+}
+
+// FuzzWindows: any body is a valid window set (no two of one feature overlapping) or a client
+// error, never a panic.
+func FuzzWindows(f *testing.F) {
+	f.Add([]byte(`{"windows":[{"service":"kakao_t","feature":"taxi","severity":"down","start":"2022-10-15 15:30","end":"2022-10-16 14:00","source":"x"}]}`))
+	f.Add([]byte(`{"windows":[{"service":"kakao_t","feature":"taxi","severity":"down","start":"2022-10-15 15:30","end":"2022-10-16 14:00"},{"service":"kakao_t","feature":"taxi","severity":"degraded","start":"2022-10-16 13:00","end":"2022-10-15 14:00"}]}`))
+	f.Add([]byte(`{"windows":[]}`))
+	c := kakao(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var req struct {
+			Windows []claims.WindowInput `json:"windows"`
+		}
+		if err := jsonshape.Decode(data, &req); err != nil {
+			checkRejection(t, err)
+			return
+		}
+		ws, err := claims.ParseWindows(req.Windows, c)
+		if err != nil {
+			checkRejection(t, err)
+			return
+		}
+		for i, a := range ws {
+			if !a.EndAt.After(a.StartAt) {
+				t.Fatalf("window %d ends before it starts", i)
+			}
+			for _, b := range ws[i+1:] {
+				if a.Service == b.Service && a.Feature == b.Feature && a.StartAt.Before(b.EndAt) && b.StartAt.Before(a.EndAt) {
+					t.Fatalf("overlapping windows accepted: %+v %+v", a, b)
+				}
+			}
+		}
+	})
+}
