@@ -83,7 +83,7 @@ func (s *Server) listCases(c *gin.Context) {
 }
 
 func (s *Server) getCase(c *gin.Context) {
-	cs, err := s.store.Case(c.Request.Context(), c.Param("case"))
+	cs, err := s.claims.Case(c.Request.Context(), c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return

@@ -167,7 +167,7 @@ func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bo
 		denied()
 		return nil, nil, false
 	}
-	cs, err := s.store.CaseByID(ctx, cl.CaseID)
+	cs, err := s.claims.CaseByID(ctx, cl.CaseID)
 	if err != nil {
 		writeError(c, err)
 		return nil, nil, false
@@ -177,7 +177,7 @@ func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bo
 
 func (s *Server) listClaims(c *gin.Context) {
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return

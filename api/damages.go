@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/store"
 )
 
 // RulesResponse is one version of a case's rule set.
@@ -134,7 +136,7 @@ type TraceStep struct {
 
 func (s *Server) getRules(c *gin.Context) {
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -149,7 +151,7 @@ func (s *Server) getRules(c *gin.Context) {
 
 func (s *Server) ruleVersions(c *gin.Context) {
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -205,7 +207,7 @@ func (s *Server) simulateRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -215,12 +217,7 @@ func (s *Server) simulateRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	active, err := s.claims.ActiveRules(ctx, cs)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	at, err := s.claims.Simulate(ctx, cs, active.Rules)
+	active, err := s.activeTotals(ctx, cs)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -230,28 +227,19 @@ func (s *Server) simulateRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	v := active.Version
-	out := SimulationResponse{
-		Active:    s.totalsResponse(cs.Location, &v, active.Rules, at),
-		Simulated: s.totalsResponse(cs.Location, nil, proposed, pt),
-	}
+	out := SimulationResponse{Active: active, Simulated: s.totalsResponse(cs.Location, nil, proposed, pt)}
 	out.DifferenceKRW = out.Simulated.TotalKRW - out.Active.TotalKRW
 	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) summary(c *gin.Context) {
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	active, err := s.claims.ActiveRules(ctx, cs)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	t, err := s.claims.Simulate(ctx, cs, active.Rules)
+	totals, err := s.activeTotals(ctx, cs)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -261,8 +249,21 @@ func (s *Server) summary(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, SummaryResponse{Case: cs.Slug, ByStatus: byStatus, ByEligibility: byEligibility, Totals: totals})
+}
+
+// activeTotals values the whole case under its active rules.
+func (s *Server) activeTotals(ctx context.Context, cs *store.Case) (TotalsResponse, error) {
+	active, err := s.claims.ActiveRules(ctx, cs)
+	if err != nil {
+		return TotalsResponse{}, err
+	}
+	t, err := s.claims.Simulate(ctx, cs, active.Rules)
+	if err != nil {
+		return TotalsResponse{}, err
+	}
 	v := active.Version
-	c.JSON(http.StatusOK, SummaryResponse{Case: cs.Slug, ByStatus: byStatus, ByEligibility: byEligibility, Totals: s.totalsResponse(cs.Location, &v, active.Rules, t)})
+	return s.totalsResponse(cs.Location, &v, active.Rules, t), nil
 }
 
 func (s *Server) totalsResponse(loc *time.Location, version *int, r damages.Rules, t damages.Totals) TotalsResponse {

@@ -1,0 +1,131 @@
+package loadtest_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/gen"
+)
+
+// BenchmarkReadLatency measures GET /claims/{reference} and the claims list (first pages,
+// filters, deep cursors) on PostgreSQL with 1,000,000 stored items (CLAIMDESK_BENCH_ITEMS),
+// at a steady rate (CLAIMDESK_READ_RATE, default 200 req/s). Target: p99 under 50 ms.
+func BenchmarkReadLatency(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
+		n = v
+	}
+	rate := 200
+	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_READ_RATE")); err == nil && v > 0 {
+		rate = v
+	}
+	ctx := context.Background()
+	url := testdb.Postgres(b)
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		b.Fatal(err)
+	}
+	c, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	if err := gen.Items(ctx, st, c.ID, n); err != nil {
+		b.Fatal(err)
+	}
+	if err := gen.Valued(ctx, st, c.ID); err != nil {
+		b.Fatal(err)
+	}
+	// Real references (the generator's are placeholders), spread over the whole table.
+	db := st.Gorm().WithContext(ctx)
+	if err := db.Exec(`UPDATE claims SET reference = 'CD-' || upper(substr(md5(id::text), 1, 4)) || '-' ||
+		upper(substr(md5(id::text), 5, 4)) || '-' || upper(substr(md5(id::text), 9, 4)) WHERE case_id = ?`, c.ID).Error; err != nil {
+		b.Fatal(err)
+	}
+	db.Exec("ANALYZE")
+	var refs []string
+	if err := db.Raw(`SELECT reference FROM claims WHERE case_id = ? ORDER BY random() LIMIT 2000`, c.ID).Scan(&refs).Error; err != nil {
+		b.Fatal(err)
+	}
+	var ids []int64
+	db.Raw(`SELECT id FROM claims WHERE case_id = ? ORDER BY random() LIMIT 200`, c.ID).Scan(&ids)
+	b.Logf("generated %d items in %s", n, time.Since(began).Round(time.Millisecond))
+
+	bin := filepath.Join(b.TempDir(), "claimdesk")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = repoRoot(b)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	const token = "read-bench-admin-token-0123456789"
+	service := start(b, bin, "/readyz", "CLAIMDESK_DATABASE_URL="+url, "CLAIMDESK_ADDR=ADDR", "CLAIMDESK_ADMIN_TOKEN="+token)
+	list := service + "/api/v1/cases/kakao-2022/claims"
+	kinds := []struct {
+		name string
+		url  func(r *rand.Rand) string
+	}{
+		{"GET /claims/{reference}", func(r *rand.Rand) string { return service + "/api/v1/claims/" + refs[r.IntN(len(refs))] }},
+		{"list, first page", func(*rand.Rand) string { return list + "?limit=50" }},
+		{"list, service+eligibility", func(*rand.Rand) string { return list + "?limit=50&service=kakao_t&eligibility=eligible" }},
+		{"list, status filter", func(*rand.Rand) string { return list + "?limit=100&status=received" }},
+		{"list, deep cursor", func(r *rand.Rand) string { return list + "?limit=50&cursor=" + cursorOf(ids[r.IntN(len(ids))]) }},
+	}
+	header := http.Header{"Authorization": []string{"Bearer " + token}}
+	for i := 0; i < b.N; i++ {
+		fmt.Printf("\nread latency on PostgreSQL, %d items, %d req/s for %s each:\n", n, rate, loadDuration())
+		for _, k := range kinds {
+			r := rand.New(rand.NewPCG(1, 2))
+			targeter := func(t *vegeta.Target) error {
+				t.Method, t.URL, t.Header = "GET", k.url(r), header
+				return nil
+			}
+			atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.MaxConnections(32))
+			var m vegeta.Metrics
+			for res := range atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, loadDuration(), k.name) {
+				m.Add(res)
+			}
+			m.Close()
+			codes := make([]string, 0, len(m.StatusCodes))
+			for code, n := range m.StatusCodes {
+				codes = append(codes, fmt.Sprintf("%s:%d", code, n))
+			}
+			sort.Strings(codes)
+			fmt.Printf("  %-28s p50 %8s  p99 %8s  max %8s  statuses %v  (target p99 < 50ms)\n", k.name,
+				m.Latencies.P50.Round(10*time.Microsecond), m.Latencies.P99.Round(10*time.Microsecond), m.Latencies.Max.Round(10*time.Microsecond), codes)
+		}
+	}
+}
+
+// cursorOf is the list's cursor after claim id (the store's encoding: big-endian id, base64url).
+func cursorOf(id int64) string {
+	b := make([]byte, 8)
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(id)
+		id >>= 8
+	}
+	return base64URL(b)
+}
+
+func base64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
