@@ -2,14 +2,22 @@
 
 GO ?= go
 
-.PHONY: deps test bench bench-valuation bench-import bench-export run fmt
+.PHONY: deps lint test bench bench-valuation bench-import bench-export run fmt
 
 # System packages the tests need; quiet and quick when they are already there.
 deps:
 	@./scripts/test-deps.sh
 
-test: deps
+# staticcheck, pinned, installed into .bin/ through the Go module proxy on first use.
+STATICCHECK_VERSION ?= v0.8.2
+BIN := $(CURDIR)/.bin
+
+lint:
+	@test -x $(BIN)/staticcheck || GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+test: deps lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 bench:
