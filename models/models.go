@@ -74,9 +74,16 @@ type Claim struct {
 	PrincipalKRW   *int64 `gorm:"column:principal_krw"`
 	InterestKRW    *int64 `gorm:"column:interest_krw"`
 	EstimateKRW    *int64 `gorm:"column:estimate_krw"`
-	SubmittedAt    time.Time
-	UpdatedAt      time.Time
-	Items          []ClaimItem `gorm:"foreignKey:ClaimID"`
+	// CureDeadline is set while the claim is deficient; DuplicateOf names the claim it
+	// duplicates; FraudScore sums the weights of its signals (see ClaimSignal).
+	CureDeadline *time.Time
+	DuplicateOf  *int64
+	FraudScore   int
+	SubmittedAt  time.Time
+	UpdatedAt    time.Time
+	// ErasedAt is when the claim's personal data was removed; nil while it is kept.
+	ErasedAt *time.Time
+	Items    []ClaimItem `gorm:"foreignKey:ClaimID"`
 }
 
 // ClaimItem is one incident of a claim with its eligibility decision and valuation.

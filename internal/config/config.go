@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +26,10 @@ type Config struct {
 	// ReadHeaderTimeout bounds how long a client may take to send its request headers
 	// (slow-loris defence); CLAIMDESK_READ_HEADER_TIMEOUT, default 5s.
 	ReadHeaderTimeout time.Duration
+	// Retention is how long the personal data of a closed claim (approved, rejected,
+	// withdrawn, duplicate) is kept after its last change; 0 keeps it.
+	// CLAIMDESK_RETENTION_DAYS, default 0.
+	Retention time.Duration
 }
 
 // DefaultDatabase is the embedded database used when no URL is given.
@@ -45,6 +50,11 @@ func FromEnv() (Config, error) {
 	if c.ReadHeaderTimeout, err = time.ParseDuration(env("CLAIMDESK_READ_HEADER_TIMEOUT", "5s")); err != nil || c.ReadHeaderTimeout <= 0 {
 		return c, fmt.Errorf("CLAIMDESK_READ_HEADER_TIMEOUT must be a positive duration like 5s")
 	}
+	days, err := strconv.Atoi(env("CLAIMDESK_RETENTION_DAYS", "0"))
+	if err != nil || days < 0 {
+		return c, fmt.Errorf("CLAIMDESK_RETENTION_DAYS must be a whole number of days (0 keeps data)")
+	}
+	c.Retention = time.Duration(days) * 24 * time.Hour
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, fmt.Errorf("CLAIMDESK_LOG_FORMAT must be json or text, not %q", c.LogFormat)
 	}

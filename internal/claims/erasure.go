@@ -1,0 +1,56 @@
+package claims
+
+import (
+	"context"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/audit"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// ActionErase is the audit action of removing a claim's personal data.
+const ActionErase = "erase"
+
+// Reasons a claim's personal data was erased (audit details).
+const (
+	EraseRequested  = "erasure_request" // an admin acting on the claimant's request (PIPA art. 36, GDPR art. 17)
+	EraseWithdrawal = "withdrawal"      // the claimant withdrew the claim
+	EraseRetention  = "retention"       // the retention period of a closed claim ran out
+)
+
+// ClosedStatuses are the statuses a claim no longer leaves: once the retention period has run
+// out after a claim reached one, its personal data is erased.
+var ClosedStatuses = []string{lifecycle.Approved, lifecycle.Rejected, lifecycle.Withdrawn, lifecycle.Duplicate}
+
+// Erase removes a claim's personal data (see store.EraseClaim) and audits the act with the
+// reason, but not the data. It reports whether anything was erased (false when it already was).
+func (s *Service) Erase(ctx context.Context, cl *models.Claim, actor audit.Actor, reason string) (bool, error) {
+	now := s.Now()
+	caseID := cl.CaseID
+	return s.Store.EraseClaim(ctx, cl.ID, now, s.Store.DatabaseBlobs(), func(before *models.Claim) (*models.AuditEvent, error) {
+		return audit.Event{Actor: actor, CaseID: &caseID, Action: ActionErase, Entity: audit.EntityClaim, EntityID: before.Reference,
+			Details: map[string]any{"reason": reason, "status": before.Status}}.Model(now)
+	})
+}
+
+// EraseExpired erases the personal data of every closed claim last changed more than
+// retention ago, as the system, and returns how many it erased.
+func (s *Service) EraseExpired(ctx context.Context, retention time.Duration) (int, error) {
+	n := 0
+	for {
+		due, err := s.Store.ClosedUnerased(ctx, ClosedStatuses, s.Now().Add(-retention), 200)
+		if err != nil || len(due) == 0 {
+			return n, err
+		}
+		for i := range due {
+			erased, err := s.Erase(ctx, &due[i], audit.Actor{Kind: audit.ActorSystem, Name: "retention"}, EraseRetention)
+			if err != nil {
+				return n, err
+			}
+			if erased {
+				n++
+			}
+		}
+	}
+}
