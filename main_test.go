@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -350,4 +351,128 @@ func TestKillDuringSubmissions(t *testing.T) {
 		t.Fatalf("after restart: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestTwoInstancesShareOneDatabase runs two claimdesk processes on one PostgreSQL, as behind a
+// load balancer, and sends imports and single claims through both: every import runs once
+// (none lost, none twice), a file sent again to the other instance creates nothing, and every
+// claim is stored once.
+func TestTwoInstancesShareOneDatabase(t *testing.T) {
+	url := testdb.Postgres(t)
+	const tok = "two-instances-admin-token-0123456789"
+	env := []string{"CLAIMDESK_DATABASE_URL=" + url, "CLAIMDESK_ADMIN_TOKEN=" + tok}
+	a := start(t, t.TempDir(), env...)
+	b := start(t, t.TempDir(), env...)
+	dir := t.TempDir()
+	var files []string
+	for i := 1; i <= 3; i++ {
+		f := filepath.Join(dir, fmt.Sprintf("part%d.csv", i))
+		if out, err := exec.Command(binary(t), "gen", "--rows", "1500", "--seed", fmt.Sprint(i), "--out", f).CombinedOutput(); err != nil {
+			t.Fatalf("gen: %v\n%s", err, out)
+		}
+		files = append(files, f)
+	}
+	post := func(p *proc, file string) string {
+		t.Helper()
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", "http://"+p.addr+"/api/v1/cases/kakao-2022/imports", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "text/csv")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 202 {
+			t.Fatalf("import: %d %s", resp.StatusCode, body)
+		}
+		return regexp.MustCompile(`"status_url":"([^"]+)"`).FindStringSubmatch(string(body))[1]
+	}
+	// Three files spread over both instances, then the first again through the other one,
+	// once the first has finished (so it is a repeat, not a race).
+	urls := []string{post(a, files[0]), post(b, files[1]), post(a, files[2])}
+	singles := make(chan int, 2)
+	for _, p := range []*proc{a, b} {
+		go func(p *proc) {
+			n := 0
+			for i := 0; i < 40; i++ {
+				body := fmt.Sprintf(`{"claimant":{"name":"단건%d","phone":"010-2222-%04d"},"consent":true,"items":[{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver"}]}`, i, i)
+				resp, err := http.Post("http://"+p.addr+"/api/v1/cases/kakao-2022/claims", "application/json", strings.NewReader(body))
+				if err == nil {
+					if resp.StatusCode == 201 {
+						n++
+					}
+					resp.Body.Close()
+				}
+			}
+			singles <- n
+		}(p)
+	}
+	status := func(p *proc, path string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	wait := func(path string) map[string]any {
+		t.Helper()
+		for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			// Either instance answers about any import: the state is in the database.
+			if m := status(b, path); m["status"] == "succeeded" || m["status"] == "failed" {
+				return m
+			}
+		}
+		t.Fatalf("import %s did not finish", path)
+		return nil
+	}
+	var created float64
+	results := make([]map[string]any, 0, 4)
+	for _, u := range urls {
+		m := wait(u)
+		if m["status"] != "succeeded" {
+			t.Fatalf("import %s: %v", u, m)
+		}
+		created += m["claims_created"].(float64)
+		results = append(results, m)
+	}
+	repeat := wait(post(b, files[0]))
+	if repeat["claims_created"].(float64) != 0 || repeat["claims_unchanged"] != results[0]["claims_created"] {
+		t.Errorf("the same file again: %v (first time %v)", repeat, results[0])
+	}
+	n := <-singles + <-singles
+	if n != 80 {
+		t.Errorf("%d of 80 single claims accepted", n)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored, distinctRefs int
+	if err := db.QueryRow(`SELECT count(*), count(DISTINCT external_ref) FILTER (WHERE external_ref IS NOT NULL) FROM claims`).Scan(&stored, &distinctRefs); err != nil {
+		t.Fatal(err)
+	}
+	if float64(stored) != created+float64(n) || float64(distinctRefs) != created {
+		t.Errorf("stored %d claims (%d distinct refs); imports created %.0f, singles %d", stored, distinctRefs, created, n)
+	}
+	for i, m := range results {
+		if m["rows_read"].(float64) != 1500 {
+			t.Errorf("import %d read %v rows of 1500 (run twice or cut short?)", i, m["rows_read"])
+		}
+	}
+	a.stop(t)
+	b.stop(t)
 }
