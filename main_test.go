@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,14 +63,27 @@ func freeAddr(t *testing.T) string {
 type proc struct {
 	cmd    *exec.Cmd
 	addr   string
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *lockedBuffer
+	stderr *lockedBuffer
 	done   chan error
 }
 
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
 func start(t *testing.T, dir string, env ...string) *proc {
 	t.Helper()
-	p := &proc{addr: freeAddr(t), stdout: new(bytes.Buffer), stderr: new(bytes.Buffer), done: make(chan error, 1)}
+	p := &proc{addr: freeAddr(t), stdout: new(lockedBuffer), stderr: new(lockedBuffer), done: make(chan error, 1)}
 	p.cmd = exec.Command(binary(t), "serve")
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), append([]string{"CLAIMDESK_ADDR=" + p.addr, "CLAIMDESK_LOG_FORMAT=text"}, env...)...)
