@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/glebarez/go-sqlite"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/claimdesk/claimdesk/internal/testdb"
@@ -489,4 +490,97 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 	}
 	a.stop(t)
 	b.stop(t)
+}
+
+// TestSQLiteDiskFullAndReadOnly puts the SQLite file on a small file system of its own, fills
+// it, then makes it read-only: writes answer 503 (never 500), reads go on, the service writes
+// again once there is room, and the database is intact afterwards.
+func TestSQLiteDiskFullAndReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("this test mounts a small tmpfs and needs root (CI runs as root): %v %s", err, out)
+	}
+	defer exec.Command("umount", "-l", dir).Run()
+	db := filepath.Join(dir, "claimdesk.db")
+	p := start(t, t.TempDir(), "CLAIMDESK_DATABASE_URL="+db)
+	submit := func() int { return submitTo(t, p) }
+	if code := submit(); code != 201 {
+		t.Fatalf("before: %d", code)
+	}
+	// Fill the file system, then keep submitting until the database can no longer grow.
+	junk := filepath.Join(dir, "junk")
+	exec.Command("dd", "if=/dev/zero", "of="+junk, "bs=64k").Run() // stops at ENOSPC
+	statuses := map[int]int{}
+	for i := 0; i < 200 && statuses[503] == 0; i++ {
+		statuses[submit()]++
+	}
+	if statuses[503] == 0 || statuses[500] > 0 {
+		t.Fatalf("disk full: %v (want 503s, no 500)", statuses)
+	}
+	if code := get(t, "http://"+p.addr+"/api/v1/cases/kakao-2022", ""); code != 200 {
+		t.Errorf("reads on a full disk: %d", code)
+	}
+	os.Remove(junk)
+	if code := submit(); code != 201 {
+		t.Errorf("after making room: %d", code)
+	}
+
+	// A read-only file system: a clear error at start, or 503 for writes.
+	p.stop(t)
+	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+		t.Fatalf("remount ro: %v %s", err, out)
+	}
+	cmd := exec.Command(binary(t), "serve")
+	cmd.Dir = t.TempDir()
+	addr := freeAddr(t)
+	cmd.Env = append(os.Environ(), "CLAIMDESK_DATABASE_URL="+db, "CLAIMDESK_ADDR="+addr)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		t.Logf("start on a read-only file system refused: %v: %s", err, strings.TrimSpace(stderr.String()))
+		if err == nil || !regexp.MustCompile(`read-only or full`).MatchString(stderr.String()) {
+			t.Errorf("start on a read-only file system: %v, stderr %q", err, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Log("started on a read-only file system; writes must answer 503")
+		p2 := &proc{cmd: cmd, addr: addr, done: exited}
+		if code := submitTo(t, p2); code != 503 {
+			t.Errorf("read-only file system: %d, want 503", code)
+		}
+		p2.stop(t)
+	}
+	exec.Command("mount", "-o", "remount,rw", dir).Run()
+
+	st, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var check string
+	if err := st.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q %v", check, err)
+	}
+	var n int
+	st.QueryRow("SELECT count(*) FROM claims c WHERE NOT EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id)").Scan(&n)
+	if n != 0 {
+		t.Errorf("%d claims without items", n)
+	}
+}
+
+// submitTo files one claim with a long description and returns the status.
+func submitTo(t *testing.T, p *proc) int {
+	t.Helper()
+	body := `{"claimant":{"name":"홍길동","phone":"010-1234-5678"},"consent":true,"items":[{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver","description":"` + strings.Repeat("가", 1500) + `"}]}`
+	resp, err := http.Post("http://"+p.addr+"/api/v1/cases/kakao-2022/claims", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

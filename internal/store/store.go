@@ -110,7 +110,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	sqlDB.SetMaxOpenConns(4)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		hint := ""
+		if strings.Contains(err.Error(), "unable to open") || strings.Contains(err.Error(), "readonly") {
+			hint = " (SQLite needs to write the file and its directory: is the file system read-only or full?)"
+		}
+		return nil, fmt.Errorf("open sqlite %s: %w%s", path, err, hint)
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
 }
@@ -190,7 +194,14 @@ func isConnectionError(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
 		return true
 	}
-	// pgx reports a connection closed under it, and SQLite a busy file, only in words.
+	// pgx reports a connection closed under it, and SQLite a busy file, a full disk, a
+	// read-only file system or a failing disk, only in words. None is the client's fault and
+	// each may pass: 503, try again later.
 	msg := err.Error()
-	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "database is locked")
+	for _, s := range []string{"conn closed", "database is locked", "database or disk is full", "readonly database", "disk I/O error", "unable to open database file"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
