@@ -101,7 +101,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, sqliteOpenError(path, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -110,13 +110,18 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	sqlDB.SetMaxOpenConns(4)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
-		hint := ""
-		if strings.Contains(err.Error(), "unable to open") || strings.Contains(err.Error(), "readonly") {
-			hint = " (SQLite needs to write the file and its directory: is the file system read-only or full?)"
-		}
-		return nil, fmt.Errorf("open sqlite %s: %w%s", path, err, hint)
+		return nil, sqliteOpenError(path, err)
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+}
+
+// sqliteOpenError says what a failure to open the SQLite file most likely means.
+func sqliteOpenError(path string, err error) error {
+	hint := ""
+	if strings.Contains(err.Error(), "unable to open") || strings.Contains(err.Error(), "readonly") {
+		hint = " (SQLite needs to write the file and its directory: is the file system read-only or full?)"
+	}
+	return fmt.Errorf("open sqlite %s: %w%s", path, err, hint)
 }
 
 // Dialect returns the engine of the store.
