@@ -103,7 +103,9 @@ func TestPostgresGoesAwayAndComesBack(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// Give the service a moment of normal work after recovery, then stop the clients.
+	mu.Lock()
 	before := len(accepted)
+	mu.Unlock()
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	wg.Wait()
