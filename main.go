@@ -65,6 +65,8 @@ func run(args []string, stdout io.Writer) error {
 		return genCmd(args, stdout)
 	case "export":
 		return exportCmd(ctx, cfg, args, stdout)
+	case "user":
+		return userCmd(ctx, cfg, args, os.Stdin, stdout)
 	default:
 		return fmt.Errorf("unknown command %q (serve, migrate, token, import, gen)", cmd)
 	}
@@ -109,8 +111,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	imports, runner := newImports(st, log, set)
-	bg.Go(func(ctx context.Context) { runner.Run(ctx) }) // imports queued or cut short by a crash resume here
-	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: set.maxBytes})
+	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
+	review, err := startReview(st, log, bg)
+	if err != nil {
+		return err
+	}
+	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: set.maxBytes, Review: review,
+		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret})
+	if cfg.Retention > 0 {
+		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
+	}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -235,4 +245,21 @@ func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writ
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// eraseExpired erases, every hour, the personal data of closed claims older than retention.
+func eraseExpired(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
+	svc := &claims.Service{Store: st, Now: time.Now}
+	for {
+		if n, err := svc.EraseExpired(ctx, retention); err != nil && ctx.Err() == nil {
+			log.Error("retention sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("personal data erased after the retention period", "claims", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"io"
 	"log/slog"
@@ -136,4 +137,23 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 			t.Errorf("log contains %q:\n%s", p, out)
 		}
 	}
+}
+
+// TestForwardedForIsNotTrustedByDefault: without configured proxies the client address is
+// the peer's, so X-Forwarded-For cannot dodge the per-IP limit on wrong access codes.
+func TestForwardedForIsNotTrustedByDefault(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	created := e.submit(claim(taxi("2022-10-15T18:30")))
+	ref := created["reference"].(string)
+	other := e.submit(claim(taxi("2022-10-15T18:30")))["reference"].(string)
+	for i := 0; i < 10; i++ {
+		// A different forged address each time, and alternating references.
+		target := ref
+		if i%2 == 1 {
+			target = other
+		}
+		e.do("GET", "/api/v1/claims/"+target, nil, "X-Access-Code", "0000-0000-0000-0000", "X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i))
+	}
+	r := e.do("GET", "/api/v1/claims/"+ref, nil, "X-Access-Code", "0000-0000-0000-0000", "X-Forwarded-For", "10.0.1.1")
+	wantStatus(t, r, 429)
 }

@@ -26,6 +26,7 @@ import (
 // Server holds what the handlers need. It has no package-level state: tests build as many as
 // they like.
 type Server struct {
+	cfg     Config
 	store   *store.Store
 	metrics *Metrics
 	// codeFailures limits wrong access codes per IP and per reference.
@@ -35,6 +36,10 @@ type Server struct {
 	now          func() time.Time
 	// imports runs and answers about batch imports (api/imports.go).
 	imports importsConfig
+	// Staff sign-in (api/session.go): failed attempts, session inactivity, cross-origin check.
+	signIns     signInLimits
+	sessionIdle time.Duration
+	crossOrigin *http.CrossOriginProtection
 }
 
 // Config is what New needs.
@@ -43,6 +48,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TrustedProxies may set X-Forwarded-For (nil: none, the peer is the client).
+	TrustedProxies []string
+	// SessionSecret signs the claimants' status-page sessions (nil: random per process).
+	SessionSecret []byte
 	// Background runs work that outlives a request (see claims.Service.Background).
 	Background func(func(ctx context.Context))
 	// Importer runs imports; nil makes one over Store. Jobs, when set, is told of each new
@@ -50,6 +59,10 @@ type Config struct {
 	Importer       *importer.Importer
 	Jobs           *jobs.Runner
 	ImportMaxBytes int64
+	// SessionIdle ends a staff session after this long without a request (0: 30 minutes).
+	SessionIdle time.Duration
+	// Review configures duplicate detection and fraud signals (nil: the defaults).
+	Review *claims.ReviewConfig
 }
 
 // New returns the HTTP handler of the whole service.
@@ -62,7 +75,12 @@ func New(cfg Config) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{store: cfg.Store, codeFailures: ratelimit.New(time.Minute, 10), claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background}, log: log, now: now}
+	s := &Server{cfg: cfg, store: cfg.Store, codeFailures: ratelimit.New(time.Minute, 10), claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background, Review: cfg.Review}, log: log, now: now,
+		signIns: newSignInLimits(), sessionIdle: cfg.SessionIdle, crossOrigin: http.NewCrossOriginProtection()}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = DefaultSessionIdle
+	}
+	s.claims.ReviewError = func(err error) { log.Error("duplicate and fraud detection failed", "err", err) }
 	s.metrics = newMetrics(s)
 	s.claims.Created = func(channel string, n int) { s.metrics.ClaimsCreated.WithLabelValues(channel).Add(float64(n)) }
 	s.imports = newImportsConfig(cfg, s.claims, log)
@@ -74,6 +92,11 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false // a wrong path is a 404, not a redirect clients may not follow
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		// Config validated the list; an unparsable entry trusts nobody rather than everybody.
+		s.log.Error("trusted proxies", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(requestIDs(s.log), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders())
 	r.NoRoute(func(c *gin.Context) { writeError(c, apperr.New(apperr.NotFound, "")) })
 	r.NoMethod(func(c *gin.Context) {
@@ -104,6 +127,24 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/cases/:case/claims", staff, s.listClaims)
 	v1.GET("/claims/:reference", s.getClaim)
 	v1.GET("/claims/:reference/damages", s.claimDamages)
+	v1.POST("/claims/:reference/erasure", require(auth.Admin), s.eraseClaim)
+
+	// Review (issue 5): the status lifecycle, duplicates, the audit trail.
+	v1.POST("/claims/:reference/transitions", staff, s.transitionClaim)
+	v1.GET("/claims/:reference/history", staff, s.claimHistory)
+	v1.POST("/cases/:case/claims/transitions", staff, s.bulkTransition)
+	v1.GET("/cases/:case/duplicates", staff, s.listDuplicates)
+	v1.POST("/cases/:case/duplicates/decisions", staff, s.decideDuplicate)
+	v1.GET("/audit", staff, s.listAudit)
+	v1.GET("/audit.csv", staff, s.exportAudit)
+
+	// Staff users and their sessions.
+	v1.POST("/session", s.signIn)
+	v1.GET("/session", s.getSession)
+	v1.DELETE("/session", s.signOut)
+	v1.POST("/users", require(auth.Admin), s.createUser)
+	v1.GET("/users", require(auth.Admin), s.listUsers)
+	v1.POST("/users/:id/disable", require(auth.Admin), s.disableUser)
 
 	s.importRoutes(v1)
 	s.exportRoutes(r, v1)

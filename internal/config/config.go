@@ -30,6 +30,15 @@ type Config struct {
 	// withdrawn, duplicate) is kept after its last change; 0 keeps it.
 	// CLAIMDESK_RETENTION_DAYS, default 0.
 	Retention time.Duration
+	// TrustedProxies are the addresses or CIDRs of the load balancers whose
+	// X-Forwarded-For may be believed (CLAIMDESK_TRUSTED_PROXIES, comma-separated). None by
+	// default: the client address is the peer's, so per-IP limits cannot be dodged by
+	// sending the header.
+	TrustedProxies []string
+	// SessionSecret signs claimants' status-page sessions (CLAIMDESK_SESSION_SECRET, 32+
+	// characters). Instances behind one load balancer need the same; when unset each process
+	// makes its own, and claimants sign in again after a restart.
+	SessionSecret []byte
 }
 
 // DefaultDatabase is the embedded database used when no URL is given.
@@ -49,6 +58,17 @@ func FromEnv() (Config, error) {
 	var err error
 	if c.ReadHeaderTimeout, err = time.ParseDuration(env("CLAIMDESK_READ_HEADER_TIMEOUT", "5s")); err != nil || c.ReadHeaderTimeout <= 0 {
 		return c, fmt.Errorf("CLAIMDESK_READ_HEADER_TIMEOUT must be a positive duration like 5s")
+	}
+	for _, p := range strings.Split(os.Getenv("CLAIMDESK_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if s := os.Getenv("CLAIMDESK_SESSION_SECRET"); s != "" {
+		if len(s) < 32 {
+			return c, fmt.Errorf("CLAIMDESK_SESSION_SECRET must be at least 32 characters")
+		}
+		c.SessionSecret = []byte(s)
 	}
 	days, err := strconv.Atoi(env("CLAIMDESK_RETENTION_DAYS", "0"))
 	if err != nil || days < 0 {
