@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,7 +49,7 @@ func (h *handler) home(c *gin.Context) {
 			fw := featureWindows{Name: name(v.Lang, f.NameKo, f.NameEn)}
 			for _, w := range cs.Windows {
 				if w.Service == s.Slug && w.Feature == f.Slug {
-					fw.Periods = append(fw.Periods, v.T("period_"+w.Severity, "start", when(v.Lang, w.StartAt), "end", when(v.Lang, w.EndAt)))
+					fw.Periods = append(fw.Periods, v.T("period_"+w.Severity, "start", whenShort(v.Lang, w.StartAt), "end", whenShort(v.Lang, w.EndAt)))
 				}
 			}
 			if len(fw.Periods) > 0 {
@@ -98,14 +99,14 @@ type timelineTick struct {
 }
 
 const (
-	tlWidth  = 480
+	tlWidth  = 360
 	tlLeft   = 8
 	tlRight  = 8
-	tlRowH   = 34
+	tlRowH   = 38
 	tlBarH   = 12
 	tlTop    = 8
-	tlAxisH  = 28
-	tlLabelH = 14
+	tlAxisH  = 30
+	tlLabelH = 17
 )
 
 func buildTimeline(cs *store.Case, l messages.Lang) timeline {
@@ -144,11 +145,11 @@ func buildTimeline(cs *store.Case, l messages.Lang) timeline {
 			if len(ws) == 0 {
 				continue
 			}
-			row := timelineRow{Y: y, TextY: y + tlLabelH - 3, Label: name(l, sv.NameKo, sv.NameEn) + " · " + name(l, f.NameKo, f.NameEn)}
+			row := timelineRow{Y: y, TextY: y + tlLabelH - 3, Label: name(l, sv.NameKo, sv.NameEn) + " · " + beforeParen(name(l, f.NameKo, f.NameEn))}
 			for _, w := range ws {
 				bx := x(w.StartAt)
 				row.Bars = append(row.Bars, timelineBar{X: bx, W: max(2, x(w.EndAt)-bx), Y: y + tlLabelH + 2, Class: "tl-" + w.Severity,
-					Title: messages.Text(l, "severity_"+w.Severity, nil) + ": " + when(l, w.StartAt) + " – " + when(l, w.EndAt)})
+					Title: messages.Text(l, "severity_"+w.Severity, nil) + ": " + whenShort(l, w.StartAt) + " – " + whenShort(l, w.EndAt)})
 			}
 			t.Rows = append(t.Rows, row)
 			y += tlRowH
@@ -164,4 +165,12 @@ func buildTimeline(cs *store.Case, l messages.Lang) timeline {
 	}
 	t.Height = t.AxisY + tlAxisH
 	return t
+}
+
+// beforeParen drops a parenthesised detail, so timeline labels fit a phone's width.
+func beforeParen(s string) string {
+	if i := strings.Index(s, " ("); i > 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"sort"
 	"strconv"
@@ -32,8 +31,8 @@ type view struct {
 
 // fieldError is one failing field of a page: ID is the input's id.
 type fieldError struct {
-	ID      string
-	Message string
+	ID      string `json:"id"`
+	Message string `json:"message"`
 }
 
 // T returns the text of key in the page language; kv are placeholder pairs.
@@ -56,6 +55,24 @@ func (v *view) Err(id string) string {
 		}
 	}
 	return ""
+}
+
+// labelKeys names the label of inputs whose key is not "field_" + id.
+var labelKeys = map[string]string{
+	"check_target": "field_target", "reference": "confirm_reference", "evidence": "evidence_choose",
+	"review-items": "review_items", "review-contact": "review_contact", "consent": "consent_title", "add": "add_item",
+}
+
+// Label is the label of input id, so the error summary says which field each message is about.
+func (v *view) Label(id string) string {
+	key, ok := labelKeys[id]
+	if !ok {
+		key = "field_" + id
+	}
+	if !messages.Has(key) {
+		return ""
+	}
+	return v.T(key)
 }
 
 // Other returns the other language, for the switch.
@@ -89,6 +106,25 @@ func when(l messages.Lang, t time.Time) string {
 		return wd + " " + strconv.Itoa(t.Day()) + " " + t.Format("Jan 2006 15:04")
 	}
 	return t.Format("2006년 1월 2일") + " (" + wd + ") " + t.Format("15:04")
+}
+
+// whenShort is when without the year, for the outage days (all in October 2022).
+func whenShort(l messages.Lang, t time.Time) string {
+	t = t.In(seoul)
+	wd := messages.Text(l, "weekday_"+strconv.Itoa(int(t.Weekday())), nil)
+	if l == messages.En {
+		return wd + " " + strconv.Itoa(t.Day()) + " " + t.Format("Jan 15:04")
+	}
+	return t.Format("1월 2일") + "(" + wd + ") " + t.Format("15:04")
+}
+
+// nationalPhone shows a stored E.164 Korean mobile number as people write it.
+func nationalPhone(p string) string {
+	if strings.HasPrefix(p, "+8210") && len(p) == 13 {
+		n := "0" + p[3:]
+		return n[:3] + "-" + n[3:7] + "-" + n[7:]
+	}
+	return p
 }
 
 func groupDigits(n int64) string {
@@ -153,7 +189,13 @@ func parsePages() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, p := range pageNames {
 		t := template.New("layout.html").Funcs(template.FuncMap{
-			"seq":  func(n int) []int { s := make([]int, n); for i := range s { s[i] = i }; return s },
+			"seq": func(n int) []int {
+				s := make([]int, n)
+				for i := range s {
+					s[i] = i
+				}
+				return s
+			},
 			"add1": func(i int) int { return i + 1 },
 		})
 		out[p] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
@@ -173,5 +215,28 @@ func (h *handler) render(c *gin.Context, status int, page string, v *view) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// assetsFS is the static files, for the tests.
-var _ fs.FS = staticFS
+// F returns the error of input id for the "ferr" template (empty message when fine).
+func (v *view) F(id string) fieldError { return fieldError{ID: id, Message: v.Err(id)} }
+
+// wonField is an amount input in won.
+type wonField struct {
+	ID, Label, Optional, Hint, Message, Value, Unit string
+}
+
+// Won2 describes the amount input id with its typed value.
+func (v *view) Won2(id, value string) wonField {
+	f := wonField{ID: id, Label: v.T("field_" + id), Hint: v.T("hint_won"), Message: v.Err(id), Value: value, Unit: v.T("won_unit")}
+	if id != "amount_krw" {
+		f.Optional = v.T("optional")
+	}
+	return f
+}
+
+// contactView is the contact fields' data.
+type contactView struct {
+	V *view
+	C contactForm
+}
+
+// ContactView passes the contact fields' values to their template.
+func (v *view) ContactView(c contactForm) contactView { return contactView{V: v, C: c} }

@@ -20,11 +20,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
@@ -54,9 +54,9 @@ type Config struct {
 	Blobs store.Blobs
 	// Settings of the case (deadline, whether to show estimates); zero means Defaults(Case).
 	Settings *CaseSettings
-	// SubmitLimit and SubmitBurst bound posts that create or look up claims, per client IP.
-	// Zero means one every 20 seconds with a burst of 10.
-	SubmitLimit rate.Limit
+	// SubmitEvery and SubmitBurst bound, per client IP, the claims filed and the failed
+	// lookups of the status page (wrong codes). Zero means one every 20 seconds, 10 at once.
+	SubmitEvery time.Duration
 	SubmitBurst int
 }
 
@@ -71,8 +71,9 @@ type handler struct {
 	blobs    store.Blobs
 	settings CaseSettings
 	pages    map[string]*template.Template
-	submits  *limiter
-	checks   *limiter
+	submits  *ratelimit.Limiter // claims filed
+	lookups  *ratelimit.Limiter // failed status lookups
+	checks   *ratelimit.Limiter // live validation and uploads
 }
 
 // Register adds the pages to r.
@@ -100,16 +101,17 @@ func Register(r gin.IRouter, cfg Config) {
 	} else {
 		h.settings = Defaults(h.caseSlug)
 	}
-	lim, burst := cfg.SubmitLimit, cfg.SubmitBurst
-	if lim == 0 {
-		lim = rate.Every(20 * time.Second)
+	every, burst := cfg.SubmitEvery, cfg.SubmitBurst
+	if every == 0 {
+		every = 20 * time.Second
 	}
 	if burst == 0 {
 		burst = 10
 	}
-	h.submits = newLimiter(lim, burst, h.now)
+	h.submits = ratelimit.New(every, burst)
+	h.lookups = ratelimit.New(every, burst)
 	// Live validation posts on every change: generous, but still bounded.
-	h.checks = newLimiter(5, 60, h.now)
+	h.checks = ratelimit.New(200*time.Millisecond, 60)
 	h.pages = parsePages()
 
 	static, _ := fs.Sub(staticFS, "static")
@@ -278,12 +280,16 @@ func (h *handler) failErr(c *gin.Context, err error) {
 	}
 }
 
-// limited answers 429 when ip has used up its allowance.
-func (h *handler) limited(c *gin.Context, l *limiter) bool {
-	if l.allow(c.ClientIP()) {
+// limited answers 429 when the client IP has used up its allowance.
+func (h *handler) limited(c *gin.Context, l *ratelimit.Limiter) bool {
+	if l.Allow(c.ClientIP()) {
 		return false
 	}
+	h.tooMany(c)
+	return true
+}
+
+func (h *handler) tooMany(c *gin.Context) {
 	c.Header("Retry-After", "20")
 	h.fail(c, http.StatusTooManyRequests, "rate_limited")
-	return true
 }

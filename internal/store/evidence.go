@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -102,6 +103,12 @@ func (d DiskBlobs) Delete(_ context.Context, key string) error {
 // has max files (conflict "evidence_limit"). The count and the insert run in one transaction
 // with the claim row locked, so two uploads at once cannot pass the limit together.
 func (s *Store) AddEvidence(ctx context.Context, e *models.Evidence, content []byte, blobs Blobs, max int) error {
+	return s.AddEvidenceAudited(ctx, e, content, blobs, max, nil)
+}
+
+// AddEvidenceAudited is AddEvidence with the audit event of the upload, which ev makes from the
+// stored row and which is written in the same transaction.
+func (s *Store) AddEvidenceAudited(ctx context.Context, e *models.Evidence, content []byte, blobs Blobs, max int, ev func(*models.Evidence) (*models.AuditEvent, error)) error {
 	k := make([]byte, 16)
 	rand.Read(k)
 	e.StorageKey = hex.EncodeToString(k)
@@ -129,7 +136,17 @@ func (s *Store) AddEvidence(ctx context.Context, e *models.Evidence, content []b
 		if n >= int64(max) {
 			return &apperr.Error{Code: apperr.Conflict, Message: "evidence_limit", Params: map[string]string{"max": fmt.Sprint(max)}}
 		}
-		return tx.Create(e).Error
+		if err := tx.Create(e).Error; err != nil {
+			return err
+		}
+		if ev == nil {
+			return nil
+		}
+		a, err := ev(e)
+		if err != nil {
+			return err
+		}
+		return RecordTx(tx, a)
 	})
 	if err != nil {
 		blobs.Delete(context.WithoutCancel(ctx), e.StorageKey)
@@ -153,39 +170,38 @@ func (s *Store) Evidence(ctx context.Context, claimID, id int64) (*models.Eviden
 	return &e, nil
 }
 
-// OpenStatuses are the statuses from which a claimant may still withdraw a claim.
-var OpenStatuses = []string{"received", "under_review", "deficient", "cured"}
+// OpenStatuses are the statuses from which a claimant may still withdraw a claim (the
+// lifecycle's: internal/lifecycle is the one place that decides changes of status).
+var OpenStatuses = lifecycle.OpenStatuses
 
 // StatusWithdrawn is the status of a claim its claimant withdrew.
-const StatusWithdrawn = "withdrawn"
-
-// WithdrawClaim marks a claim withdrawn. Only an open claim can be withdrawn: otherwise the
-// answer is a conflict "not_withdrawable" and nothing changes.
-func (s *Store) WithdrawClaim(ctx context.Context, claimID int64, now time.Time) error {
-	res := s.db.WithContext(ctx).Model(&models.Claim{}).Where("id = ? AND status IN ?", claimID, OpenStatuses).
-		Updates(map[string]any{"status": StatusWithdrawn, "updated_at": now.UTC().Truncate(time.Microsecond)})
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.Conflict, "not_withdrawable")
-	}
-	return nil
-}
+const StatusWithdrawn = lifecycle.Withdrawn
 
 // UpdateClaimContact corrects the claimant's contact details (already validated by the
-// caller). A withdrawn claim cannot be changed (conflict "claim_closed").
-func (s *Store) UpdateClaimContact(ctx context.Context, claimID int64, name, email, phone string, now time.Time) error {
-	res := s.db.WithContext(ctx).Model(&models.Claim{}).Where("id = ? AND status <> ?", claimID, StatusWithdrawn).
-		Updates(map[string]any{"claimant_name": name, "claimant_email": email, "claimant_phone": phone,
-			"updated_at": now.UTC().Truncate(time.Microsecond)})
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.Conflict, "claim_closed")
-	}
-	return nil
+// caller) and records the audit event ev makes from the claim as it was, in one transaction.
+// A withdrawn claim cannot be changed (conflict "claim_closed"). Callers go through
+// claims.Service.UpdateContact.
+func (s *Store) UpdateClaimContact(ctx context.Context, claimID int64, name, email, phone string, now time.Time, ev func(before *models.Claim) (*models.AuditEvent, error)) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var before models.Claim
+		if err := tx.Where("id = ?", claimID).Take(&before).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&models.Claim{}).Where("id = ? AND status <> ?", claimID, StatusWithdrawn).
+			Updates(map[string]any{"claimant_name": name, "claimant_email": email, "claimant_phone": phone,
+				"updated_at": now.UTC().Truncate(time.Microsecond)})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.New(apperr.Conflict, "claim_closed")
+		}
+		e, err := ev(&before)
+		if err != nil {
+			return err
+		}
+		return RecordTx(tx, e)
+	})
 }
 
 // EvidenceByID returns an evidence file whatever its claim (for staff).

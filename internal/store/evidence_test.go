@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// newClaim stores a bare claim of the seeded case.
+func newClaim(t *testing.T, st *store.Store, ref string) *models.Claim {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	c := &models.Claim{CaseID: cs.ID, Reference: ref, AccessCodeHash: []byte{1}, ContentHash: ref, Status: "received", Channel: "web",
+		ClaimantName: "김", ClaimantLocale: "ko", ConsentAt: now, ConsentVersion: "v", SubmittedAt: now, UpdatedAt: now}
+	if err := st.Gorm().Create(c).Error; err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEvidence(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			c := newClaim(t, st, "CD-AAAA-BBBB-CCCC")
+			for name, blobs := range map[string]store.Blobs{"database": st.DatabaseBlobs(), "disk": store.DiskBlobs{Dir: t.TempDir()}} {
+				t.Run(name, func(t *testing.T) {
+					content := []byte("%PDF-1.4 receipt " + name)
+					e := &models.Evidence{ClaimID: c.ID, CaseID: c.CaseID, FileName: "r.pdf", ContentType: "application/pdf", SHA256: "x"}
+					if err := st.AddEvidence(ctx, e, content, blobs, 100); err != nil {
+						t.Fatal(err)
+					}
+					got, err := st.Evidence(ctx, c.ID, e.ID)
+					if err != nil || got.SizeBytes != int64(len(content)) || got.StorageKey != e.StorageKey {
+						t.Fatalf("%+v %v", got, err)
+					}
+					b, err := blobs.Get(ctx, e.StorageKey)
+					if err != nil || !bytes.Equal(b, content) {
+						t.Fatalf("blob %q %v", b, err)
+					}
+					if _, err := st.Evidence(ctx, c.ID+1, e.ID); !apperr.Is(err, apperr.NotFound) {
+						t.Fatalf("another claim's file: %v", err)
+					}
+				})
+			}
+
+			// The limit holds when uploads race: exactly max succeed.
+			c2 := newClaim(t, st, "CD-DDDD-EEEE-FFFF")
+			const max = 3
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for range 8 {
+				wg.Go(func() {
+					errs <- st.AddEvidence(ctx, &models.Evidence{ClaimID: c2.ID, CaseID: c2.CaseID, ContentType: "image/png", SHA256: "x"}, []byte("\x89PNG"), st.DatabaseBlobs(), max)
+				})
+			}
+			wg.Wait()
+			close(errs)
+			ok := 0
+			for err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !apperr.Is(err, apperr.Conflict):
+					t.Errorf("unexpected error %v", err)
+				}
+			}
+			list, _ := st.ListEvidence(ctx, c2.ID)
+			if ok != max || len(list) != max {
+				t.Fatalf("%d uploads passed, %d stored, want %d", ok, len(list), max)
+			}
+			var blobsLeft int64
+			st.Gorm().Model(&models.EvidenceBlob{}).Count(&blobsLeft)
+			if blobsLeft != 1+max { // one from the database subtest, max here: refused uploads leave nothing
+				t.Fatalf("%d blobs stored", blobsLeft)
+			}
+		})
+	}
+}
+
+func TestWithdrawAndContact(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+			ev := func(*models.Claim) (*models.AuditEvent, error) {
+				return &models.AuditEvent{At: now, ActorKind: "claimant", Action: "update_contact", Entity: "claim", Details: "{}"}, nil
+			}
+			withdraw := func(c *models.Claim, from string) error {
+				return st.TransitionClaim(ctx, &models.ClaimTransition{ClaimID: c.ID, CaseID: c.CaseID, FromStatus: from, ToStatus: "withdrawn", ActorKind: "claimant", At: now},
+					&models.AuditEvent{At: now, ActorKind: "claimant", Action: "withdraw", Entity: "claim", Details: "{}"})
+			}
+			c := newClaim(t, st, "CD-AAAA-BBBB-CCCC")
+			if err := st.UpdateClaimContact(ctx, c.ID, "이름", "a@example.com", "+821012345678", now, ev); err != nil {
+				t.Fatal(err)
+			}
+			if err := withdraw(c, "received"); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := st.ClaimByReference(ctx, c.Reference)
+			if got.Status != "withdrawn" || got.ClaimantEmail != "a@example.com" || !got.UpdatedAt.Equal(now) {
+				t.Fatalf("%+v", got)
+			}
+			// The guard on the status the caller saw: a second withdrawal changes nothing.
+			if err := withdraw(c, "received"); !apperr.Is(err, apperr.InvalidTransition) {
+				t.Fatalf("second withdrawal: %v", err)
+			}
+			if err := st.UpdateClaimContact(ctx, c.ID, "x", "", "", now, ev); !apperr.Is(err, apperr.Conflict) {
+				t.Fatalf("contact of a withdrawn claim: %v", err)
+			}
+			var n int64
+			st.Gorm().Model(&models.AuditEvent{}).Count(&n)
+			if n != 2 {
+				t.Fatalf("%d audit events, want 2 (contact, withdrawal)", n)
+			}
+		})
+	}
+}
