@@ -92,6 +92,9 @@ type Options struct {
 	Now time.Time
 	// Filters describes the selection, for the summary (name -> value as given).
 	Filters map[string]string
+	// Progress, when set, is told the rows written so far every few thousand rows (background
+	// exports show it).
+	Progress func(rows int64)
 }
 
 // SummaryLine is one label and value of an export's summary (first XLSX sheet).
@@ -139,4 +142,11 @@ func cancelled(ctx context.Context, n int64) error {
 		return ctx.Err()
 	}
 	return nil
+}
+
+// progress reports n rows written every checkEvery rows.
+func (o *Options) progress(n int64) {
+	if o.Progress != nil && n%checkEvery == 0 {
+		o.Progress(n)
+	}
 }

@@ -92,7 +92,7 @@ func Items(ctx context.Context, st *store.Store, cs *store.Case, f store.ExportF
 		if r.WindowID.Valid {
 			cells[22].N, cells[23].S = r.WindowID.Int64, windows[r.WindowID.Int64]
 		} else {
-			cells[22].Null = true
+			cells[22].Null, cells[23].Null = true, true
 		}
 		nullInt(&cells[24], r.PrincipalKRW.Int64, r.PrincipalKRW.Valid)
 		nullInt(&cells[25], r.InterestKRW.Int64, r.InterestKRW.Valid)
@@ -105,6 +105,7 @@ func Items(ctx context.Context, st *store.Store, cs *store.Case, f store.ExportF
 		// flags: fraud and review flags arrive with issue 5; the column is there already so
 		// spreadsheets built on this export keep working.
 		res.Rows++
+		opts.progress(res.Rows)
 		res.PrincipalKRW += r.PrincipalKRW.Int64
 		res.InterestKRW += r.InterestKRW.Int64
 		return wr.Row(cells)
@@ -152,7 +153,7 @@ func summary(cs *store.Case, opts Options, kind string, rows int64, extra []Summ
 		{Label: t("export_summary_generated"), Value: Cell{T: opts.Now}, Kind: Time},
 		{Label: t("export_summary_zone"), Value: Cell{S: cs.TimeZone + " (" + zone + ")"}},
 		{Label: t("export_summary_filters"), Value: Cell{S: filterText}},
-		{Label: t("export_summary_redacted"), Value: Cell{S: t(strconv.FormatBool(opts.Redact))}},
+		{Label: t("export_summary_redacted"), Value: Cell{S: t("export_bool_" + strconv.FormatBool(opts.Redact))}},
 		{Label: t("export_summary_rows"), Value: Cell{N: rows}, Kind: Count},
 	}
 	return append(out, extra...)

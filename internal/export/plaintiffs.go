@@ -1,11 +1,15 @@
 package export
 
 import (
+	"bytes"
 	"context"
+	"hash"
+	"hash/fnv"
 	"io"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
@@ -34,19 +38,20 @@ var PlaintiffColumns = []Column{
 var ExcludedFromPlaintiffs = []string{"duplicate", "withdrawn"}
 
 // plaintiff is one claimant merged across claims. Name and contact are the first claim's
-// (the first non-empty email and phone); consent is the latest one given.
+// (the first non-empty email and phone); consent is the latest one given. It is kept small:
+// a list of a million claimants holds one of these each.
 type plaintiff struct {
 	firstClaim     int64
 	name           string
 	email, phone   string
+	consentVersion string
+	consentAt      int64 // unix microseconds
 	claims, items  int64
 	principal      int64
 	interest       int64
 	total          int64
-	consentAt      time.Time
-	consentVersion string
-	statuses       []string
-	merged         int32 // index of the plaintiff this one was merged into, or -1
+	statuses       uint32 // bit i: statusNames[i]
+	merged         int32  // index of the plaintiff this one was folded into, or -1
 }
 
 // mergePlaintiffs groups claims into claimants: two claims belong to one claimant when they
@@ -54,7 +59,31 @@ type plaintiff struct {
 // keys). It holds one record per claimant and one map entry per distinct phone and email.
 type mergePlaintiffs struct {
 	people []plaintiff
-	byKey  map[string]int32
+	// byKey maps the 128-bit FNV-1a hash of a normalized phone or email to the claimant
+	// who has it: a fixed 20 bytes an entry instead of a string each (a chance collision of
+	// two different contacts is about 1 in 10^26 for a million of them).
+	byKey       map[contactKey]int32
+	hash        hash.Hash
+	scratch     []byte
+	statusNames []string
+	versions    map[string]string // interned consent versions: a handful of distinct values
+}
+
+type contactKey [16]byte
+
+func newMerge(capacity int64) *mergePlaintiffs {
+	return &mergePlaintiffs{people: make([]plaintiff, 0, capacity), byKey: make(map[contactKey]int32, capacity),
+		hash: fnv.New128a(), versions: map[string]string{}}
+}
+
+// key hashes a contact with its kind ('p' phone, 'e' email).
+func (m *mergePlaintiffs) key(kind byte, value string) contactKey {
+	m.scratch = append(append(m.scratch[:0], kind, ':'), value...)
+	m.hash.Reset()
+	m.hash.Write(m.scratch)
+	var k contactKey
+	m.hash.Sum(k[:0])
+	return k
 }
 
 func (m *mergePlaintiffs) root(i int32) int32 {
@@ -68,16 +97,30 @@ func (m *mergePlaintiffs) root(i int32) int32 {
 	return i
 }
 
+func (m *mergePlaintiffs) statusBit(s string) uint32 {
+	for i, n := range m.statusNames {
+		if n == s {
+			return 1 << i
+		}
+	}
+	if len(m.statusNames) == 32 {
+		return 0 // more than 32 statuses: not one of ours
+	}
+	m.statusNames = append(m.statusNames, s)
+	return 1 << (len(m.statusNames) - 1)
+}
+
 func (m *mergePlaintiffs) add(c *store.ExportClaim) {
-	keys := make([]string, 0, 2)
+	var keys [2]contactKey
+	nk := 0
 	if p := strings.TrimSpace(c.ClaimantPhone); p != "" {
-		keys = append(keys, "p:"+p)
+		keys[nk], nk = m.key('p', p), nk+1
 	}
 	if e := strings.ToLower(strings.TrimSpace(c.ClaimantEmail)); e != "" {
-		keys = append(keys, "e:"+e)
+		keys[nk], nk = m.key('e', e), nk+1
 	}
 	at := int32(-1)
-	for _, k := range keys {
+	for _, k := range keys[:nk] {
 		if i, ok := m.byKey[k]; ok {
 			r := m.root(i)
 			if at >= 0 && r != at {
@@ -93,7 +136,7 @@ func (m *mergePlaintiffs) add(c *store.ExportClaim) {
 		m.people = append(m.people, plaintiff{firstClaim: c.ID, name: c.ClaimantName, merged: -1})
 		at = int32(len(m.people) - 1)
 	}
-	for _, k := range keys {
+	for _, k := range keys[:nk] {
 		if _, ok := m.byKey[k]; !ok {
 			m.byKey[k] = at
 		}
@@ -110,12 +153,15 @@ func (m *mergePlaintiffs) add(c *store.ExportClaim) {
 	p.principal += c.PrincipalKRW.Int64
 	p.interest += c.InterestKRW.Int64
 	p.total += c.EstimateKRW.Int64
-	if c.ConsentAt.After(p.consentAt) {
-		p.consentAt, p.consentVersion = c.ConsentAt, c.ConsentVersion
+	if at := c.ConsentAt.UnixMicro(); at > p.consentAt {
+		v, ok := m.versions[c.ConsentVersion]
+		if !ok {
+			v = strings.Clone(c.ConsentVersion)
+			m.versions[v] = v
+		}
+		p.consentAt, p.consentVersion = at, v
 	}
-	if !slices.Contains(p.statuses, c.Status) {
-		p.statuses = append(p.statuses, c.Status)
-	}
+	p.statuses |= m.statusBit(c.Status)
 }
 
 // fold merges plaintiff b into a (a came first).
@@ -132,15 +178,23 @@ func (m *mergePlaintiffs) fold(a, b int32) {
 	pa.principal += pb.principal
 	pa.interest += pb.interest
 	pa.total += pb.total
-	if pb.consentAt.After(pa.consentAt) {
+	if pb.consentAt > pa.consentAt {
 		pa.consentAt, pa.consentVersion = pb.consentAt, pb.consentVersion
 	}
-	for _, s := range pb.statuses {
-		if !slices.Contains(pa.statuses, s) {
-			pa.statuses = append(pa.statuses, s)
+	pa.statuses |= pb.statuses
+	*pb = plaintiff{merged: a}
+}
+
+// statusText lists the statuses in bits, sorted.
+func (m *mergePlaintiffs) statusText(bits uint32) string {
+	var out []string
+	for i, n := range m.statusNames {
+		if bits&(1<<i) != 0 {
+			out = append(out, n)
 		}
 	}
-	*pb = plaintiff{merged: a}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // Plaintiffs writes the plaintiff list: one row per claimant of the claims f selects
@@ -149,9 +203,14 @@ func (m *mergePlaintiffs) fold(a, b int32) {
 func Plaintiffs(ctx context.Context, st *store.Store, cs *store.Case, f store.ExportFilter, w io.Writer, opts Options) (Result, error) {
 	opts.Location = cs.Location
 	f.ExcludeStatuses = ExcludedFromPlaintiffs
-	m := &mergePlaintiffs{byKey: map[string]int32{}}
+	// Sized once from a count: growing by doubling would hold up to twice the records.
+	count, err := st.CountExportClaims(ctx, f)
+	if err != nil {
+		return Result{}, err
+	}
+	m := newMerge(count)
 	var n int64
-	err := st.StreamExportClaims(ctx, f, func(c *store.ExportClaim) error {
+	err = st.StreamExportClaims(ctx, f, func(c *store.ExportClaim) error {
 		n++
 		if err := cancelled(ctx, n); err != nil {
 			return err
@@ -162,9 +221,9 @@ func Plaintiffs(ctx context.Context, st *store.Store, cs *store.Case, f store.Ex
 	if err != nil {
 		return Result{}, err
 	}
-	m.byKey = nil
+	m.byKey = nil // not needed any more: let the collector have it before the sort keys come
 	people := slices.DeleteFunc(m.people, func(p plaintiff) bool { return p.merged >= 0 })
-	sortByName(people)
+	order := sortByName(people)
 
 	wr, err := NewWriter(w, PlaintiffColumns, messages.Text(opts.Lang, "export_sheet_plaintiffs", nil), opts)
 	if err != nil {
@@ -173,23 +232,23 @@ func Plaintiffs(ctx context.Context, st *store.Store, cs *store.Case, f store.Ex
 	cells := make([]Cell, len(PlaintiffColumns))
 	var res Result
 	var claims, items, total int64
-	for i := range people {
-		p := &people[i]
+	for i, j := range order {
+		p := &people[j]
 		if err := cancelled(ctx, int64(i+1)); err != nil {
 			return res, err
 		}
 		who := showContact(p.name, p.email, p.phone, opts.Redact)
-		slices.Sort(p.statuses)
 		clear(cells)
 		cells[0].N = int64(i + 1)
 		cells[1].S, cells[2].S, cells[3].S = who.name, who.email, who.phone
 		cells[4].N, cells[5].N = p.claims, p.items
 		cells[6].N, cells[7].N, cells[8].N = p.principal, p.interest, p.total
-		cells[9].T, cells[10].S, cells[11].S = p.consentAt, p.consentVersion, strings.Join(p.statuses, ", ")
+		cells[9].T, cells[10].S, cells[11].S = time.UnixMicro(p.consentAt), p.consentVersion, m.statusText(p.statuses)
 		if err := wr.Row(cells); err != nil {
 			return res, err
 		}
 		res.Rows++
+		opts.progress(res.Rows)
 		claims, items = claims+p.claims, items+p.items
 		res.PrincipalKRW, res.InterestKRW, total = res.PrincipalKRW+p.principal, res.InterestKRW+p.interest, total+p.total
 	}
@@ -211,31 +270,65 @@ func Plaintiffs(ctx context.Context, st *store.Store, cs *store.Case, f store.Ex
 	}))
 }
 
-// sortByName orders plaintiffs by name in Korean collation order (가나다), then by their
-// first claim so the order is stable between runs. Sort keys are computed once per person.
-func sortByName(people []plaintiff) {
+// sortByName returns the order of plaintiffs by name in Korean collation order (가나다),
+// then by first claim so the order is stable between runs. Sort keys (about 80 bytes for a
+// Korean name) are computed once per person into fixed blocks: a growing arena would copy
+// itself and, for a moment, hold twice its size. Names are given to the collator with their
+// Hangul syllables already decomposed (see decomposeHangul).
+func sortByName(people []plaintiff) []int32 {
 	col := collate.New(language.Korean)
 	var buf collate.Buffer
+	const blockSize = 1 << 20
+	var block []byte
 	keys := make([][]byte, len(people))
+	var jamo []byte
 	for i := range people {
-		keys[i] = slices.Clone(col.KeyFromString(&buf, people[i].name))
+		jamo = decomposeHangul(jamo[:0], people[i].name)
+		k := col.Key(&buf, jamo)
+		if len(k) > cap(block)-len(block) {
+			block = make([]byte, 0, max(blockSize, len(k)))
+		}
+		start := len(block)
+		block = append(block, k...)
+		keys[i] = block[start:len(block):len(block)]
 		buf.Reset()
 	}
-	idx := make([]int, len(people))
-	for i := range idx {
-		idx[i] = i
+	order := make([]int32, len(people))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := strings.Compare(string(keys[a]), string(keys[b])); c != 0 {
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := bytes.Compare(keys[a], keys[b]); c != 0 {
 			return c
 		}
 		return cmpInt64(people[a].firstClaim, people[b].firstClaim)
 	})
-	sorted := make([]plaintiff, len(people))
-	for i, j := range idx {
-		sorted[i] = people[j]
+	return order
+}
+
+// decomposeHangul appends s to dst with each precomposed Hangul syllable replaced by its
+// conjoining jamo (the canonical decomposition, Unicode §3.12), other characters as they
+// are. The collator decomposes syllables itself, but allocates about half a kilobyte for each
+// one; on a million names that garbage, not the list, set the peak memory of the export.
+// Canonically equivalent input has the same collation key (TestDecomposeHangul checks).
+func decomposeHangul(dst []byte, s string) []byte {
+	const (
+		sBase, lBase, vBase, tBase = 0xAC00, 0x1100, 0x1161, 0x11A7
+		vCount, tCount, sCount     = 21, 28, 11172
+	)
+	for _, r := range s {
+		si := r - sBase
+		if si < 0 || si >= sCount {
+			dst = utf8.AppendRune(dst, r)
+			continue
+		}
+		dst = utf8.AppendRune(dst, lBase+si/(vCount*tCount))
+		dst = utf8.AppendRune(dst, vBase+(si%(vCount*tCount))/tCount)
+		if t := si % tCount; t != 0 {
+			dst = utf8.AppendRune(dst, tBase+t)
+		}
 	}
-	copy(people, sorted)
+	return dst
 }
 
 func cmpInt64(a, b int64) int {

@@ -99,20 +99,44 @@ func claimConditions(f ExportFilter, where func(cond string, v any)) {
 // there are. The row is reused between calls: fn must not keep it.
 func (s *Store) StreamExportItems(ctx context.Context, f ExportFilter, fn func(*ExportItem) error) error {
 	q, args := ExportItemsQuery(f)
+	var r ExportItem
+	dest := []any{&r.ClaimID, &r.Reference, &r.Status, &r.Channel, &r.SubmittedAt, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone,
+		&r.RulesVersion, &r.ValuedAsOf, &r.Position, &r.Kind, &r.Service, &r.Feature, &r.OccurredAt, &r.EndedAt, &r.Failure, &r.Purpose,
+		&r.ExpectedFareKRW, &r.AlternativeCostKRW, &r.AmountKRW, &r.LossKRW, &r.Documented, &r.Eligibility, &r.EligibilityCode,
+		&r.WindowID, &r.PrincipalKRW, &r.InterestKRW}
+	return s.streamRows(ctx, q, args, dest, func() error { return fn(&r) })
+}
+
+// streamRows runs q and scans each row into dest before calling fn. On PostgreSQL it reads
+// through pgx directly: it scans into typed values without database/sql's conversions, most of
+// the difference to psql \copy on a million rows.
+func (s *Store) streamRows(ctx context.Context, q string, args, dest []any, fn func() error) error {
+	if s.pool != nil {
+		rows, err := s.pool.Query(ctx, q, args...)
+		if err != nil {
+			return translate(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return translate(err)
+			}
+			if err := fn(); err != nil {
+				return err
+			}
+		}
+		return translate(rows.Err())
+	}
 	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
 		return translate(err)
 	}
 	defer rows.Close()
-	var r ExportItem
 	for rows.Next() {
-		if err := rows.Scan(&r.ClaimID, &r.Reference, &r.Status, &r.Channel, &r.SubmittedAt, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone,
-			&r.RulesVersion, &r.ValuedAsOf, &r.Position, &r.Kind, &r.Service, &r.Feature, &r.OccurredAt, &r.EndedAt, &r.Failure, &r.Purpose,
-			&r.ExpectedFareKRW, &r.AlternativeCostKRW, &r.AmountKRW, &r.LossKRW, &r.Documented, &r.Eligibility, &r.EligibilityCode,
-			&r.WindowID, &r.PrincipalKRW, &r.InterestKRW); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return translate(err)
 		}
-		if err := fn(&r); err != nil {
+		if err := fn(); err != nil {
 			return err
 		}
 	}
@@ -139,10 +163,25 @@ type ExportClaim struct {
 // With Service or Eligibility set, a claim is selected when it has a matching item. The row
 // is reused between calls.
 func (s *Store) StreamExportClaims(ctx context.Context, f ExportFilter, fn func(*ExportClaim) error) error {
+	q, args := exportClaimsQuery(f, `c.id, c.status, c.claimant_name, c.claimant_email, c.claimant_phone, c.consent_at, c.consent_version,
+	(SELECT COUNT(*) FROM claim_items n WHERE n.claim_id = c.id), c.principal_krw, c.interest_krw, c.estimate_krw`)
+	var r ExportClaim
+	dest := []any{&r.ID, &r.Status, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone, &r.ConsentAt, &r.ConsentVersion,
+		&r.Items, &r.PrincipalKRW, &r.InterestKRW, &r.EstimateKRW}
+	return s.streamRows(ctx, q+" ORDER BY c.id", args, dest, func() error { return fn(&r) })
+}
+
+// CountExportClaims counts the claims StreamExportClaims would read.
+func (s *Store) CountExportClaims(ctx context.Context, f ExportFilter) (int64, error) {
+	q, args := exportClaimsQuery(f, "COUNT(*)")
+	var n int64
+	return n, translate(s.sqlDB.QueryRowContext(ctx, s.rebind(q), args...).Scan(&n))
+}
+
+// exportClaimsQuery selects columns of the claims f selects.
+func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT c.id, c.status, c.claimant_name, c.claimant_email, c.claimant_phone, c.consent_at, c.consent_version,
-	(SELECT COUNT(*) FROM claim_items n WHERE n.claim_id = c.id), c.principal_krw, c.interest_krw, c.estimate_krw
-FROM claims c WHERE c.case_id = $1`)
+	sb.WriteString("SELECT " + columns + "\nFROM claims c WHERE c.case_id = $1")
 	args := []any{f.CaseID}
 	where := func(cond string, v any) {
 		args = append(args, v)
@@ -160,23 +199,7 @@ FROM claims c WHERE c.case_id = $1`)
 		}
 		sb.WriteString(")")
 	}
-	sb.WriteString(" ORDER BY c.id")
-	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(sb.String()), args...)
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
-	var r ExportClaim
-	for rows.Next() {
-		if err := rows.Scan(&r.ID, &r.Status, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone, &r.ConsentAt, &r.ConsentVersion,
-			&r.Items, &r.PrincipalKRW, &r.InterestKRW, &r.EstimateKRW); err != nil {
-			return translate(err)
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return translate(rows.Err())
+	return sb.String(), args
 }
 
 // ClaimSubmission is when and by which channel a claim arrived (for the report's charts).

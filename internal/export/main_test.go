@@ -1,0 +1,9 @@
+package export_test
+
+import (
+	"testing"
+
+	"github.com/claimdesk/claimdesk/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }

@@ -1,0 +1,382 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+// Report is the case in a few pages: what the PDF and the printable HTML show.
+type Report struct {
+	Lang      messages.Lang
+	Title     string
+	CaseName  string
+	Slug      string
+	TimeZone  string
+	Generated string
+
+	Windows     []ReportWindow
+	Methodology []string // paragraphs, in words
+	RulesLine   string
+
+	Headline  []Figure
+	ByService []Breakdown
+	ByKind    []Breakdown
+	Benchmark []Figure
+	Quality   []Figure
+	Charts    []Chart
+}
+
+// ReportWindow is one row of the windows table.
+type ReportWindow struct {
+	Service, Feature, Severity, Start, End, Confidence, Source string
+}
+
+// Figure is a labelled number.
+type Figure struct {
+	Label string
+	Value string
+}
+
+// Breakdown is one row of the per-service or per-kind table.
+type Breakdown struct {
+	Name                              string
+	Items, Eligible                   string
+	Principal, Interest, Total, Share string
+}
+
+// T returns the report's text for key.
+func (r *Report) T(key string) string { return messages.Text(r.Lang, "report_"+key, nil) }
+
+// BuildReport values every claim of the case under the active rules (one streaming pass, as
+// the summary does) and gathers what the report shows. Memory holds aggregates only.
+func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time, lang messages.Lang) (*Report, error) {
+	rs, err := svc.ActiveRules(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	loc := cs.Location
+	r := &Report{Lang: lang, Slug: cs.Slug, TimeZone: cs.TimeZone, CaseName: cs.NameKo}
+	if lang == messages.En {
+		r.CaseName = cs.NameEn
+	}
+	t := func(k string, kv ...string) string {
+		p := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return messages.Text(lang, "report_"+k, p)
+	}
+	r.Title = t("title")
+	r.Generated = now.In(loc).Format("2006-01-02 15:04 MST")
+
+	// Windows table and the span of the incident.
+	var first, last time.Time
+	for _, w := range cs.Windows {
+		r.Windows = append(r.Windows, ReportWindow{Service: w.Service, Feature: w.Feature, Severity: t("severity_" + w.Severity),
+			Start: w.StartAt.In(loc).Format("2006-01-02 15:04"), End: w.EndAt.In(loc).Format("2006-01-02 15:04"),
+			Confidence: w.Confidence, Source: w.Source})
+		if first.IsZero() || w.StartAt.Before(first) {
+			first = w.StartAt
+		}
+		if w.EndAt.After(last) {
+			last = w.EndAt
+		}
+	}
+
+	// One pass over every item: valuation, incidents per hour and benchmark tiers.
+	v := svc.Valuer(cs, cs.DomainWindows(), rs.Rules)
+	hourStart := first.In(loc).Truncate(time.Hour)
+	if first.IsZero() {
+		hourStart = now
+	}
+	hours := int(last.Sub(hourStart).Hours()) + 1
+	hours = min(max(hours, 1), 24*14)
+	services := make([]string, len(cs.Services))
+	svcIndex := map[string]int{}
+	for i, s := range cs.Services {
+		services[i], svcIndex[s.Slug] = s.Slug, i
+	}
+	perHour := make([][]int64, len(services))
+	for i := range perHour {
+		perHour[i] = make([]int64, hours)
+	}
+	var tiers []damages.BenchmarkTier
+	if rs.Rules.Benchmark != nil {
+		tiers = rs.Rules.Benchmark.Tiers
+	}
+	schemePerTier := make([]int64, len(tiers)+1) // the last bucket is individual review
+	oursPerTier := make([]int64, len(tiers)+1)
+	itemsPerTier := make([]int64, len(tiers)+1)
+	var totals damages.Totals
+	var cv damages.ClaimValuation
+	err = st.StreamClaims(ctx, cs.ID, func(_ int64, _ string, items []damages.Item) error {
+		v.ValueInto(&cv, items)
+		totals.Add(cv)
+		for i := range items {
+			h := int(items[i].Period.Start.Sub(hourStart) / time.Hour)
+			if si, ok := svcIndex[items[i].Service]; ok && h >= 0 && h < hours {
+				perHour[si][h]++
+			}
+			iv := &cv.Items[i]
+			if !iv.Benchmark.Matched {
+				continue
+			}
+			k := len(tiers)
+			for j, tr := range tiers {
+				if iv.RawLossKRW <= tr.UpToKRW {
+					k = j
+					break
+				}
+			}
+			itemsPerTier[k]++
+			schemePerTier[k] += iv.Benchmark.PayKRW
+			oursPerTier[k] += iv.TotalKRW
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	byStatus, _, err := st.CaseCounts(ctx, cs.ID)
+	if err != nil {
+		return nil, err
+	}
+
+	// Claims per day by channel.
+	channels := []string{claims.ChannelWeb, claims.ChannelAPI, claims.ChannelImport}
+	perDay := map[string][]int64{}
+	var days []string
+	var firstDay, lastDay time.Time
+	err = st.StreamClaimSubmissions(ctx, cs.ID, func(c store.ClaimSubmission) error {
+		d := dayOf(c.SubmittedAt, loc)
+		if firstDay.IsZero() || d.Before(firstDay) {
+			firstDay = d
+		}
+		if d.After(lastDay) {
+			lastDay = d
+		}
+		key := d.Format(time.DateOnly)
+		if perDay[key] == nil {
+			perDay[key] = make([]int64, len(channels))
+		}
+		if i := slices.Index(channels, c.Channel); i >= 0 {
+			perDay[key][i]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !firstDay.IsZero() {
+		// At most the last 120 days, so bars stay readable.
+		if lastDay.Sub(firstDay) > 120*24*time.Hour {
+			firstDay = lastDay.AddDate(0, 0, -120)
+		}
+		for d := firstDay; !d.After(lastDay); d = d.AddDate(0, 0, 1) {
+			days = append(days, d.Format(time.DateOnly))
+		}
+	}
+
+	// Methodology in words.
+	rules := rs.Rules
+	asOf := v.AsOf().String()
+	r.RulesLine = t("rules_line", "version", strconv.Itoa(rs.Version), "by", rs.Model.CreatedBy,
+		"at", rs.Model.CreatedAt.In(loc).Format("2006-01-02 15:04"), "as_of", asOf)
+	r.Methodology = []string{
+		t("method_eligibility", "policy", t("policy_"+string(rules.WindowPolicy))),
+		t("method_principal", "documented", pct(rules.EvidenceFactorBPS.Documented), "undocumented", pct(rules.EvidenceFactorBPS.Undocumented),
+			"degraded", pct(rules.DegradedFactorBPS), "caps", caps(rules.ItemCapKRW)),
+		t("method_consolation", "list", consolations(rules.Consolation)),
+		t("method_interest", "civil", pct(rules.Interest.CivilRateBPS), "litigation", pct(rules.Interest.LitigationRateBPS),
+			"served", dateString(rules.Interest.ComplaintServedOn), "as_of", asOf),
+		t("method_reference"),
+	}
+	if b := rules.Benchmark; b != nil {
+		r.Methodology = append(r.Methodology[:4], t("method_benchmark", "label", b.Label, "tiers", tierList(b.Tiers)), r.Methodology[4])
+	}
+
+	won := func(n int64) string { return groupThousands(n) + t("won") }
+	ineligible := totals.Items - totals.EligibleItems
+	r.Headline = []Figure{
+		{t("claims"), groupThousands(totals.Claims)},
+		{t("items"), groupThousands(totals.Items)},
+		{t("eligible_items"), groupThousands(totals.EligibleItems - totals.DegradedItems)},
+		{t("degraded_items"), groupThousands(totals.DegradedItems)},
+		{t("ineligible_items"), groupThousands(ineligible)},
+		{t("principal"), won(totals.PrincipalKRW)},
+		{t("interest"), won(totals.InterestKRW)},
+		{t("total"), won(totals.TotalKRW)},
+	}
+	share := func(n int64) string {
+		if totals.TotalKRW == 0 {
+			return "0.0%"
+		}
+		return fmt.Sprintf("%.1f%%", float64(n)*100/float64(totals.TotalKRW))
+	}
+	for _, s := range cs.Services {
+		st, ok := totals.ByService[s.Slug]
+		if !ok {
+			continue
+		}
+		name := s.NameKo
+		if lang == messages.En {
+			name = s.NameEn
+		}
+		r.ByService = append(r.ByService, Breakdown{Name: name, Items: groupThousands(st.Items), Eligible: groupThousands(st.EligibleItems),
+			Principal: groupThousands(st.PrincipalKRW), Interest: groupThousands(st.InterestKRW), Total: groupThousands(st.TotalKRW), Share: share(st.TotalKRW)})
+	}
+	for _, k := range damages.Kinds() {
+		st, ok := totals.ByKind[k]
+		if !ok {
+			continue
+		}
+		r.ByKind = append(r.ByKind, Breakdown{Name: t("kind_" + k), Items: groupThousands(st.Items), Eligible: groupThousands(st.EligibleItems),
+			Principal: groupThousands(st.PrincipalKRW), Interest: groupThousands(st.InterestKRW), Total: groupThousands(st.TotalKRW), Share: share(st.TotalKRW)})
+	}
+	b := totals.Benchmark
+	label := "-"
+	if rules.Benchmark != nil {
+		label = rules.Benchmark.Label
+	}
+	r.Benchmark = []Figure{
+		{t("benchmark_scheme"), label},
+		{t("benchmark_items"), groupThousands(b.Items)},
+		{t("benchmark_priced"), groupThousands(b.Priced)},
+		{t("benchmark_scheme_pays"), won(b.SchemeKRW)},
+		{t("benchmark_we_claim"), won(b.ClaimedKRW)},
+		{t("benchmark_review"), groupThousands(b.Review)},
+		{t("benchmark_review_claimed"), won(b.ReviewClaimedKRW)},
+	}
+	if b.SchemeKRW > 0 {
+		r.Benchmark = append(r.Benchmark, Figure{t("benchmark_ratio"), fmt.Sprintf("%.2f×", float64(b.ClaimedKRW)/float64(b.SchemeKRW))})
+	}
+	r.Quality = []Figure{
+		{t("quality_ineligible"), groupThousands(ineligible)},
+		{t("quality_deficient"), groupThousands(byStatus["deficient"])},
+		{t("quality_duplicates"), groupThousands(byStatus["duplicate"])},
+		{t("quality_withdrawn"), groupThousands(byStatus["withdrawn"])},
+		// Fraud and review flags arrive with issue 5; until then nothing is flagged.
+		{t("quality_flagged"), "0"},
+	}
+
+	// Charts.
+	hourLabels := make([]string, hours)
+	for i := range hourLabels {
+		hourLabels[i] = hourStart.Add(time.Duration(i) * time.Hour).In(loc).Format("01-02 15h")
+	}
+	var hourSeries []Series
+	colorOf := map[string]string{}
+	for i, s := range services {
+		colorOf[s] = palette[i%len(palette)]
+		hourSeries = append(hourSeries, Series{Name: s, Color: colorOf[s], Values: perHour[i]})
+	}
+	var bands []Band
+	for _, w := range cs.Windows {
+		op := 0.22
+		if w.Severity == string(damages.Degraded) {
+			op = 0.09
+		}
+		bands = append(bands, Band{From: w.StartAt.Sub(hourStart).Hours(), To: w.EndAt.Sub(hourStart).Hours(),
+			Lane: svcIndex[w.Service], Lanes: len(services), Color: colorOf[w.Service], Opacity: op,
+			Title: describeWindow(w.Service, w.Feature, w.Severity, w.StartAt, w.EndAt, loc)})
+	}
+	r.Charts = append(r.Charts, barChart(t("chart_hourly"), hourLabels, hourSeries, bands, true, plainNumber,
+		[]LegendEntry{{Text: t("chart_windows_down"), Fill: "#606060", Opacity: 0.22}, {Text: t("chart_windows_degraded"), Fill: "#606060", Opacity: 0.09}}))
+
+	daySeries := make([]Series, len(channels))
+	for i, ch := range channels {
+		vals := make([]int64, len(days))
+		for j, d := range days {
+			if perDay[d] != nil {
+				vals[j] = perDay[d][i]
+			}
+		}
+		daySeries[i] = Series{Name: t("channel_" + ch), Color: palette[i], Values: vals}
+	}
+	dayLabels := make([]string, len(days))
+	for i, d := range days {
+		dayLabels[i] = d[5:]
+	}
+	r.Charts = append(r.Charts, barChart(t("chart_daily"), dayLabels, daySeries, nil, true, plainNumber, nil))
+
+	tierLabels := make([]string, len(tiers)+1)
+	for i, tr := range tiers {
+		tierLabels[i] = "≤ " + groupThousands(tr.UpToKRW) + t("won") + " (" + groupThousands(itemsPerTier[i]) + ")"
+	}
+	tierLabels[len(tiers)] = t("benchmark_review_short") + " (" + groupThousands(itemsPerTier[len(tiers)]) + ")"
+	r.Charts = append(r.Charts, barChart(t("chart_benchmark"), tierLabels, []Series{
+		{Name: t("benchmark_scheme_pays"), Color: palette[1], Values: schemePerTier},
+		{Name: t("benchmark_we_claim"), Color: palette[0], Values: oursPerTier},
+	}, nil, false, func(n int64) string { return groupThousands(n) + t("won") }, nil))
+	return r, nil
+}
+
+func dayOf(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func pct(bps *int64) string {
+	if bps == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(*bps)/100, 'f', -1, 64) + "%"
+}
+
+func dateString(d *damages.Date) string {
+	if d == nil {
+		return "-"
+	}
+	return d.String()
+}
+
+func caps(m map[string]int64) string {
+	var out []string
+	for _, k := range damages.Kinds() {
+		if v, ok := m[k]; ok {
+			out = append(out, k+" "+groupThousands(v))
+		}
+	}
+	return joinComma(out)
+}
+
+func consolations(m map[string]damages.ConsolationRule) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		c := m[k]
+		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, groupThousands(c.BaseKRW), groupThousands(c.PerHourKRW), groupThousands(c.CapKRW)))
+	}
+	return joinComma(out)
+}
+
+func tierList(ts []damages.BenchmarkTier) string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, "≤ "+groupThousands(t.UpToKRW)+" → "+groupThousands(t.PayKRW))
+	}
+	return joinComma(out)
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += "; "
+		}
+		out += x
+	}
+	return out
+}
