@@ -14,9 +14,9 @@ import (
 
 	"github.com/claimdesk/claimdesk/api"
 	"github.com/claimdesk/claimdesk/internal/auth"
-	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -49,17 +49,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.URL(t, dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := casedb.Open(t, dialect)
 	e := &env{t: t, st: st}
 	for _, r := range []struct {
 		role auth.Role

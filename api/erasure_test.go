@@ -74,3 +74,18 @@ func TestEraseClaim(t *testing.T) {
 		}
 	})
 }
+
+// TestWithdrawalErases: a withdrawal, recorded by staff at the claimant's request, leaves no
+// personal data behind.
+func TestWithdrawalErases(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		created := e.submit(claim(taxi("2022-10-15T18:30")))
+		ref := created["reference"].(string)
+		r := e.do("POST", "/api/v1/claims/"+ref+"/transitions", map[string]any{"to": "withdrawn", "reasons": []string{"claimant_request"}}, bearer(e.lawyer)...)
+		wantStatus(t, r, 200)
+		got := e.do("GET", "/api/v1/claims/"+ref, nil, bearer(e.lawyer)...).json(t)
+		if got["status"] != "withdrawn" || got["erased_at"] == nil || got["claimant"].(map[string]any)["name"] != "" {
+			t.Errorf("after withdrawal: %v", got)
+		}
+	})
+}

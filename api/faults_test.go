@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,9 +9,8 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/api"
-	"github.com/claimdesk/claimdesk/internal/seed"
-	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -21,18 +19,7 @@ import (
 // service recovers by itself. Every claim that got a 201 is stored; nothing else answered 201.
 func TestPostgresGoesAwayAndComesBack(t *testing.T) {
 	cl := testdb.NewCluster(t)
-	ctx := context.Background()
-	st, err := store.Open(ctx, cl.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := casedb.OpenURL(t, cl.URL())
 	e := &env{t: t, st: st, h: api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow }})}
 
 	var (

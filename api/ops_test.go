@@ -2,8 +2,8 @@ package api_test
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"

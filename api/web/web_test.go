@@ -29,9 +29,9 @@ import (
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/messages"
-	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -51,18 +51,7 @@ type option func(*web.Config)
 
 func newEnv(t *testing.T, dialect string, opts ...option) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.URL(t, dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := casedb.Open(t, dialect)
 	now := func() time.Time { return testNow }
 	cfg := web.Config{Store: st, Claims: &claims.Service{Store: st, Now: now}, Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SubmitEvery: time.Millisecond, SubmitBurst: 1000}

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/internal/claims"
-	"github.com/claimdesk/claimdesk/internal/seed"
-	"github.com/claimdesk/claimdesk/internal/store"
-	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/internal/testdb/gen"
 )
 
@@ -27,21 +25,7 @@ func BenchmarkValueCase(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.Postgres(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		b.Fatal(err)
-	}
-	c, err := st.Case(ctx, seed.Kakao2022)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, c := casedb.Open(b, "postgres")
 	start := time.Now()
 	if err := gen.Items(ctx, st, c.ID, n); err != nil {
 		b.Fatal(err)

@@ -19,9 +19,9 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/messages"
-	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/internal/testdb/gen"
 )
 
@@ -37,21 +37,7 @@ func BenchmarkExport(b *testing.B) {
 	}
 	ctx := context.Background()
 	url := testdb.Postgres(b)
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		b.Fatal(err)
-	}
-	cs, err := st.Case(ctx, seed.Kakao2022)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, cs := casedb.OpenURL(b, url)
 	start := time.Now()
 	if err := gen.Items(ctx, st, cs.ID, n); err != nil {
 		b.Fatal(err)

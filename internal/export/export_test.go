@@ -19,6 +19,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -41,17 +42,7 @@ func yes() *bool         { b := true; return &b }
 func newFixture(t *testing.T, dialect string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.URL(t, dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := casedb.Open(t, dialect)
 	svc := &claims.Service{Store: st, Now: func() time.Time { return testNow }}
 	taxi := func(at string) intake.ItemInput {
 		return intake.ItemInput{Kind: "taxi_booking", Service: "kakao_t", Feature: "taxi", OccurredAt: at, Failure: "booking_failed",

@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"bytes"
+	"github.com/claimdesk/claimdesk/internal/redact"
 	"strings"
 	"testing"
 	"time"
@@ -14,22 +15,22 @@ func TestMasks(t *testing.T) {
 		fn       func(string) string
 		in, want string
 	}{
-		{export.MaskName, "홍길동", "홍*동"},
-		{export.MaskName, "홍길", "홍*"},
-		{export.MaskName, "남궁민수", "남**수"},
-		{export.MaskName, "김", "*"},
-		{export.MaskName, "", ""},
-		{export.MaskName, "Jane Doe", "J******e"},
-		{export.MaskEmail, "hong@example.com", "h***@example.com"},
-		{export.MaskEmail, "홍@example.com", "홍***@example.com"},
-		{export.MaskEmail, "", ""},
-		{export.MaskPhone, "+821012345678", "+82 10-****-5678"},
-		{export.MaskPhone, "+8221234567", "+82 2-***-4567"},
-		{export.MaskPhone, "+14155550123", "********0123"},
-		{export.MaskPhone, "", ""},
-		{export.FormatPhone, "+821012345678", "+82 10-1234-5678"},
-		{export.FormatPhone, "+82311234567", "+82 31-123-4567"},
-		{export.FormatPhone, "+14155550123", "+14155550123"},
+		{redact.MaskName, "홍길동", "홍*동"},
+		{redact.MaskName, "홍길", "홍*"},
+		{redact.MaskName, "남궁민수", "남**수"},
+		{redact.MaskName, "김", "*"},
+		{redact.MaskName, "", ""},
+		{redact.MaskName, "Jane Doe", "J******e"},
+		{redact.MaskEmail, "hong@example.com", "h***@example.com"},
+		{redact.MaskEmail, "홍@example.com", "홍***@example.com"},
+		{redact.MaskEmail, "", ""},
+		{redact.MaskPhone, "+821012345678", "+82 10-****-5678"},
+		{redact.MaskPhone, "+8221234567", "+82 2-***-4567"},
+		{redact.MaskPhone, "+14155550123", "********0123"},
+		{redact.MaskPhone, "", ""},
+		{redact.FormatPhone, "+821012345678", "+82 10-1234-5678"},
+		{redact.FormatPhone, "+82311234567", "+82 31-123-4567"},
+		{redact.FormatPhone, "+14155550123", "+14155550123"},
 	} {
 		if got := tc.fn(tc.in); got != tc.want {
 			t.Errorf("mask(%q) = %q, want %q", tc.in, got, tc.want)

@@ -16,9 +16,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/claimdesk/claimdesk/internal/seed"
-	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/internal/testdb/gen"
 )
 
@@ -36,21 +35,7 @@ func BenchmarkReadLatency(b *testing.B) {
 	}
 	ctx := context.Background()
 	url := testdb.Postgres(b)
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		b.Fatal(err)
-	}
-	c, err := st.Case(ctx, seed.Kakao2022)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, c := casedb.OpenURL(b, url)
 	began := time.Now()
 	if err := gen.Items(ctx, st, c.ID, n); err != nil {
 		b.Fatal(err)

@@ -1,4 +1,6 @@
-package export
+// Package redact masks personal data for people who may see that a value exists but not the
+// value: exports shared outside the firm, and audit records, which outlive an erasure.
+package redact
 
 import (
 	"strings"
@@ -73,14 +75,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// contact holds a claimant's contact data as an export shows it.
-type contact struct{ name, email, phone string }
-
-func showContact(name, email, phone string, redact bool) contact {
-	if redact {
-		return contact{MaskName(name), MaskEmail(email), MaskPhone(phone)}
-	}
-	return contact{name, email, FormatPhone(phone)}
 }

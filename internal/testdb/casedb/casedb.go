@@ -1,0 +1,41 @@
+// Package casedb gives tests and benchmarks a database ready to use: a fresh one from
+// internal/testdb, migrated, with the shipped Kakao 2022 case loaded.
+package casedb
+
+import (
+	"context"
+	"testing"
+
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+)
+
+// Open returns a store on a new database of dialect ("postgres" or "sqlite"), migrated, with
+// the Kakao 2022 case loaded, and that case. The store is closed when the test ends.
+func Open(tb testing.TB, dialect string) (*store.Store, *store.Case) {
+	tb.Helper()
+	return OpenURL(tb, testdb.URL(tb, dialect))
+}
+
+// OpenURL is Open on a database the caller made (when it needs the URL too).
+func OpenURL(tb testing.TB, url string) (*store.Store, *store.Case) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		tb.Fatal(err)
+	}
+	c, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, c
+}
