@@ -44,7 +44,7 @@ fmt:
 # Imports 1,000,000 rows from `claimdesk gen` beside psql \copy of the same file, on PostgreSQL
 # and SQLite (CLAIMDESK_BENCH_ROWS to change the size).
 bench-import: deps
-	$(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x -timeout 30m ./internal/importer
+	$(GO) test -run '^$$' -bench BenchmarkImport -benchtime 1x -timeout 60m ./internal/importer
 
 # Exports 1,000,000 items to CSV beside psql \copy of the same SELECT, then XLSX, NDJSON, the
 # plaintiff list and the PDF report, with each one's peak RSS (CLAIMDESK_BENCH_ITEMS to change).

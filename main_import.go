@@ -15,6 +15,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/config"
+	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/seed"
@@ -59,7 +60,21 @@ func newImports(st *store.Store, log *slog.Logger, set importSettings) (*importe
 	im := &importer.Importer{Store: st, Claims: &claims.Service{Store: st, Now: time.Now}, Log: log, Live: importer.NewLive()}
 	r := &jobs.Runner{Store: st, Log: log, Lease: set.lease, Poll: set.poll}
 	r.Handle(store.JobImport, im)
+	r.Handle(store.JobExport, &export.Jobs{Store: st, Log: log})
 	return im, r
+}
+
+// runImports runs the job runner until ctx ends, after removing uploads a dead process left
+// half received.
+func runImports(ctx context.Context, st *store.Store, runner *jobs.Runner, log *slog.Logger) {
+	if n, err := st.DeleteAbandonedUploads(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+		log.Warn("removing abandoned uploads failed", "err", err)
+	} else if n > 0 {
+		log.Info("removed abandoned uploads", "count", n)
+	}
+	if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
+		log.Error("job runner stopped", "err", err)
+	}
 }
 
 // importCmd is `claimdesk import --case kakao-2022 FILE`: the upload is stored and run by the

@@ -14,6 +14,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -29,9 +30,12 @@ type ClaimResponse struct {
 	Channel     string            `json:"channel"`
 	ExternalRef *string           `json:"external_ref,omitempty"`
 	SubmittedAt string            `json:"submitted_at,omitempty"`
+	ErasedAt    string            `json:"erased_at,omitempty"`
 	EstimateKRW *int64            `json:"estimate_krw"`
 	Claimant    *ClaimantResponse `json:"claimant,omitempty"`
 	Items       []ItemResponse    `json:"items"`
+	// Review is for staff only: fraud score and signals, cure deadline, duplicate_of.
+	Review *ReviewResponse `json:"review,omitempty"`
 }
 
 // ClaimantResponse is the claimant's contact data.
@@ -83,7 +87,7 @@ func (s *Server) createClaim(c *gin.Context) {
 		writeError(c, s.claims.Problems(c.Request.Context(), c.Param("case"), in, err))
 		return
 	}
-	res, err := s.claims.Submit(c.Request.Context(), c.Param("case"), in, claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP()})
+	res, err := s.claims.Submit(c.Request.Context(), c.Param("case"), in, claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP(), Actor: actorOf(c)})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -118,7 +122,16 @@ func (s *Server) getClaim(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, claimResponse(cs, cl, messages.FromRequest(c.Request)))
+	out := claimResponse(cs, cl, messages.FromRequest(c.Request))
+	if principal(c).Can(auth.Admin, auth.Lawyer) {
+		reviews, err := s.reviewResponses(c, cs, []*models.Claim{cl})
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		out.Review = reviews[cl.ID]
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // authorizedClaim loads the claim named in the path for staff, or for the claimant who shows
@@ -193,15 +206,25 @@ func (s *Server) listClaims(c *gin.Context) {
 		return
 	}
 	lang := messages.FromRequest(c.Request)
+	ptrs := make([]*models.Claim, len(list))
+	for i := range list {
+		ptrs[i] = &list[i]
+	}
+	reviews, err := s.reviewResponses(c, cs, ptrs)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	out := ClaimListResponse{Claims: make([]ClaimResponse, len(list)), NextCursor: next}
 	for i := range list {
 		out.Claims[i] = claimResponse(cs, &list[i], lang)
+		out.Claims[i].Review = reviews[list[i].ID]
 	}
 	c.JSON(http.StatusOK, out)
 }
 
-// Claim statuses a filter may name.
-var claimStatuses = []string{"received", "under_review", "deficient", "cured", "approved", "rejected", "withdrawn", "duplicate"}
+// Claim statuses a filter may name: the lifecycle's.
+var claimStatuses = lifecycle.Statuses
 
 // claimFilter reads the list's query parameters; each bad one is reported by name.
 func claimFilter(c *gin.Context, cs *store.Case) (store.ClaimFilter, error) {
@@ -232,6 +255,18 @@ func claimFilter(c *gin.Context, cs *store.Case) (store.ClaimFilter, error) {
 		}
 		f.Limit = n
 	}
+	// Fraud signals: flag is an open code (any signal recorded), min_score a threshold.
+	f.Flag = c.Query("flag")
+	if len(f.Flag) > 64 {
+		errs = append(errs, apperr.FieldError{Path: "flag", Code: apperr.FieldTooLong, Params: map[string]string{"max": "64"}})
+	}
+	if v := c.Query("min_score"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			errs = append(errs, apperr.FieldError{Path: "min_score", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": "1000000"}})
+		}
+		f.MinScore = n
+	}
 	if len(errs) > 0 {
 		return f, apperr.Validation(errs)
 	}
@@ -243,6 +278,9 @@ func claimResponse(cs *store.Case, cl *models.Claim, lang messages.Lang) ClaimRe
 		ExternalRef: cl.ExternalRef, EstimateKRW: cl.EstimateKRW, Items: make([]ItemResponse, len(cl.Items))}
 	if !cl.SubmittedAt.IsZero() {
 		out.SubmittedAt = localTime(cl.SubmittedAt, cs.Location)
+	}
+	if cl.ErasedAt != nil {
+		out.ErasedAt = localTime(*cl.ErasedAt, cs.Location)
 	}
 	// Every caller of claimResponse is staff or the claimant (who sent or proved the data).
 	out.Claimant = &ClaimantResponse{Name: cl.ClaimantName, Email: cl.ClaimantEmail, Phone: cl.ClaimantPhone, Locale: cl.ClaimantLocale}

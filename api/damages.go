@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -188,6 +189,9 @@ func (s *Server) putRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	caseID := rs.Model.CaseID
+	s.record(c, audit.Event{CaseID: &caseID, Action: audit.ActionUpdate, Entity: audit.EntityRules, EntityID: c.Param("case"),
+		Before: map[string]any{"version": rs.Version - 1}, After: map[string]any{"version": rs.Version, "rules": json.RawMessage(rs.Raw)}})
 	c.JSON(http.StatusOK, RulesResponse{Version: rs.Version, Rules: json.RawMessage(rs.Raw), CreatedAt: rs.Model.CreatedAt.UTC().Format(time.RFC3339), CreatedBy: rs.Model.CreatedBy})
 }
 

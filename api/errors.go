@@ -13,19 +13,20 @@ import (
 
 // statusOf is the one place that maps error codes to HTTP statuses.
 var statusOf = map[apperr.Code]int{
-	apperr.Invalid:          http.StatusUnprocessableEntity,
-	apperr.Malformed:        http.StatusBadRequest,
-	apperr.InvalidCursor:    http.StatusBadRequest,
-	apperr.MethodNotAllowed: http.StatusMethodNotAllowed,
-	apperr.Unsupported:      http.StatusUnsupportedMediaType,
-	apperr.TooLarge:         http.StatusRequestEntityTooLarge,
-	apperr.NotFound:         http.StatusNotFound,
-	apperr.Conflict:         http.StatusConflict,
-	apperr.Unauthorized:     http.StatusUnauthorized,
-	apperr.Forbidden:        http.StatusForbidden,
-	apperr.RateLimited:      http.StatusTooManyRequests,
-	apperr.Unavailable:      http.StatusServiceUnavailable,
-	apperr.Internal:         http.StatusInternalServerError,
+	apperr.Invalid:           http.StatusUnprocessableEntity,
+	apperr.Malformed:         http.StatusBadRequest,
+	apperr.InvalidCursor:     http.StatusBadRequest,
+	apperr.MethodNotAllowed:  http.StatusMethodNotAllowed,
+	apperr.Unsupported:       http.StatusUnsupportedMediaType,
+	apperr.TooLarge:          http.StatusRequestEntityTooLarge,
+	apperr.NotFound:          http.StatusNotFound,
+	apperr.Conflict:          http.StatusConflict,
+	apperr.InvalidTransition: http.StatusConflict,
+	apperr.Unauthorized:      http.StatusUnauthorized,
+	apperr.Forbidden:         http.StatusForbidden,
+	apperr.RateLimited:       http.StatusTooManyRequests,
+	apperr.Unavailable:       http.StatusServiceUnavailable,
+	apperr.Internal:          http.StatusInternalServerError,
 }
 
 // ErrorBody is the one error shape of the API.

@@ -13,6 +13,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -45,6 +46,9 @@ func newImportsConfig(cfg Config, svc *claims.Service, log *slog.Logger) imports
 	}
 	return ic
 }
+
+// uploadTimeout bounds the time an upload (or an error report download) may take.
+const uploadTimeout = time.Hour
 
 // MaxBatchClaims is the most claims POST /claims/batch takes at once.
 const MaxBatchClaims = 1000
@@ -131,6 +135,11 @@ func (s *Server) createImport(c *gin.Context) {
 		return
 	}
 	n.Format = format
+	// A big file takes longer to send than the server's read timeout, which is sized for
+	// JSON requests: this upload gets an hour (a stalled client is still cut off then).
+	rc := http.NewResponseController(c.Writer)
+	rc.SetReadDeadline(time.Now().Add(uploadTimeout))
+	rc.SetWriteDeadline(time.Now().Add(uploadTimeout + time.Minute))
 	imp, err := s.imports.importer.Receive(ctx, n, body, s.imports.maxBytes, true)
 	if err != nil {
 		if max, ok := importer.IsTooLarge(err); ok {
@@ -286,13 +295,15 @@ func (s *Server) importResponse(imp *models.Import, cs *store.Case, lang message
 		}
 		r.Reason = &ReasonResponse{Code: imp.Reason, Message: messages.Text(lang, imp.Reason, params)}
 	}
+	if imp.FinishedAt != nil {
+		f := localTime(*imp.FinishedAt, cs.Location)
+		r.FinishedAt = &f
+	}
 	if imp.StartedAt != nil {
 		st := localTime(*imp.StartedAt, cs.Location)
 		r.StartedAt = &st
-		end := s.now()
+		end := time.Now() // imports are timed by the wall clock, whatever the service's clock
 		if imp.FinishedAt != nil {
-			f := localTime(*imp.FinishedAt, cs.Location)
-			r.FinishedAt = &f
 			end = *imp.FinishedAt
 		}
 		if d := end.Sub(*imp.StartedAt).Seconds(); d > 0 {
@@ -314,7 +325,10 @@ func (s *Server) cancelImport(c *gin.Context) {
 	local := s.imports.importer.Live.Cancel(imp.ID)
 	out, err := s.store.CancelImport(ctx, imp.ID, s.now())
 	if err != nil && local && apperr.Is(err, apperr.Conflict) {
-		out, err = s.store.Import(ctx, imp.ID) // it stopped here, between our two steps
+		// It stopped here between our two steps: cancelled by us, or finished just before.
+		if cur, gerr := s.store.Import(ctx, imp.ID); gerr == nil && cur.Status == store.ImportCancelled {
+			out, err = cur, nil
+		}
 	}
 	if err != nil {
 		writeError(c, err)
@@ -339,6 +353,7 @@ func (s *Server) getImportErrors(c *gin.Context) {
 	} else if imp.Header != "" {
 		head, _ = csv.NewReader(strings.NewReader(imp.Header)).Read()
 	}
+	http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(uploadTimeout)) // a report may be big
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(imp.ID, 10)+`-errors.csv"`)
 	c.Status(http.StatusOK)
@@ -454,6 +469,7 @@ func (s *Server) createClaimBatch(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	s.afterBatch(c, b.Case.ID, valid, applied)
 	for k, a := range applied {
 		i := idx[k]
 		res := &out.Results[i]

@@ -93,13 +93,25 @@ func principal(c *gin.Context) *auth.Principal {
 	return pr
 }
 
-// authenticate resolves a bearer token to a principal. A request without a token goes on
-// anonymously (public endpoints); a wrong token is refused outright.
+// authenticate resolves a bearer token or a session cookie to a principal. A request without
+// either goes on anonymously (public endpoints); a wrong token is refused outright, while a
+// stale session cookie is dropped and the request goes on anonymously. A request signed in by
+// cookie that changes state must pass the CSRF check (see checkCSRF); tokens are exempt, as
+// no browser sends them on its own.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.GetHeader("Authorization")
 		if h == "" {
-			c.Next()
+			if p, ok := s.sessionPrincipal(c); ok {
+				if p != nil {
+					if err := s.checkCSRF(c, p); err != nil {
+						writeError(c, err)
+						return
+					}
+					c.Set(keyPrincipal, p)
+				}
+				c.Next()
+			}
 			return
 		}
 		token, ok := strings.CutPrefix(h, "Bearer ")

@@ -24,6 +24,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 )
 
 // oaSpec is api/openapi.yaml loaded, validated and routed once per test binary: every API test
@@ -228,13 +229,18 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	t.Run("schemas", func(t *testing.T) {
 		requests := []any{intake.ClaimInput{}, intake.ClaimantInput{}, intake.ItemInput{}, claims.WindowInput{},
 			api.ReplaceWindowsRequest{}, api.CreateTokenRequest{}, damages.Rules{}, damages.EvidenceFactors{},
-			damages.ConsolationRule{}, damages.InterestRules{}, damages.Benchmark{}, damages.BenchmarkTier{}}
+			damages.ConsolationRule{}, damages.InterestRules{}, damages.Benchmark{}, damages.BenchmarkTier{},
+			api.TransitionRequest{}, api.BulkTransitionRequest{}, api.DuplicateDecisionRequest{}, api.SessionRequest{}, api.CreateUserRequest{}}
 		responses := []any{api.CaseSummary{}, api.CaseResponse{}, api.Names{}, api.ServiceResponse{}, api.FeatureResponse{},
 			api.WindowResponse{}, api.ReplaceWindowsResponse{}, api.ClaimResponse{}, api.ClaimantResponse{},
 			api.ItemResponse{}, api.EligibilityResponse{}, api.ClaimListResponse{}, api.TokenResponse{},
 			api.ErrorBody{}, api.ErrorDetail{}, api.FieldError{}, api.RulesResponse{}, api.RuleVersionsResponse{},
 			api.TotalsResponse{}, api.SubtotalResponse{}, api.BenchmarkResponse{}, api.SimulationResponse{},
-			api.SummaryResponse{}, api.DamagesResponse{}, api.ItemDamages{}, api.ConsolationResponse{}, api.TraceStep{}}
+			api.SummaryResponse{}, api.DamagesResponse{}, api.ItemDamages{}, api.ConsolationResponse{}, api.TraceStep{},
+			api.TransitionResponse{}, api.ReasonText{}, api.ActorResponse{}, api.HistoryResponse{}, api.BulkTransitionResponse{},
+			api.BulkTransitionResult{}, api.ReviewResponse{}, api.SignalResponse{}, api.DuplicatePairResponse{}, api.DuplicateListResponse{},
+			api.AuditEventResponse{}, api.AuditActor{}, api.AuditListResponse{}, api.SessionResponse{}, api.UserResponse{}, api.UserListResponse{},
+			api.ExportJobResponse{}}
 		for i, v := range append(requests, responses...) {
 			typ, isResponse := reflect.TypeOf(v), i >= len(requests)
 			ref := doc.Components.Schemas[typ.Name()]
@@ -308,11 +314,15 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 				damages.StepDegradedFactor, damages.StepCap, damages.StepConsolation, damages.StepInterestCivil,
 				damages.StepInterestLitigation, damages.StepBenchmark, damages.StepTotal}},
 			{"CreateTokenRequest.role", schema("CreateTokenRequest", "role"), roles},
+			{"ClaimStatus", schema("ClaimStatus"), lifecycle.Statuses},
+			{"ReasonCode", schema("ReasonCode"), lifecycle.Reasons()},
+			{"CreateUserRequest.role", schema("CreateUserRequest", "role"), api.UserRoles},
 			{"ClaimResponse.channel", schema("ClaimResponse", "channel"), []string{claims.ChannelWeb, claims.ChannelAPI, claims.ChannelImport}},
 			{"ErrorDetail.code", schema("ErrorDetail", "code"), []string{
 				string(apperr.Invalid), string(apperr.Malformed), string(apperr.Unsupported), string(apperr.TooLarge),
 				string(apperr.NotFound), string(apperr.Conflict), string(apperr.Unauthorized), string(apperr.Forbidden),
 				string(apperr.Unavailable), string(apperr.Internal), string(apperr.RateLimited), string(apperr.InvalidCursor),
+				string(apperr.InvalidTransition),
 				"method_not_allowed", // the router's own, in api/router.go
 			}},
 			{"FieldError.code", schema("FieldError", "code"), []string{

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -54,6 +55,8 @@ func (s *Server) createToken(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	s.record(c, audit.Event{Action: audit.ActionCreate, Entity: audit.EntityToken, EntityID: itoa64(t.ID),
+		After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}})
 	c.JSON(http.StatusCreated, TokenResponse{ID: t.ID, Role: t.Role, Name: t.Name, Token: secret, CreatedAt: t.CreatedAt.Format("2006-01-02T15:04:05Z07:00")})
 }
 
@@ -67,5 +70,7 @@ func (s *Server) deleteToken(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	s.record(c, audit.Event{Action: "revoke", Entity: audit.EntityToken, EntityID: itoa64(id), Before: map[string]any{"id": id, "revoked": false},
+		After: map[string]any{"id": id, "revoked": true}})
 	c.Status(http.StatusNoContent)
 }

@@ -28,6 +28,8 @@ const (
 	InvalidCursor Code = "invalid_cursor"
 	// MethodNotAllowed: the path exists, the method does not.
 	MethodNotAllowed Code = "method_not_allowed"
+	// InvalidTransition: the claim's status does not allow the change asked for (409).
+	InvalidTransition Code = "invalid_transition"
 )
 
 // Field codes: why one field was rejected. Stable, shared by the JSON API, imports and the web

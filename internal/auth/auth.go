@@ -26,11 +26,15 @@ var Roles = []Role{Admin, Lawyer, Importer}
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == Admin || r == Lawyer || r == Importer }
 
-// Principal is who makes a request: a token's role and id, or nobody.
+// Principal is who makes a request: a token's role and id, a signed-in user's (UserID, with
+// the session's CSRF token), or nobody.
 type Principal struct {
 	TokenID int64
+	UserID  int64
 	Role    Role
 	Name    string
+	// CSRF is set for a session: state-changing requests must show it (X-CSRF-Token).
+	CSRF string
 }
 
 // Can reports whether the principal has one of roles.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -40,8 +41,14 @@ type Service struct {
 	Background func(func(ctx context.Context))
 	// Created, when set, is told of every claim stored, by channel (metrics).
 	Created func(channel string, n int)
+	// Review configures duplicate detection and fraud signals; nil means the defaults.
+	Review *ReviewConfig
+	// ReviewError, when set, is told of a detection pass that failed after a submission.
+	ReviewError func(error)
 
-	snapshots sync.Map // case slug -> *snapshot
+	snapshots   sync.Map // case slug -> *snapshot
+	medianCache sync.Map // case id -> medianEntry
+	mediansMu   sync.Mutex
 }
 
 // Meta is what the channel knows about a submission besides its content.
@@ -49,6 +56,8 @@ type Meta struct {
 	Channel  string
 	IP       string
 	ImportID *int64
+	// Actor is who submits, for the audit trail; zero means the claimant from IP.
+	Actor audit.Actor
 }
 
 // Result is a submitted (or validated) claim.
@@ -77,7 +86,11 @@ func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimIn
 		code := auth.NewAccessCode()
 		m.Reference = auth.NewReference()
 		m.AccessCodeHash = auth.HashAccessCode(code)
-		stored, created, err := s.Store.CreateClaim(ctx, m, b.Case.Revision)
+		ev, err := s.submitEvent(m, meta)
+		if err != nil {
+			return nil, err
+		}
+		stored, created, err := s.Store.CreateClaim(ctx, m, b.Case.Revision, ev)
 		if errors.Is(err, store.ErrStale) {
 			s.forget(caseSlug)
 			continue
@@ -89,6 +102,7 @@ func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimIn
 		if created {
 			res.AccessCode = code
 			s.created(meta.Channel, 1)
+			s.afterCreate(ctx, b.Case, stored)
 		}
 		return res, nil
 	}
@@ -175,6 +189,35 @@ func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error
 	b := &Builder{Case: c, Rules: rs, valuer: s.Valuer(c, c.DomainWindows(), rs.Rules), now: now.UTC().Truncate(time.Microsecond)}
 	s.snapshots.Store(caseSlug, &snapshot{b: b, loaded: now, day: damages.DateOf(now, c.Location)})
 	return b, nil
+}
+
+// Case returns the case from its snapshot (see Builder): read paths need not reload it on
+// every request.
+func (s *Service) Case(ctx context.Context, slug string) (*store.Case, error) {
+	b, err := s.Builder(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return b.Case, nil
+}
+
+// CaseByID is Case for a case known by id.
+func (s *Service) CaseByID(ctx context.Context, id int64) (*store.Case, error) {
+	var slug string
+	s.snapshots.Range(func(k, v any) bool {
+		if v.(*snapshot).b.Case.ID == id {
+			slug = k.(string)
+			return false
+		}
+		return true
+	})
+	if slug == "" {
+		var err error
+		if slug, err = s.Store.CaseSlug(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return s.Case(ctx, slug)
 }
 
 // forget drops the snapshot of a case after a change of its windows or rules.

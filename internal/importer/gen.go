@@ -31,6 +31,8 @@ var (
 	descriptions = []string{"택시 호출이 되지 않아 다른 교통편을 이용함", "결제가 두 번 승인됨", "거래처와 연락이 끊겨 주문을 놓침",
 		"메일을 받지 못해 마감 기한을 넘김", "지도 앱이 열리지 않아 길을 잃음", "송금이 되지 않아 \"긴급\" 대금 지급 지연",
 		"단체 채팅방 공지 전달 실패, 행사 취소", "", "", ""}
+	places = []string{"판교", "강남역", "서울역", "부산 해운대", "대전 둔산동", "광주 상무지구", "인천공항", "수원역", "제주시", "대구 동성로",
+		"일산", "분당", "잠실", "홍대입구", "여의도"}
 	outageStart = time.Date(2022, 10, 15, 15, 30, 0, 0, kst)
 	kst         = time.FixedZone("KST", 9*3600)
 )
@@ -118,7 +120,10 @@ func item(r *rand.Rand, rec []string) {
 		rec[cOccurred] = at.Format(time.RFC3339)
 	}
 	rec[cDocumented] = []string{"y", "n", "true", "false", "1", "0"}[r.IntN(6)]
-	rec[cDescription] = descriptions[r.IntN(len(descriptions))]
+	// People describe their losses in their own words: mostly different texts, some empty.
+	if d := descriptions[r.IntN(len(descriptions))]; d != "" {
+		rec[cDescription] = fmt.Sprintf("%s (%s, %d분)", d, places[r.IntN(len(places))], 10+r.IntN(3000))
+	}
 	switch k := r.IntN(20); {
 	case k < 6:
 		rec[cKind], rec[cService], rec[cFeature] = "taxi_booking", "kakao_t", "taxi"

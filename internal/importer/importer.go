@@ -73,6 +73,8 @@ type Progress struct {
 	Rows   atomic.Int64 // records read
 	Bytes  atomic.Int64 // bytes of the upload read
 	cancel context.CancelCauseFunc
+	// ended is set once the import's outcome is committed: it cannot be cancelled any more.
+	ended atomic.Bool
 }
 
 // NewLive returns an empty registry.
@@ -91,7 +93,7 @@ func (l *Live) Get(id int64) *Progress {
 // Cancel stops an import running here; it reports whether there was one.
 func (l *Live) Cancel(id int64) bool {
 	p := l.Get(id)
-	if p == nil {
+	if p == nil || p.ended.Load() {
 		return false
 	}
 	p.cancel(errCancelled)
@@ -122,14 +124,19 @@ type outcome struct {
 // counters are the figures of a run.
 type counters struct {
 	created, unchanged, rejectedClaims, rejectedRows int64
+	// rejectedRefs are the references of claims rejected so far, so that rows of the same
+	// claim_ref further down the file are rejected too instead of making a smaller claim.
+	// (Refs of stored claims are found in the database.) Bounded to keep memory flat.
+	rejectedRefs map[string]struct{}
 }
+
+const maxRejectedRefs = 1 << 20
 
 // Run runs import id to its end. It returns an error only when the work should be retried
 // (database unavailable, a concurrent writer won a race): a bad file, a cancel or too many
 // errors are recorded on the import and are not errors of the job.
 func (im *Importer) Run(ctx context.Context, id int64) error {
-	now := im.Claims.Now().UTC()
-	imp, err := im.Store.StartImport(ctx, id, now)
+	imp, err := im.Store.StartImport(ctx, id, time.Now().UTC())
 	if err != nil {
 		return err
 	}
@@ -202,7 +209,7 @@ func (im *Importer) heartbeat(ctx context.Context, id int64, prog *Progress, can
 				return
 			case <-t.C:
 				stop, err := im.Store.ImportHeartbeat(ctx, id, prog.Rows.Load())
-				if err == nil && stop {
+				if err == nil && stop && !prog.ended.Load() {
 					cancel(errCancelled)
 					return
 				}
@@ -213,7 +220,7 @@ func (im *Importer) heartbeat(ctx context.Context, id int64, prog *Progress, can
 }
 
 func (im *Importer) end(ctx context.Context, imp *models.Import, status, reason string, params map[string]string) error {
-	t := im.Claims.Now().UTC()
+	t := time.Now().UTC()
 	imp.Status, imp.Reason, imp.FinishedAt = status, reason, &t
 	imp.ReasonParams = ""
 	if len(params) > 0 {
@@ -287,7 +294,7 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 		defer close(batches)
 		prodErr <- im.produce(ctx, src, b, imp, batches, prog)
 	}()
-	var c counters
+	c := counters{rejectedRefs: map[string]struct{}{}}
 	var writeErr error
 	for batch := range batches {
 		if writeErr != nil {
@@ -327,15 +334,20 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 	if err := spool.each(func(errs []models.ImportError) error { return bulk.AddErrors(ctx, errs) }); err != nil {
 		return res, err
 	}
-	t := im.Claims.Now().UTC()
+	t := time.Now().UTC()
 	imp.FinishedAt = &t
 	if err := bulk.FinishImport(ctx, imp); err != nil {
+		return res, err
+	}
+	if err := im.recordImport(ctx, bulk, imp); err != nil {
 		return res, err
 	}
 	if err := bulk.Commit(ctx); err != nil {
 		return res, err
 	}
+	prog.ended.Store(true)
 	im.logEnd(imp)
+	im.detect(ctx, imp)
 	return res, nil
 }
 
@@ -424,9 +436,15 @@ func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Imp
 	var valid []*models.Claim
 	var idx []int
 	for i := range batch {
-		if batch[i].claim != nil {
-			valid = append(valid, batch[i].claim)
+		o := &batch[i]
+		if _, seen := c.rejectedRefs[o.g.ref]; seen && o.g.ref != "" && o.claim != nil {
+			o.claim, o.probs = nil, []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "import_ref_repeated"}}}
+		}
+		if o.claim != nil {
+			valid = append(valid, o.claim)
 			idx = append(idx, i)
+		} else if o.g.ref != "" && len(c.rejectedRefs) < maxRejectedRefs {
+			c.rejectedRefs[o.g.ref] = struct{}{}
 		}
 	}
 	outs, err := bulk.Apply(ctx, valid)

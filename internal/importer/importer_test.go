@@ -113,3 +113,67 @@ func TestImportCSV(t *testing.T) {
 		}
 	})
 }
+
+func TestCancelRunning(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		var buf strings.Builder
+		if _, err := importer.Generate(&buf, importer.GenOptions{Rows: 5000, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		f.im.Live = importer.NewLive()
+		f.im.BatchSize = 50
+		imp, err := f.im.Receive(ctx, importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, strings.NewReader(buf.String()), importer.DefaultMaxBytes, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- f.im.Run(ctx, imp.ID) }()
+		for f.im.Live.Get(imp.ID) == nil || f.im.Live.Get(imp.ID).Rows.Load() == 0 {
+			select {
+			case err := <-done:
+				t.Fatalf("import ended before it could be cancelled: %v", err)
+			default:
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if !f.im.Live.Cancel(imp.ID) {
+			t.Fatal("not running here")
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.st.Import(ctx, imp.ID)
+		var n int64
+		f.st.Gorm().Model(&models.Claim{}).Count(&n)
+		if got.Status != store.ImportCancelled || got.FinishedAt == nil || n != 0 {
+			t.Fatalf("after cancel: %+v, %d claims", got, n)
+		}
+		// Run again (a job retried after the cancel): nothing happens.
+		if err := f.im.Run(ctx, imp.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestGeneratedFile(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		var buf strings.Builder
+		st, err := importer.Generate(&buf, importer.GenOptions{Rows: 600, Seed: 5, InvalidShare: 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Rows != 600 || st.InvalidClaims == 0 || strings.Count(buf.String(), "\n") < 601 {
+			t.Fatalf("gen: %+v", st)
+		}
+		f.im.BatchSize = 500
+		imp := f.run(t, importer.FormatCSV, buf.String(), nil)
+		if imp.Status != store.ImportSucceeded || imp.RowsRead != 600 || imp.ClaimsRejected != int64(st.InvalidClaims) ||
+			imp.ClaimsCreated != int64(st.Claims-st.InvalidClaims) {
+			t.Fatalf("import of a generated file: %+v, generated %+v", imp, st)
+		}
+		if errs := f.errors(t, imp.ID); int64(len(errs)) < imp.RowsRejected {
+			t.Errorf("%d error records for %d rejected rows", len(errs), imp.RowsRejected)
+		}
+	})
+}

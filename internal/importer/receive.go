@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -35,14 +36,14 @@ func (e *ErrTooLarge) Error() string {
 // a job, for a caller that runs it itself (the CLI). Nothing is left behind on error.
 func (im *Importer) Receive(ctx context.Context, n NewImport, r io.Reader, max int64, queue bool) (*models.Import, error) {
 	imp := &models.Import{CaseID: n.CaseID, TokenID: n.TokenID, CreatedBy: n.CreatedBy, Format: n.Format,
-		DryRun: n.DryRun, MaxErrorRate: n.MaxErrorRate, Attestation: Attestation, CreatedAt: im.Claims.Now().UTC()}
+		DryRun: n.DryRun, MaxErrorRate: n.MaxErrorRate, Attestation: Attestation, CreatedAt: time.Now().UTC()}
 	if err := im.Store.CreateImport(ctx, imp); err != nil {
 		return nil, err
 	}
 	size, err := im.storeChunks(ctx, imp.ID, r, max)
 	if err == nil {
 		if queue {
-			err = im.Store.QueueImport(ctx, imp.ID, size, im.Claims.Now())
+			err = im.Store.QueueImport(ctx, imp.ID, size, time.Now())
 		} else {
 			err = im.Store.MarkImportQueued(ctx, imp.ID, size)
 		}

@@ -137,6 +137,16 @@ func stripBOM(r io.Reader) *bufio.Reader {
 	return br
 }
 
+// sniff fails a file whose start holds NUL bytes: a binary file (an image, a spreadsheet in
+// XLSX, a UTF-16 export), told apart from text before any row is read.
+func sniff(br *bufio.Reader) error {
+	b, _ := br.Peek(8 << 10)
+	if bytes.IndexByte(b, 0) >= 0 {
+		return fileErr("file_binary", "line", "1")
+	}
+	return nil
+}
+
 // checkText rejects text that is not UTF-8 or holds NUL bytes (a binary file).
 func checkText(s string, line int64) error {
 	if strings.IndexByte(s, 0) >= 0 {
@@ -151,6 +161,7 @@ func checkText(s string, line int64) error {
 // csvSource reads claims from a CSV file: one row per item, adjacent rows with the same
 // claim_ref form one claim.
 type csvSource struct {
+	br      *bufio.Reader
 	r       *csv.Reader
 	lim     *limitReader
 	cols    []string       // header as sent
@@ -163,10 +174,11 @@ type csvSource struct {
 }
 
 func newCSVSource(r io.Reader) *csvSource {
-	lim := &limitReader{r: stripBOM(r), max: MaxRecordBytes}
+	br := stripBOM(r)
+	lim := &limitReader{r: br, max: MaxRecordBytes}
 	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1 // checked here, so a short row is a row error, not a broken file
-	return &csvSource{r: cr, lim: lim}
+	return &csvSource{br: br, r: cr, lim: lim}
 }
 
 func (s *csvSource) header() string    { return s.head }
@@ -221,6 +233,9 @@ func (s *csvSource) read() ([]string, int64, error) {
 
 func (s *csvSource) readHeader() error {
 	s.started = true
+	if err := sniff(s.br); err != nil {
+		return err
+	}
 	rec, _, err := s.read()
 	if err == io.EOF {
 		return fileErr("file_empty")
@@ -466,6 +481,7 @@ type ndjsonSource struct {
 	line    int64
 	n       int64
 	started bool
+	sniffed bool
 }
 
 func newNDJSONSource(r io.Reader) *ndjsonSource { return &ndjsonSource{r: stripBOM(r)} }
@@ -501,6 +517,12 @@ func (s *ndjsonSource) readLine() ([]byte, error) {
 }
 
 func (s *ndjsonSource) next() (*group, error) {
+	if !s.sniffed {
+		s.sniffed = true
+		if err := sniff(s.r); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		line, err := s.readLine()
 		if err == io.EOF {

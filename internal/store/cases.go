@@ -80,6 +80,13 @@ func (s *Store) Case(ctx context.Context, slug string) (*Case, error) {
 	return loadCase(s.db.WithContext(ctx), slug)
 }
 
+// CaseSlug returns the slug of the case with id.
+func (s *Store) CaseSlug(ctx context.Context, id int64) (string, error) {
+	var m models.Case
+	err := s.db.WithContext(ctx).Select("slug").Where("id = ?", id).Take(&m).Error
+	return m.Slug, translate(err)
+}
+
 // CaseByID loads a case by id.
 func (s *Store) CaseByID(ctx context.Context, id int64) (*Case, error) {
 	var m models.Case

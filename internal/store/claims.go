@@ -22,14 +22,17 @@ var ErrStale = errors.New("case changed since the claim was decided")
 // windows and rules the claim was decided under); ErrStale otherwise. When the claim has an
 // external_ref already used in its case, nothing is written: the stored claim is returned with
 // created false if its content hash is the same, and a conflict error otherwise.
-func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64) (stored *models.Claim, created bool, err error) {
+//
+// ev, when not nil, is the audit event of the submission: it is written in the same
+// transaction as the claim, and only when the claim is.
+func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64, ev *models.AuditEvent) (stored *models.Claim, created bool, err error) {
 	if c.ExternalRef != nil {
 		if prev, err := s.claimByExternalRef(ctx, c.CaseID, *c.ExternalRef); err != nil || prev != nil {
 			return sameOrConflict(prev, c, err)
 		}
 	}
 	if s.dialect == Postgres {
-		err = s.insertClaimPG(ctx, c, revision)
+		err = s.insertClaimPG(ctx, c, revision, ev)
 	} else {
 		err = s.InTx(ctx, func(tx *gorm.DB) error {
 			var current int64
@@ -39,7 +42,10 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64
 			if current != revision {
 				return ErrStale
 			}
-			return tx.Create(c).Error
+			if err := tx.Create(c).Error; err != nil || ev == nil {
+				return err
+			}
+			return RecordTx(tx, ev)
 		})
 	}
 	if apperr.Is(err, apperr.Conflict) && c.ExternalRef != nil {
@@ -58,7 +64,7 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64
 
 // insertClaimPG writes a claim and its items in one statement, in one round trip, and only if
 // the case is still at revision.
-func (s *Store) insertClaimPG(ctx context.Context, c *models.Claim, revision int64) error {
+func (s *Store) insertClaimPG(ctx context.Context, c *models.Claim, revision int64, ev *models.AuditEvent) error {
 	n := len(c.Items)
 	var (
 		position                              = make([]int32, n)
@@ -109,10 +115,20 @@ SELECT id FROM c`
 		position, kind, service, feature, occurred, ended, failure, purpose, fare, alt, amount, loss, documented, description,
 		eligibility, eligibilityCode, windowID, itemPrincipal, itemInterest,
 	)
+	if ev != nil {
+		// The audit record joins the same implicit transaction, and is written only if the
+		// claim was (a stale claim inserts nothing).
+		batch.Queue(`INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM claims WHERE reference = $11)`,
+			ev.At, ev.ActorKind, ev.ActorID, ev.ActorName, ev.ActorRole, ev.IP, ev.RequestID, ev.CaseID, ev.Action, ev.Entity, ev.EntityID, ev.Before, ev.After, ev.Details)
+	}
 	br := s.pool.SendBatch(ctx, batch)
 	_, err := br.Exec()
 	if err == nil {
 		err = br.QueryRow().Scan(&c.ID)
+	}
+	if err == nil && ev != nil {
+		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -174,8 +190,11 @@ type ClaimFilter struct {
 	Service        string
 	Eligibility    string
 	SubmittedAfter time.Time
-	Cursor         string
-	Limit          int
+	// Flag selects claims with this fraud signal; MinScore claims scoring at least this.
+	Flag     string
+	MinScore int
+	Cursor   string
+	Limit    int
 }
 
 // ListClaims returns a page of claims, newest first, and the cursor of the next page ("" at the
@@ -198,6 +217,12 @@ func (s *Store) ListClaims(ctx context.Context, f ClaimFilter) ([]models.Claim, 
 	}
 	if !f.SubmittedAfter.IsZero() {
 		q = q.Where("submitted_at > ?", f.SubmittedAfter.UTC())
+	}
+	if f.Flag != "" {
+		q = q.Where("EXISTS (?)", s.db.Model(&models.ClaimSignal{}).Select("1").Where("claim_signals.claim_id = claims.id AND claim_signals.code = ?", f.Flag))
+	}
+	if f.MinScore > 0 {
+		q = q.Where("fraud_score >= ?", f.MinScore)
 	}
 	if f.Cursor != "" {
 		id, err := decodeCursor(f.Cursor)

@@ -120,9 +120,30 @@ func (s *Store) ImportHeartbeat(ctx context.Context, id, rowsRead int64) (cancel
 }
 
 // EndImport records the final state of an import that wrote nothing (failed before its
-// transaction, cancelled). Counters and status come from imp.
+// transaction, cancelled) and drops its stored upload. Counters and status come from imp.
 func (s *Store) EndImport(ctx context.Context, imp *models.Import) error {
-	return translate(s.db.WithContext(ctx).Model(&models.Import{}).Where("id = ?", imp.ID).Updates(finalColumns(imp)).Error)
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("import_id = ?", imp.ID).Delete(&models.ImportChunk{}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&models.Import{}).Where("id = ?", imp.ID).Updates(finalColumns(imp)).Error
+	})
+}
+
+// DeleteAbandonedUploads removes uploads that never completed (the server died while
+// receiving them) and were started before before.
+func (s *Store) DeleteAbandonedUploads(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		old := tx.Model(&models.Import{}).Select("id").Where("status = ? AND created_at < ?", ImportReceiving, before.UTC())
+		if err := tx.Where("import_id IN (?)", old).Delete(&models.ImportChunk{}).Error; err != nil {
+			return err
+		}
+		res := tx.Where("status = ? AND created_at < ?", ImportReceiving, before.UTC()).Delete(&models.Import{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, err
 }
 
 func finalColumns(imp *models.Import) map[string]any {
@@ -155,8 +176,13 @@ func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (*mod
 			// The job finds the import cancelled and ends at once.
 		case ImportRunning:
 			imp.CancelRequested = true
-			if err := tx.Model(&imp).Update("cancel_requested", true).Error; err != nil {
-				return err
+			// Only while it still runs: it may commit its outcome under our feet.
+			res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", id, ImportRunning).Update("cancel_requested", true)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return &apperr.Error{Code: apperr.Conflict, Message: "import_finished"}
 			}
 		default:
 			return &apperr.Error{Code: apperr.Conflict, Message: "import_finished"}
@@ -268,6 +294,13 @@ func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*
 				tx.Rollback(context.Background())
 				return nil, translate(err)
 			}
+		}
+		// The claims this transaction writes are not in the planner's statistics (they are not
+		// committed), so a lookup by external_ref would soon scan a table it believes small:
+		// quadratic over a big import. Index lookups stay right whatever the size.
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			tx.Rollback(context.Background())
+			return nil, translate(err)
 		}
 		if _, err := tx.Exec(ctx, "SAVEPOINT bulk_claims"); err != nil {
 			tx.Rollback(context.Background())
@@ -537,7 +570,7 @@ func (b *Bulk) AddErrors(ctx context.Context, errs []models.ImportError) error {
 }
 
 // FinishImport records the final status and counters of the import in the transaction, so
-// they commit together with its claims.
+// they commit together with its claims, and drops the stored upload.
 func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 	cols := finalColumns(imp)
 	var fin any
@@ -548,7 +581,12 @@ func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 		cols["claims_unchanged"], cols["claims_rejected"], cols["rows_rejected"], fin, imp.ID}
 	const q = `UPDATE imports SET status = ?, reason = ?, reason_params = ?, header = ?, rows_read = ?, claims_created = ?,
 		claims_unchanged = ?, claims_rejected = ?, rows_rejected = ?, finished_at = ? WHERE id = ?`
-	return b.exec(ctx, q, args...)
+	if err := b.exec(ctx, q, args...); err != nil {
+		return err
+	}
+	// The upload is not needed any more (rejected rows are kept in import_errors): personal
+	// data is not kept longer than its use.
+	return b.exec(ctx, "DELETE FROM import_chunks WHERE import_id = ?", imp.ID)
 }
 
 func (b *Bulk) exec(ctx context.Context, q string, args ...any) error {

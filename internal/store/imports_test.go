@@ -76,11 +76,23 @@ func TestImportUploadAndLifecycle(t *testing.T) {
 			if err := st.EndImport(ctx, got); err != nil {
 				t.Fatal(err)
 			}
+			if b, _ := io.ReadAll(st.OpenUpload(ctx, imp.ID)); len(b) != 0 {
+				t.Error("the upload is kept after the import ended")
+			}
 			if _, err := st.CancelImport(ctx, imp.ID, time.Now()); !apperr.Is(err, apperr.Conflict) {
 				t.Errorf("cancel of a finished import: %v", err)
 			}
 			if _, err := st.Import(ctx, 424242); !apperr.Is(err, apperr.NotFound) {
 				t.Errorf("unknown import: %v", err)
+			}
+			// An upload a dead server left half received goes after a day.
+			stale := &models.Import{CaseID: imp.CaseID, Format: "csv", Attestation: "test", CreatedAt: time.Now().Add(-48 * time.Hour)}
+			if err := st.CreateImport(ctx, stale); err != nil {
+				t.Fatal(err)
+			}
+			st.AppendImportChunk(ctx, stale.ID, 0, []byte("x"))
+			if n, err := st.DeleteAbandonedUploads(ctx, time.Now().Add(-24*time.Hour)); err != nil || n != 1 {
+				t.Errorf("abandoned uploads removed: %d, %v", n, err)
 			}
 			if err := st.DeleteImport(ctx, imp.ID); err != nil {
 				t.Fatal(err)

@@ -36,7 +36,10 @@ func open(t *testing.T, dialect string) *store.Store {
 // TestModelsMatchSchema.
 var allModels = []any{&models.Case{}, &models.CaseService{}, &models.CaseFeature{}, &models.OutageWindow{},
 	&models.Claim{}, &models.ClaimItem{}, &models.APIToken{}, &models.RuleSet{},
-	&models.Import{}, &models.ImportChunk{}, &models.ImportError{}, &models.Job{}}
+	&models.Import{}, &models.ImportChunk{}, &models.ImportError{}, &models.Job{},
+	&models.AuditEvent{}, &models.Export{}, &models.ExportChunk{},
+	&models.Evidence{}, &models.EvidenceBlob{},
+	&models.ClaimTransition{}, &models.ClaimDuplicate{}, &models.ClaimSignal{}, &models.User{}, &models.Session{}}
 
 func TestMigrateFromEmpty(t *testing.T) {
 	for _, d := range testdb.Dialects() {

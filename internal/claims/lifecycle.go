@@ -1,0 +1,174 @@
+package claims
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/audit"
+	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
+	"github.com/claimdesk/claimdesk/internal/redact"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// Audit actions of claims.
+const (
+	ActionTransition    = "transition"
+	ActionWithdraw      = "withdraw"
+	ActionContact       = "update_contact"
+	ActionSubmit        = "submit"
+	ActionSignal        = "signal"
+	ActionDuplicateDecn = "decide_duplicate"
+)
+
+// Transition changes the status of a stored claim as the lifecycle allows, recording the
+// transition and an audit event together. It is the one path for every change of status: the
+// API, the lawyer pages, the claimant's withdrawal and the expiry job all come through here.
+func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor) (*models.ClaimTransition, error) {
+	now := s.Now()
+	d, err := lifecycle.Check(lifecycle.Current{Status: cl.Status, CureDeadline: cl.CureDeadline}, req, now)
+	if err != nil {
+		return nil, err
+	}
+	t := &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: cl.Status, ToStatus: req.To,
+		Reasons: strings.Join(req.Reasons, ","), Note: strings.TrimSpace(req.Note), CureDeadline: d.CureDeadline,
+		ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name, At: now}
+	if req.To == lifecycle.Duplicate {
+		ref := auth.CanonicalReference(req.DuplicateOf)
+		var orig *models.Claim
+		if ref != "" {
+			orig, err = s.Store.ClaimByReference(ctx, ref)
+		}
+		if ref == "" || apperr.Is(err, apperr.NotFound) || (orig != nil && (orig.CaseID != cl.CaseID || orig.ID == cl.ID)) {
+			return nil, apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_invalid"}})
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.DuplicateOf = &orig.ID
+	}
+	caseID := cl.CaseID
+	reasons := req.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	details := map[string]any{"reasons": reasons, "note": t.Note}
+	if t.CureDeadline != nil {
+		details["cure_deadline"] = t.CureDeadline.UTC().Format(time.RFC3339)
+	}
+	if t.DuplicateOf != nil {
+		details["duplicate_of"] = auth.CanonicalReference(req.DuplicateOf)
+	}
+	action := ActionTransition
+	if req.To == lifecycle.Withdrawn {
+		action = ActionWithdraw
+	}
+	ev, err := audit.Event{Actor: actor, CaseID: &caseID, Action: action, Entity: audit.EntityClaim, EntityID: cl.Reference,
+		Before: map[string]any{"status": cl.Status}, After: map[string]any{"status": req.To}, Details: details}.Model(now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.TransitionClaim(ctx, t, ev); err != nil {
+		return nil, err
+	}
+	cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
+	if t.ToStatus == lifecycle.Withdrawn {
+		// A withdrawn claim keeps no personal data, whoever recorded the withdrawal. Should
+		// the erasure fail after the withdrawal, the error says so and an admin's erasure
+		// finishes the job.
+		if _, err := s.Erase(ctx, cl, actor, EraseWithdrawal); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// Withdraw withdraws an open claim at its claimant's request, which erases its personal data
+// (see Transition; the claim stays, anonymous, in the totals; both acts are audited).
+func (s *Service) Withdraw(ctx context.Context, cl *models.Claim, actor audit.Actor) error {
+	_, err := s.Transition(ctx, cl, lifecycle.Request{To: lifecycle.Withdrawn, Reasons: []string{lifecycle.ReasonClaimantRequest}}, actor)
+	return err
+}
+
+// UpdateContact corrects the claimant's contact details (already validated and normalized by
+// the caller), with an audit event holding the details before and after. A withdrawn claim
+// cannot be changed (conflict "claim_closed").
+func (s *Service) UpdateContact(ctx context.Context, cl *models.Claim, name, email, phone string, actor audit.Actor) error {
+	now := s.Now()
+	caseID := cl.CaseID
+	return s.Store.UpdateClaimContact(ctx, cl.ID, name, email, phone, now, func(before *models.Claim) (*models.AuditEvent, error) {
+		return audit.Event{Actor: actor, CaseID: &caseID, Action: ActionContact, Entity: audit.EntityClaim, EntityID: before.Reference,
+			Before: maskedContact(before.ClaimantName, before.ClaimantEmail, before.ClaimantPhone),
+			After:  maskedContact(name, email, phone)}.Model(now)
+	})
+}
+
+// maskedContact is contact data as the audit trail keeps it: masked, so the trail (which is
+// append-only and outlives an erasure) shows that and roughly what changed, not the data.
+func maskedContact(name, email, phone string) contact {
+	return contact{redact.MaskName(name), redact.MaskEmail(email), redact.MaskPhone(phone)}
+}
+
+type contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+// ExpireDeficiencies rejects every deficient claim whose cure deadline has passed, as the
+// system, and returns how many it rejected. A claim cured or withdrawn meanwhile is skipped.
+func (s *Service) ExpireDeficiencies(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		due, err := s.Store.ExpiredDeficiencies(ctx, s.Now(), 200)
+		if err != nil || len(due) == 0 {
+			return n, err
+		}
+		moved := 0
+		for i := range due {
+			_, err := s.Transition(ctx, &due[i], lifecycle.Request{To: lifecycle.Rejected, Reasons: []string{lifecycle.ReasonCureDeadlinePassed}},
+				audit.Actor{Kind: audit.ActorSystem, Name: "deficiency-expiry"})
+			if apperr.Is(err, apperr.InvalidTransition) {
+				continue // changed since it was read
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+			moved++
+		}
+		if moved == 0 {
+			return n, nil
+		}
+	}
+}
+
+// RunExpiry runs ExpireDeficiencies every interval until ctx ends; errors go to report.
+func (s *Service) RunExpiry(ctx context.Context, every time.Duration, report func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.ExpireDeficiencies(ctx); err != nil && ctx.Err() == nil && report != nil {
+			report(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// submitEvent is the audit event of a submission (no personal data: the claim's reference,
+// channel and item count).
+func (s *Service) submitEvent(m *models.Claim, meta Meta) (*models.AuditEvent, error) {
+	actor := meta.Actor
+	if actor.Kind == "" {
+		actor = audit.Actor{Kind: audit.ActorClaimant, IP: meta.IP}
+	}
+	caseID := m.CaseID
+	return audit.Event{Actor: actor, CaseID: &caseID, Action: ActionSubmit, Entity: audit.EntityClaim, EntityID: m.Reference,
+		After: map[string]any{"status": m.Status, "channel": m.Channel, "items": len(m.Items)}}.Model(m.SubmittedAt)
+}

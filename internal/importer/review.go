@@ -1,0 +1,52 @@
+package importer
+
+import (
+	"context"
+
+	"github.com/claimdesk/claimdesk/internal/audit"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// recordImport adds the audit event of an import to its transaction: who imported, and what
+// it created (counts only: rows hold personal data).
+func (im *Importer) recordImport(ctx context.Context, bulk *store.Bulk, imp *models.Import) error {
+	actor := audit.Actor{Kind: audit.ActorSystem, Name: imp.CreatedBy}
+	if imp.TokenID != nil {
+		actor = audit.Actor{Kind: audit.ActorToken, ID: imp.TokenID, Name: imp.CreatedBy}
+	}
+	caseID := imp.CaseID
+	at := imp.CreatedAt
+	if imp.FinishedAt != nil {
+		at = *imp.FinishedAt
+	}
+	ev, err := audit.Event{Actor: actor, CaseID: &caseID, Action: claims.ActionSubmit, Entity: audit.EntityClaims, EntityID: "import:" + itoa(imp.ID),
+		After: map[string]any{"status": imp.Status, "dry_run": imp.DryRun, "created": imp.ClaimsCreated, "unchanged": imp.ClaimsUnchanged,
+			"rejected": imp.ClaimsRejected}}.Model(at)
+	if err != nil {
+		return err
+	}
+	return bulk.Record(ctx, ev)
+}
+
+// detect runs duplicate detection and the fraud signals over the claims the import stored, as
+// one set-based pass after its transaction.
+func (im *Importer) detect(ctx context.Context, imp *models.Import) {
+	if im.Claims == nil || imp.DryRun || imp.Status != store.ImportSucceeded || imp.ClaimsCreated == 0 {
+		return
+	}
+	if err := im.Claims.Detect(ctx, store.Scope{CaseID: imp.CaseID, ImportID: &imp.ID}); err != nil && im.Log != nil {
+		im.Log.Error("duplicate and fraud detection failed", "import_id", imp.ID, "err", err)
+	}
+}
+
+func itoa(n int64) string {
+	if n < 10 && n >= 0 {
+		return string(rune('0' + n))
+	}
+	if n < 0 {
+		return "-" + itoa(-n)
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// TransitionClaim moves a claim from status t.FromStatus to t.ToStatus, records the
+// transition and its audit event, in one transaction. The update is guarded by the status the
+// caller decided on: if another change came first, nothing is written and the answer is
+// invalid_transition ("status_changed"), so two lawyers can never both move the same claim.
+func (s *Store) TransitionClaim(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent) error {
+	t.At = t.At.UTC().Truncate(time.Microsecond)
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus).
+			Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return &apperr.Error{Code: apperr.InvalidTransition, Message: "status_changed"}
+		}
+		if err := tx.Create(t).Error; err != nil {
+			return err
+		}
+		if ev != nil {
+			return RecordTx(tx, ev)
+		}
+		return nil
+	})
+}
+
+// ClaimTransitions returns the history of a claim, oldest first.
+func (s *Store) ClaimTransitions(ctx context.Context, claimID int64) ([]models.ClaimTransition, error) {
+	var out []models.ClaimTransition
+	return out, translate(s.db.WithContext(ctx).Where("claim_id = ?", claimID).Order("id").Find(&out).Error)
+}
+
+// ExpiredDeficiencies returns up to limit claims still deficient whose cure deadline is
+// before now (the expiry job rejects them).
+func (s *Store) ExpiredDeficiencies(ctx context.Context, now time.Time, limit int) ([]models.Claim, error) {
+	var out []models.Claim
+	err := s.db.WithContext(ctx).Where("status = ? AND cure_deadline < ?", "deficient", now.UTC()).Order("id").Limit(limit).Find(&out).Error
+	return out, translate(err)
+}
+
+// ClaimByID loads a claim without its items.
+func (s *Store) ClaimByID(ctx context.Context, id int64) (*models.Claim, error) {
+	var c models.Claim
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &c, nil
+}
+
+// ClaimsByIDs loads claims (without items) by id.
+func (s *Store) ClaimsByIDs(ctx context.Context, ids []int64) (map[int64]*models.Claim, error) {
+	out := make(map[int64]*models.Claim, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var cs []models.Claim
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&cs).Error; err != nil {
+		return nil, translate(err)
+	}
+	for i := range cs {
+		out[cs[i].ID] = &cs[i]
+	}
+	return out, nil
+}
