@@ -121,7 +121,6 @@ type tab struct {
 	base  string
 	js    bool
 	axe   string
-	lang  string
 	shots string
 }
 

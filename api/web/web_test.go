@@ -236,14 +236,14 @@ func fileClaim(t *testing.T, b *browser) (ref, code string) {
 	want(t, p, 200, "badge-eligible_degraded")
 
 	// Edit and remove work on the list.
-	p = b.post("/claim", "action", "add:other")
+	b.post("/claim", "action", "add:other")
 	p = b.post("/claim", "action", "save", "target", "daum/mail", "occurred_at", "2022-10-25T09:00")
 	want(t, p, 200, "badge-ineligible")
 	p = b.post("/claim", "action", "remove:3")
 	wantNot(t, p, "badge-ineligible")
 	p = b.post("/claim", "action", "edit:1")
 	want(t, p, 200, `value="45,000"`)
-	p = b.post("/claim", "action", "save", "target", "kakao_pay/payments", "occurred_at", "2022-10-15T20:00", "failure", "payment_failed", "amount_krw", "45000")
+	b.post("/claim", "action", "save", "target", "kakao_pay/payments", "occurred_at", "2022-10-15T20:00", "failure", "payment_failed", "amount_krw", "45000")
 
 	p = b.post("/claim", "action", "next")
 	want(t, p, 200, `name="email"`)

@@ -109,7 +109,6 @@ type limitReader struct {
 	r   io.Reader
 	n   int
 	max int
-	err error
 }
 
 var errRecordTooLong = errors.New("record too long")
