@@ -6,6 +6,8 @@
 //	claimdesk token create --role R [--name N]   print a new API token
 //	claimdesk import [--case SLUG] [--dry-run] FILE   import a CSV or NDJSON file of claims
 //	claimdesk gen --rows N [--out FILE]           write a synthetic CSV of claims
+//	claimdesk export [--case SLUG] --format F [--out FILE]   export claims, the plaintiff list or the report
+//	claimdesk user create --email E --role admin|lawyer   add a staff user (password on stdin)
 package main
 
 import (
@@ -68,7 +70,7 @@ func run(args []string, stdout io.Writer) error {
 	case "user":
 		return userCmd(ctx, cfg, args, os.Stdin, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, token, import, gen)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, token, import, gen, export, user)", cmd)
 	}
 }
 
@@ -117,7 +119,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: set.maxBytes, Review: review,
-		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret})
+		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles})
 	if cfg.Retention > 0 {
 		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
 	}

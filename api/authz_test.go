@@ -123,7 +123,7 @@ var authzMatrix = map[string][5]int{
 	"POST /claim/validate":                             {403, 403, 403, 403, 403},
 	"POST /status":                                     {403, 403, 403, 403, 403},
 	"POST /status/contact":                             {403, 403, 403, 403, 403},
-	"POST /status/evidence":                            {400, 400, 400, 400, 400},
+	"POST /status/evidence":                            {303, 303, 303, 303, 303},
 	"POST /status/signout":                             {403, 403, 403, 403, 403},
 	"POST /status/withdraw":                            {403, 403, 403, 403, 403},
 	"PUT /api/v1/cases/:case/rules":                    {401, 401, 403, 422, 422},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,9 +42,13 @@ func (s *Server) exportRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	r.GET("/admin/cases/:case/report", s.authenticate(), staff, s.report(export.HTML))
 }
 
-// exportOptions reads bom and redact (true or false; bom defaults to true).
-func exportOptions(c *gin.Context, format export.Format) (export.Options, error) {
+// exportOptions reads bom and redact (true or false; bom defaults to true). A role listed in
+// Config.RedactRoles always gets redacted files: redact defaults to true for it, and asking for
+// redact=false is refused (403) rather than silently ignored.
+func (s *Server) exportOptions(c *gin.Context, format export.Format) (export.Options, error) {
 	opts := export.Options{Format: format, BOM: true, Lang: messages.FromRequest(c.Request)}
+	forced := s.mustRedact(c)
+	opts.Redact = forced
 	var errs []apperr.FieldError
 	for _, p := range []struct {
 		name string
@@ -63,7 +68,18 @@ func exportOptions(c *gin.Context, format export.Format) (export.Options, error)
 	if len(errs) > 0 {
 		return opts, apperr.Validation(errs)
 	}
+	if forced && !opts.Redact {
+		return opts, errRedactionRequired
+	}
 	return opts, nil
+}
+
+var errRedactionRequired = &apperr.Error{Code: apperr.Forbidden, Message: "export_redaction_required"}
+
+// mustRedact says whether the caller's role may only export redacted files.
+func (s *Server) mustRedact(c *gin.Context) bool {
+	p := principal(c)
+	return p != nil && slices.Contains(s.cfg.RedactRoles, p.Role)
 }
 
 // exportFilter reads the claims list's filters.
@@ -90,7 +106,7 @@ func (s *Server) exportTable(entity string, format export.Format) gin.HandlerFun
 			return
 		}
 		f, shown, ferr := exportFilter(c, cs)
-		opts, oerr := exportOptions(c, format)
+		opts, oerr := s.exportOptions(c, format)
 		if err := apperr.MergeFields(ferr, oerr); err != nil {
 			writeError(c, err)
 			return
@@ -234,7 +250,7 @@ func (s *Server) queueExport(entity string, format export.Format) gin.HandlerFun
 			return
 		}
 		f, shown, ferr := exportFilter(c, cs)
-		opts, oerr := exportOptions(c, format)
+		opts, oerr := s.exportOptions(c, format)
 		if err := apperr.MergeFields(ferr, oerr); err != nil {
 			writeError(c, err)
 			return
@@ -323,6 +339,10 @@ func (s *Server) exportFile(c *gin.Context) {
 	format := export.Format(e.Format)
 	var p export.JobParams
 	_ = json.Unmarshal([]byte(e.Params), &p)
+	if !p.Redact && s.mustRedact(c) {
+		writeError(c, errRedactionRequired) // made by someone who may see contact data
+		return
+	}
 	c.Header("Content-Type", format.ContentType())
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-%s.%s"`, cs.Slug, e.Entity, e.CreatedAt.In(cs.Location).Format("20060102-1504"), format))
 	c.Header("Content-Length", strconv.FormatInt(e.SizeBytes, 10))

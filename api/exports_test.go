@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/claimdesk/claimdesk/api"
+	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -204,8 +206,9 @@ func TestCaseReport(t *testing.T) {
 	}
 }
 
-// withExportRunner gives e a job runner with the export handler, as serve has.
-func (e *env) withExportRunner() *env {
+// withExportRunner gives e a job runner with the export handler, as serve has; opts change
+// the server's configuration.
+func (e *env) withExportRunner(opts ...func(*api.Config)) *env {
 	e.t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := &jobs.Runner{Store: e.st, Log: log, Poll: 20 * time.Millisecond, Lease: 5 * time.Second}
@@ -215,8 +218,87 @@ func (e *env) withExportRunner() *env {
 	wg.Add(1)
 	go func() { defer wg.Done(); r.Run(ctx) }()
 	e.t.Cleanup(func() { cancel(); wg.Wait() })
-	e.h = api.New(api.Config{Store: e.st, Logger: log, Now: func() time.Time { return testNow }, Jobs: r})
+	cfg := api.Config{Store: e.st, Logger: log, Now: func() time.Time { return testNow }, Jobs: r}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.h = api.New(cfg)
 	return e
+}
+
+// waitExport polls a background export until it ends and returns its last state.
+func (e *env) waitExport(loc string, token string) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		job := e.do("GET", loc, nil, bearer(token)...).json(e.t)
+		if job["status"] == "succeeded" || job["status"] == "failed" {
+			return job
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("export did not end: %v", job)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A role listed in RedactRoles only ever gets masked contact data: by default, refused when it
+// asks for redact=false, and refused the file of a background export made unredacted by
+// someone else. Other roles are not affected.
+func TestExportRedactRoles(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		e.withExportRunner(func(c *api.Config) { c.RedactRoles = []auth.Role{auth.Lawyer} })
+		exportFixture(e)
+		masked := func(r resp) bool {
+			b := string(r.Body)
+			return strings.Contains(b, "홍*동") && !strings.Contains(b, "홍길동") && !strings.Contains(b, "hong@")
+		}
+		for _, p := range []string{"/api/v1/cases/kakao-2022/exports/claims.csv", "/api/v1/cases/kakao-2022/exports/plaintiffs.csv",
+			"/api/v1/cases/kakao-2022/exports/claims.ndjson", "/api/v1/cases/kakao-2022/exports/claims.csv?redact=true"} {
+			r := e.do("GET", p, nil, bearer(e.lawyer)...)
+			wantStatus(t, r, 200)
+			if !masked(r) {
+				t.Errorf("lawyer %s not redacted:\n%s", p, r.Body)
+			}
+		}
+		var before int64
+		e.st.Gorm().Model(&models.AuditEvent{}).Where("action = ?", "export").Count(&before)
+		r := e.do("GET", "/api/v1/cases/kakao-2022/exports/claims.csv?redact=false", nil, append(bearer(e.lawyer), "Accept-Language", "en")...)
+		wantStatus(t, r, 403)
+		if body, _ := r.json(t)["error"].(map[string]any); body["code"] != "forbidden" || !strings.Contains(fmt.Sprint(body["message"]), "always redacted") {
+			t.Errorf("refusal %v", body)
+		}
+		wantStatus(t, e.do("POST", "/api/v1/cases/kakao-2022/exports/claims.csv?redact=false", nil, bearer(e.lawyer)...), 403)
+		var after int64
+		e.st.Gorm().Model(&models.AuditEvent{}).Where("action = ?", "export").Count(&after)
+		if after != before {
+			t.Errorf("refused exports were audited: %d -> %d", before, after)
+		}
+
+		// The admin is not listed: full data, and its background file is not the lawyer's.
+		r = e.do("GET", "/api/v1/cases/kakao-2022/exports/claims.csv", nil, bearer(e.admin)...)
+		wantStatus(t, r, 200)
+		if !strings.Contains(string(r.Body), "홍길동") {
+			t.Errorf("admin export redacted:\n%s", r.Body)
+		}
+		r = e.do("POST", "/api/v1/cases/kakao-2022/exports/claims.csv", nil, bearer(e.admin)...)
+		wantStatus(t, r, 202)
+		loc := r.Header.Get("Location")
+		e.waitExport(loc, e.admin)
+		wantStatus(t, e.do("GET", loc+"/file", nil, bearer(e.lawyer)...), 403)
+		if f := e.do("GET", loc+"/file", nil, bearer(e.admin)...); f.Status != 200 || !strings.Contains(string(f.Body), "홍길동") {
+			t.Errorf("admin's own file: %d\n%s", f.Status, f.Body)
+		}
+
+		// The lawyer's own background export is redacted without asking.
+		r = e.do("POST", "/api/v1/cases/kakao-2022/exports/claims.csv", nil, bearer(e.lawyer)...)
+		wantStatus(t, r, 202)
+		loc = r.Header.Get("Location")
+		e.waitExport(loc, e.lawyer)
+		if f := e.do("GET", loc+"/file", nil, bearer(e.lawyer)...); f.Status != 200 || !masked(f) {
+			t.Errorf("lawyer's background file: %d\n%s", f.Status, f.Body)
+		}
+	})
 }
 
 func TestBackgroundExport(t *testing.T) {

@@ -63,6 +63,8 @@ type Config struct {
 	SessionIdle time.Duration
 	// Review configures duplicate detection and fraud signals (nil: the defaults).
 	Review *claims.ReviewConfig
+	// RedactRoles are the roles whose exports are always redacted (see exportOptions).
+	RedactRoles []auth.Role
 }
 
 // New returns the HTTP handler of the whole service.

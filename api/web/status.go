@@ -335,6 +335,12 @@ func (h *handler) contact(c *gin.Context) {
 // uploadEvidence takes one file from the status page. Its type is read from its first bytes,
 // never from its name or the browser's content type.
 func (h *handler) uploadEvidence(c *gin.Context) {
+	// Only a claimant signed in to the status page may upload: ask before reading up to
+	// 10 MB of body for anybody.
+	if h.session(c) == "" {
+		c.Redirect(http.StatusSeeOther, "/status")
+		return
+	}
 	limitBody(c, MaxEvidenceBytes+64<<10)
 	v := h.view(c, "status_title")
 	err := c.Request.ParseMultipartForm(1 << 20)

@@ -447,6 +447,20 @@ func TestSecurity(t *testing.T) {
 	// A tampered draft starts over instead of failing.
 	b.draft = "!!"
 	want(t, b.post("/claim", "action", "next"), 200, `name="check_target"`)
+
+	// An upload without a status session goes to the status sign-in before its body is read
+	// (a malformed one included: nobody learns anything, nobody makes us parse 10 MB).
+	req, _ = http.NewRequest(http.MethodPost, e.srv.URL+"/status/evidence", strings.NewReader("--x\r\nnot a part"))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/status" {
+		t.Errorf("upload without a session: %d to %q, want 303 to /status", res.StatusCode, res.Header.Get("Location"))
+	}
 }
 
 func TestHoneypot(t *testing.T) {

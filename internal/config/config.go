@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/claimdesk/claimdesk/internal/auth"
 )
 
 // Config is every setting of the service.
@@ -39,6 +41,11 @@ type Config struct {
 	// characters). Instances behind one load balancer need the same; when unset each process
 	// makes its own, and claimants sign in again after a restart.
 	SessionSecret []byte
+	// RedactRoles are the staff roles whose exports are always redacted (names, emails and
+	// phones masked), for firms where, say, lawyers share files outside the firm and only
+	// admins may see contact data: CLAIMDESK_EXPORT_REDACT_ROLES, comma-separated (lawyer,
+	// admin). None by default.
+	RedactRoles []auth.Role
 }
 
 // DefaultDatabase is the embedded database used when no URL is given.
@@ -69,6 +76,16 @@ func FromEnv() (Config, error) {
 			return c, fmt.Errorf("CLAIMDESK_SESSION_SECRET must be at least 32 characters")
 		}
 		c.SessionSecret = []byte(s)
+	}
+	for _, r := range strings.Split(os.Getenv("CLAIMDESK_EXPORT_REDACT_ROLES"), ",") {
+		role := auth.Role(strings.TrimSpace(r))
+		switch {
+		case role == "":
+		case role == auth.Lawyer || role == auth.Admin:
+			c.RedactRoles = append(c.RedactRoles, role)
+		default:
+			return c, fmt.Errorf("CLAIMDESK_EXPORT_REDACT_ROLES lists roles that export (lawyer, admin), not %q", role)
+		}
 	}
 	days, err := strconv.Atoi(env("CLAIMDESK_RETENTION_DAYS", "0"))
 	if err != nil || days < 0 {

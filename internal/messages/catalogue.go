@@ -140,6 +140,7 @@ var catalogue = map[string][2]string{
 	"export_bool_false":               {"아니요", "no"},
 	"export_not_found":                {"내보내기 파일을 찾을 수 없습니다 (보관 기간은 24시간입니다).", "No such export (files are kept for 24 hours)."},
 	"export_not_ready":                {"내보내기가 아직 끝나지 않았습니다 (상태: {status}).", "The export is not finished yet (status: {status})."},
+	"export_redaction_required":       {"이 역할의 내보내기는 항상 개인정보가 가려집니다 (redact=false 불가).", "Exports for your role are always redacted; redact=false is not allowed."},
 
 	// The case report (internal/export): PDF and printable HTML.
 	"report_title":                    {"사건 보고서", "Case report"},
