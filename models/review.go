@@ -43,6 +43,16 @@ type ClaimSignal struct {
 	CreatedAt time.Time
 }
 
+// ClaimReviewPending is a claim whose duplicate detection and fraud signals have not run yet.
+type ClaimReviewPending struct {
+	ClaimID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	CaseID    int64
+	CreatedAt time.Time
+}
+
+// TableName is the table's name (not the plural gorm would make of it).
+func (ClaimReviewPending) TableName() string { return "claim_review_pending" }
+
 // User is a staff member who signs in with email and password (bcrypt hash).
 type User struct {
 	ID           int64 `gorm:"primaryKey"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
@@ -144,20 +145,175 @@ func (s *Service) review(ctx context.Context, caseID int64) ReviewConfig {
 	return cfg
 }
 
-// afterCreate runs duplicate detection and the fraud signals on a stored claim, in the
-// background when the service has one (the claimant's answer does not wait for it).
+// afterCreate has duplicate detection and the fraud signals run on a stored claim. With a
+// Background runner the claimant's answer does not wait for them: the claim joins the queue of
+// the service's one detection worker (see detector). Without one, they run now.
 func (s *Service) afterCreate(ctx context.Context, c *store.Case, cl *models.Claim) {
-	sc := store.Scope{CaseID: c.ID, ClaimIDs: []int64{cl.ID}}
-	run := func(ctx context.Context) {
-		if err := s.Detect(ctx, sc); err != nil && s.ReviewError != nil {
+	if s.Background == nil {
+		ctx = context.WithoutCancel(ctx)
+		ids := []int64{cl.ID}
+		err := s.Detect(ctx, store.Scope{CaseID: c.ID, ClaimIDs: ids})
+		if err == nil {
+			err = s.Store.ReviewsDone(ctx, ids)
+		}
+		if err != nil && s.ReviewError != nil {
 			s.ReviewError(err)
 		}
-	}
-	if s.Background != nil {
-		s.Background(run)
 		return
 	}
-	run(context.WithoutCancel(ctx))
+	s.detector.add(s, []store.PendingReview{{ClaimID: cl.ID, CaseID: c.ID}})
+}
+
+// ResumeReviews has the detection worker run the passes that were cut short (by a crash, or a
+// stop with claims still queued): every claim marked pending in the database. Call it once at
+// start; the worker also sweeps every minute for claims it did not queue itself.
+func (s *Service) ResumeReviews() {
+	if s.Background == nil {
+		return
+	}
+	s.detector.add(s, nil)
+}
+
+// Detection batching. One pass over many claims costs about what a pass over one costs (each
+// rule is one statement, driven by indexes from the claims in scope), so the worker takes
+// what queued up while the previous pass ran, waiting at most detectLinger for more.
+const (
+	detectBatch     = 500 // claims per pass at most
+	detectLinger    = 250 * time.Millisecond
+	detectQueueMax  = 100_000     // beyond this, claims wait in the database for the sweep
+	detectSweep     = time.Minute // how often pending rows nobody queued are looked for
+	detectFlushTime = 15 * time.Second
+	detectStats     = time.Second // how often the worker has the store check its statistics
+)
+
+// detector is the queue of claims waiting for their detection pass and its worker: at most one
+// goroutine, started on demand through Background and gone when the queue is empty.
+type detector struct {
+	mu        sync.Mutex
+	queue     []store.PendingReview
+	running   bool
+	swept     bool // the first sweep (of everything pending) is done
+	lastSweep time.Time
+	lastStats time.Time // when the planner statistics were last looked at (worker only)
+}
+
+func (d *detector) add(s *Service, rs []store.PendingReview) {
+	d.mu.Lock()
+	if len(d.queue)+len(rs) <= detectQueueMax {
+		d.queue = append(d.queue, rs...)
+	}
+	start := !d.running
+	d.running = true
+	d.mu.Unlock()
+	if start {
+		s.Background(s.runDetector)
+	}
+}
+
+// take returns the next batch, or nil when the worker should stop (the queue is empty and no
+// sweep is due).
+func (d *detector) take(now time.Time) (batch []store.PendingReview, sweep bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.swept || now.Sub(d.lastSweep) >= detectSweep {
+		sweep = true
+	}
+	n := min(len(d.queue), detectBatch)
+	if n == 0 && !sweep {
+		d.running = false
+		return nil, false
+	}
+	batch = append([]store.PendingReview(nil), d.queue[:n]...)
+	d.queue = append(d.queue[:0], d.queue[n:]...)
+	return batch, sweep
+}
+
+func (d *detector) queued() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.queue)
+}
+
+// runDetector is the worker: it runs passes until the queue is empty. When ctx ends (the
+// process stops) it still runs the claims already queued, for at most detectFlushTime; what is
+// left then stays pending in the database for the next start.
+func (s *Service) runDetector(ctx context.Context) {
+	d := &s.detector
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(detectFlushTime, cancel) })
+	defer stop()
+	for first := true; ; first = false {
+		if !first && ctx.Err() == nil {
+			if q := d.queued(); q > 0 && q < detectBatch {
+				select {
+				case <-time.After(detectLinger):
+				case <-ctx.Done():
+				}
+			}
+		}
+		batch, sweep := d.take(s.Now())
+		if batch == nil && !sweep {
+			return
+		}
+		if sweep {
+			before := s.Now().Add(-detectSweep)
+			if !d.swept {
+				before = time.Time{} // at start, everything pending was cut short
+			}
+			pending, err := s.Store.PendingReviews(work, before, detectBatch)
+			d.mu.Lock()
+			d.swept, d.lastSweep = true, s.Now()
+			d.mu.Unlock()
+			if err != nil {
+				s.reviewError(err)
+			}
+			batch = append(batch, pending...)
+		}
+		if now := s.Now(); now.Sub(d.lastStats) >= detectStats || now.Before(d.lastStats) {
+			d.lastStats = now
+			if err := s.Store.RefreshStats(work); err != nil {
+				s.reviewError(err)
+			}
+		}
+		if err := s.detectPending(work, batch); err != nil {
+			s.reviewError(err)
+			if work.Err() != nil {
+				d.mu.Lock()
+				d.running = false
+				d.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+func (s *Service) reviewError(err error) {
+	if s.ReviewError != nil {
+		s.ReviewError(err)
+	}
+}
+
+// detectPending runs one pass per case over the claims of batch and takes them off the pending
+// list. A claim in the batch twice (queued, and found by a sweep) is looked at once.
+func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview) error {
+	byCase := map[int64][]int64{}
+	seen := make(map[int64]bool, len(batch))
+	for _, r := range batch {
+		if !seen[r.ClaimID] {
+			seen[r.ClaimID] = true
+			byCase[r.CaseID] = append(byCase[r.CaseID], r.ClaimID)
+		}
+	}
+	for caseID, ids := range byCase {
+		if err := s.Detect(ctx, store.Scope{CaseID: caseID, ClaimIDs: ids}); err != nil {
+			return err
+		}
+		if err := s.Store.ReviewsDone(ctx, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Detect runs duplicate detection and every fraud signal on the claims of sc, set-based,
@@ -198,7 +354,8 @@ func (s *Service) Detect(ctx context.Context, sc store.Scope) error {
 		}
 	}
 	if r, ok := rule(SignalSimilarIdentity); ok {
-		rows, err := s.Store.SameNameClaims(ctx, sc, 10_000)
+		// At most 10,000 namesakes per claim in scope, as when claims were looked at one by one.
+		rows, err := s.Store.SameNameClaims(ctx, sc, 10_000*max(1, len(sc.ClaimIDs)))
 		if err != nil {
 			return err
 		}
@@ -312,20 +469,26 @@ func (s *Service) DecideDuplicate(ctx context.Context, later, first *models.Clai
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DecideDuplicate(ctx, later.ID, first.ID, decision, actor.Name, now, ev); err != nil {
-		return err
-	}
-	if decision != DuplicateConfirmed {
-		return nil
-	}
+	// A confirmed duplicate that is still open moves to duplicate in the same transaction as
+	// the decision: the pair is never decided while the claim stays counted.
+	var t *models.ClaimTransition
+	var tev *models.AuditEvent
 	dup, orig := later, first
 	if keep == later.Reference {
 		dup, orig = first, later
 	}
-	if !lifecycle.IsOpen(dup.Status) {
-		return nil
+	if decision == DuplicateConfirmed && lifecycle.IsOpen(dup.Status) {
+		t, tev, err = s.planTransition(ctx, dup, lifecycle.Request{To: lifecycle.Duplicate, Reasons: []string{lifecycle.ReasonDuplicateSubmission},
+			Note: note, DuplicateOf: orig.Reference}, actor)
+		if err != nil {
+			return err
+		}
 	}
-	_, err = s.Transition(ctx, dup, lifecycle.Request{To: lifecycle.Duplicate, Reasons: []string{lifecycle.ReasonDuplicateSubmission},
-		Note: note, DuplicateOf: orig.Reference}, actor)
-	return err
+	if err := s.Store.DecideDuplicate(ctx, later.ID, first.ID, decision, actor.Name, now, ev, t, tev); err != nil {
+		return err
+	}
+	if t != nil {
+		dup.Status, dup.CureDeadline, dup.DuplicateOf, dup.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
+	}
+	return nil
 }

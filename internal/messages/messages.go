@@ -60,15 +60,33 @@ func Text(lang Lang, key string, params map[string]string) string {
 	if len(params) == 0 || !strings.Contains(s, "{") {
 		return s
 	}
-	return replacer(params).Replace(s)
+	return fill(s, params)
 }
 
-func replacer(params map[string]string) *strings.Replacer {
-	args := make([]string, 0, 2*len(params))
-	for k, v := range params {
-		args = append(args, "{"+k+"}", v)
+// fill replaces each {name} of s whose name is in params by its value, in one pass (a value is
+// never read for names), and leaves other braces as they are. It is what a strings.Replacer
+// of the params does, without building one for every message: lists render one per item.
+func fill(s string, params map[string]string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		if j := strings.IndexByte(s, '}'); j > 0 {
+			if v, ok := params[s[1:j]]; ok {
+				b.WriteString(v)
+				s = s[j+1:]
+				continue
+			}
+		}
+		b.WriteByte('{')
+		s = s[1:]
 	}
-	return strings.NewReplacer(args...)
 }
 
 // Has reports whether the catalogue has key.

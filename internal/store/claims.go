@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"time"
 
@@ -34,19 +32,7 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64
 	if s.dialect == Postgres {
 		err = s.insertClaimPG(ctx, c, revision, ev)
 	} else {
-		err = s.InTx(ctx, func(tx *gorm.DB) error {
-			var current int64
-			if err := tx.Model(&models.Case{}).Where("id = ?", c.CaseID).Select("revision").Scan(&current).Error; err != nil {
-				return err
-			}
-			if current != revision {
-				return ErrStale
-			}
-			if err := tx.Create(c).Error; err != nil || ev == nil {
-				return err
-			}
-			return RecordTx(tx, ev)
-		})
+		err = s.insertClaimSQLite(ctx, c, revision, ev)
 	}
 	if apperr.Is(err, apperr.Conflict) && c.ExternalRef != nil {
 		// Another request with the same external_ref won the race: answer as if we came second.
@@ -63,7 +49,8 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64
 }
 
 // insertClaimPG writes a claim and its items in one statement, in one round trip, and only if
-// the case is still at revision.
+// the case is still at revision. The claim is marked pending review in the same statement (see
+// claim_review_pending).
 func (s *Store) insertClaimPG(ctx context.Context, c *models.Claim, revision int64, ev *models.AuditEvent) error {
 	n := len(c.Items)
 	var (
@@ -104,6 +91,8 @@ func (s *Store) insertClaimPG(ctx context.Context, c *models.Claim, revision int
 	SELECT c.id, $1, x.* FROM c, unnest($23::int[], $24::text[], $25::text[], $26::text[], $27::timestamptz[], $28::timestamptz[],
 		$29::text[], $30::text[], $31::bigint[], $32::bigint[], $33::bigint[], $34::bigint[], $35::bool[], $36::text[], $37::text[],
 		$38::text[], $39::bigint[], $40::bigint[], $41::bigint[]) AS x
+), p AS (
+	INSERT INTO claim_review_pending (claim_id, case_id, created_at) SELECT c.id, $1, $22 FROM c
 )
 SELECT id FROM c`
 	batch := &pgx.Batch{}
@@ -145,6 +134,28 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS 
 	return nil
 }
 
+// insertClaimSQLite writes a claim, its items, its pending-review mark and its audit record in
+// one transaction, and only if the case is still at revision.
+func (s *Store) insertClaimSQLite(ctx context.Context, c *models.Claim, revision int64, ev *models.AuditEvent) error {
+	defer s.writeLock()()
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var current int64
+		if err := tx.Model(&models.Case{}).Where("id = ?", c.CaseID).Select("revision").Scan(&current).Error; err != nil {
+			return err
+		}
+		if current != revision {
+			return ErrStale
+		}
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&models.ClaimReviewPending{ClaimID: c.ID, CaseID: c.CaseID, CreatedAt: c.SubmittedAt}).Error; err != nil || ev == nil {
+			return err
+		}
+		return RecordTx(tx, ev)
+	})
+}
+
 func sameOrConflict(prev, c *models.Claim, err error) (*models.Claim, bool, error) {
 	if err != nil {
 		return nil, false, err
@@ -183,87 +194,17 @@ func (s *Store) ClaimByReference(ctx context.Context, reference string) (*models
 	return &c, nil
 }
 
-// ClaimFilter selects claims of a case for a list. Zero fields do not filter.
-type ClaimFilter struct {
-	CaseID         int64
-	Status         string
-	Service        string
-	Eligibility    string
-	SubmittedAfter time.Time
-	// Flag selects claims with this fraud signal; MinScore claims scoring at least this.
-	Flag     string
-	MinScore int
-	Cursor   string
-	Limit    int
-}
-
-// ListClaims returns a page of claims, newest first, and the cursor of the next page ("" at the
-// end). Cursors are opaque to clients; they hold the last id seen, so a page never repeats or
-// skips a claim while new ones arrive.
-func (s *Store) ListClaims(ctx context.Context, f ClaimFilter) ([]models.Claim, string, error) {
-	q := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ?", f.CaseID)
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Service != "" || f.Eligibility != "" {
-		sub := s.db.Model(&models.ClaimItem{}).Select("1").Where("claim_items.claim_id = claims.id")
-		if f.Service != "" {
-			sub = sub.Where("claim_items.service = ?", f.Service)
-		}
-		if f.Eligibility != "" {
-			sub = sub.Where("claim_items.eligibility = ?", f.Eligibility)
-		}
-		q = q.Where("EXISTS (?)", sub)
-	}
-	if !f.SubmittedAfter.IsZero() {
-		q = q.Where("submitted_at > ?", f.SubmittedAfter.UTC())
-	}
-	if f.Flag != "" {
-		q = q.Where("EXISTS (?)", s.db.Model(&models.ClaimSignal{}).Select("1").Where("claim_signals.claim_id = claims.id AND claim_signals.code = ?", f.Flag))
-	}
-	if f.MinScore > 0 {
-		q = q.Where("fraud_score >= ?", f.MinScore)
-	}
-	if f.Cursor != "" {
-		id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q = q.Where("id < ?", id)
-	}
-	var cs []models.Claim
-	if err := q.Preload("Items", orderItems).Order("id DESC").Limit(f.Limit + 1).Find(&cs).Error; err != nil {
-		return nil, "", translate(err)
-	}
-	next := ""
-	if len(cs) > f.Limit {
-		cs = cs[:f.Limit]
-		next = encodeCursor(cs[len(cs)-1].ID)
-	}
-	return cs, next, nil
-}
-
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(id)))
-}
-
-func decodeCursor(s string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 8 {
-		return 0, apperr.New(apperr.InvalidCursor, "")
-	}
-	return int64(binary.BigEndian.Uint64(b)), nil
-}
-
 // Reevaluate is called for every stored claim of a case (items loaded) when the windows or the
 // rules change; it updates the claim and its items in place and returns how many items changed
 // eligibility.
 type Reevaluate func(c *models.Claim) (eligibilityChanged int)
 
-// ReplaceWindows replaces all windows of a case and re-evaluates every stored claim, in one
-// transaction: readers see either the old windows and decisions or the new ones. It returns
-// how many items were re-evaluated and how many changed eligibility.
-func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate) (items, changed int, err error) {
+// ReplaceWindows replaces all windows of a case and re-evaluates every stored claim, and
+// records the audit event audited makes of it, in one transaction: readers see either the old
+// windows and decisions or the new ones, and no change is committed without its record. It
+// returns how many items were re-evaluated and how many changed eligibility.
+func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate,
+	audited func(items, changed int) (*models.AuditEvent, error)) (items, changed int, err error) {
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := bumpRevision(tx, s.dialect, caseID); err != nil {
 			return err
@@ -280,8 +221,14 @@ func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.Ou
 				return err
 			}
 		}
-		items, changed, err = revalueAll(tx, caseID, reeval(ws))
-		return err
+		if items, changed, err = revalueAll(tx, caseID, reeval(ws)); err != nil {
+			return err
+		}
+		ev, err := audited(items, changed)
+		if err != nil {
+			return err
+		}
+		return RecordTx(tx, ev)
 	})
 	return items, changed, err
 }

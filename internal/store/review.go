@@ -27,7 +27,10 @@ func (sc Scope) cond(a string) (string, []any) {
 	if sc.ImportID != nil {
 		return a + ".case_id = ? AND " + a + ".import_id = ?", []any{sc.CaseID, *sc.ImportID}
 	}
-	return a + ".case_id = ? AND " + a + ".id IN ?", []any{sc.CaseID, sc.ClaimIDs}
+	// "+ 0" keeps the planner from reading the whole case through an index on case_id and
+	// filtering it by id, which it does when its statistics are older than the case's growth:
+	// the ids go straight to the primary key.
+	return a + ".case_id + 0 = ? AND " + a + ".id IN ?", []any{sc.CaseID, sc.ClaimIDs}
 }
 
 // tsParam is a placeholder for an instant in a SELECT list (PostgreSQL cannot infer its type
@@ -40,11 +43,19 @@ func (s *Store) tsParam() string {
 }
 
 // near is "instant column a is within seconds of b", for the dialect.
-func (s *Store) near(a, b string, seconds int) (string, []any) {
+func (s *Store) near(a, b string, seconds int) (string, []any) { return s.within(a, b, b, seconds) }
+
+// within is "instant column a is between lo - seconds and hi + seconds", for the dialect, in
+// a form an index on a can serve as a range (an expression around a would scan every row of
+// the index prefix). SQLite keeps instants as UTC text, which sorts as time: the range is
+// widened to whole seconds there, and the exact test follows it.
+func (s *Store) within(a, lo, hi string, seconds int) (string, []any) {
 	if s.dialect == Postgres {
-		return a + " BETWEEN " + b + " - make_interval(secs => ?) AND " + b + " + make_interval(secs => ?)", []any{seconds, seconds}
+		return a + " BETWEEN " + lo + " - make_interval(secs => ?) AND " + hi + " + make_interval(secs => ?)", []any{seconds, seconds}
 	}
-	return "abs(julianday(" + a + ") - julianday(" + b + ")) * 86400 <= ?", []any{seconds}
+	return a + " >= strftime('%Y-%m-%d %H:%M:%S', " + lo + ", ?) AND " + a + " <= strftime('%Y-%m-%d %H:%M:%S', " + hi + ", ?)" +
+			" AND (julianday(" + a + ") - julianday(" + lo + ")) * 86400 >= ? AND (julianday(" + a + ") - julianday(" + hi + ")) * 86400 <= ?",
+		[]any{"-" + strconv.Itoa(seconds+1) + " seconds", "+" + strconv.Itoa(seconds+2) + " seconds", -seconds, seconds}
 }
 
 // Duplicate match rules.
@@ -78,7 +89,9 @@ WHERE ` + scope + ` AND n.` + col.column + ` <> '' AND EXISTS (
 	WHERE ni.claim_id = n.id AND ` + near + `)
 ON CONFLICT DO NOTHING`
 		args := append(append([]any{col.match, now}, sargs...), nargs...)
+		unlock := s.writeLock()
 		res := db.Exec(q, args...)
+		unlock()
 		if res.Error != nil {
 			return total, translate(res.Error)
 		}
@@ -89,7 +102,9 @@ SELECT DISTINCT n.case_id, ` + pair + `, CAST(? AS TEXT), 'candidate', ` + s.tsP
 FROM claims n JOIN claims o ON o.case_id = n.case_id AND lower(o.external_ref) = lower(n.external_ref) AND o.id <> n.id
 WHERE ` + scope + ` AND n.external_ref IS NOT NULL AND o.external_ref IS NOT NULL
 ON CONFLICT DO NOTHING`
+	unlock := s.writeLock()
 	res := db.Exec(q, append([]any{MatchExternalRef, now}, sargs...)...)
+	unlock()
 	if res.Error != nil {
 		return total, translate(res.Error)
 	}
@@ -172,7 +187,7 @@ func (s *Store) DuplicatesOf(ctx context.Context, claimID int64) ([]models.Claim
 
 // DecideDuplicate records a lawyer's decision on a pair (every rule row of it) with its audit
 // event, in one transaction. A pair already decided is a conflict.
-func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, status, by string, now time.Time, ev *models.AuditEvent) error {
+func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, status, by string, now time.Time, ev *models.AuditEvent, then *models.ClaimTransition, thenEv *models.AuditEvent) error {
 	now = now.UTC().Truncate(time.Microsecond)
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&models.ClaimDuplicate{}).Where("claim_id = ? AND other_claim_id = ? AND status = 'candidate'", claimID, otherID).
@@ -190,7 +205,13 @@ func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, sta
 			}
 			return &apperr.Error{Code: apperr.Conflict, Message: "duplicate_decided"}
 		}
-		return RecordTx(tx, ev)
+		if err := RecordTx(tx, ev); err != nil {
+			return err
+		}
+		if then != nil {
+			return transitionTx(tx, then, thenEv)
+		}
+		return nil
 	})
 }
 
@@ -217,23 +238,73 @@ func (s *Store) insertSignals(db *gorm.DB, code string, weight int, detail, sel 
 SELECT DISTINCT x.claim_id, x.case_id, CAST(? AS TEXT), CAST(? AS INT), CAST(? AS TEXT), ` + s.tsParam() + ` FROM (` + sel + `) x
 WHERE true
 ON CONFLICT (claim_id, code) DO NOTHING`
+	defer s.writeLock()()
 	return translate(db.Exec(q, append([]any{code, weight, detail, now}, args...)...).Error)
 }
 
 // SignalIPBurst raises r on claims in scope, and on the other claims of the burst, when at
 // least r.Count claims came from one IP within r.Window of each other.
+//
+// It costs what the claims in scope cost, however long the burst: the count stops at r.Count,
+// and only the claims of the burst not flagged yet are looked at. Those are the claims after
+// the latest one already flagged: every claim before it, within the window, was flagged by
+// the earlier pass that flagged it (passes run in the order claims arrive, and a burst that
+// flagged a claim flagged its whole window, which reaches back further than this one's). A
+// claim passed out of order (swept after a crash, or by another instance lagging behind) may
+// leave unflagged a claim that only its own window reached back to; a claim of the scope in a
+// burst is always flagged, whatever was flagged after it.
 func (s *Store) SignalIPBurst(ctx context.Context, sc Scope, r SignalRule, now time.Time) error {
 	if sc.empty() {
 		return nil
 	}
+	secs := int(r.Window / time.Second)
 	scope, sargs := sc.cond("n")
-	near, nargs := s.near("o.submitted_at", "n.submitted_at", int(r.Window/time.Second))
-	near2, nargs2 := s.near("m.submitted_at", "n.submitted_at", int(r.Window/time.Second))
+	nearM, margs := s.near("m.submitted_at", "n.submitted_at", secs)
+	inL, largs := s.within("o.submitted_at", "ips.lo", "ips.hi", secs)
+	nearO, oargs := s.near("o.submitted_at", "b.submitted_at", secs)
+	from := "GREATEST(c.lo - make_interval(secs => ?), c.upto)"
+	fargs := []any{secs}
+	to := "c.hi + make_interval(secs => ?)"
+	targs := []any{secs}
+	// When the first and the last claim of a burst are at most two windows apart, their two
+	// windows cover the range scanned: no need to look for the claim of b each one is near.
+	spread := "c.hi - c.lo <= make_interval(secs => ?)"
+	if s.dialect != Postgres {
+		from = "max(strftime('%Y-%m-%d %H:%M:%S', c.lo, ?), coalesce(c.upto, ''))"
+		fargs = []any{"-" + strconv.Itoa(secs+1) + " seconds"}
+		to = "strftime('%Y-%m-%d %H:%M:%S', c.hi, ?)"
+		targs = []any{"+" + strconv.Itoa(secs+2) + " seconds"}
+		spread = "(julianday(c.hi) - julianday(c.lo)) * 86400 <= ?"
+	}
 	// The <> '' conditions on every side let the partial index claims_case_ip serve each lookup.
-	sel := `SELECT o.id AS claim_id, o.case_id FROM claims n JOIN claims o ON o.case_id = n.case_id AND o.consent_ip = n.consent_ip AND o.consent_ip <> '' AND ` + near + `
-WHERE ` + scope + ` AND n.consent_ip <> '' AND (SELECT COUNT(*) FROM claims m WHERE m.case_id = n.case_id AND m.consent_ip = n.consent_ip AND m.consent_ip <> '' AND ` + near2 + `) >= ?`
-	args := append(append(append(nargs, sargs...), nargs2...), r.Count)
-	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", sel, now, args...)
+	q := `WITH b AS (
+	SELECT n.id, n.case_id, n.consent_ip, n.submitted_at FROM claims n
+	WHERE ` + scope + ` AND n.consent_ip <> '' AND (SELECT COUNT(*) FROM (SELECT 1 FROM claims m
+		WHERE m.case_id = n.case_id AND m.consent_ip = n.consent_ip AND m.consent_ip <> '' AND ` + nearM + ` LIMIT ?) z) >= ?
+), ips AS (
+	SELECT case_id, consent_ip, MIN(submitted_at) AS lo, MAX(submitted_at) AS hi FROM b GROUP BY case_id, consent_ip
+), c AS (
+	SELECT ips.case_id, ips.consent_ip, ips.lo, ips.hi, (SELECT o.submitted_at FROM claims o
+		WHERE o.case_id = ips.case_id AND o.consent_ip = ips.consent_ip AND o.consent_ip <> '' AND ` + inL + `
+		AND EXISTS (SELECT 1 FROM claim_signals g WHERE g.claim_id = o.id AND g.code = ?)
+		ORDER BY o.submitted_at DESC LIMIT 1) AS upto
+	FROM ips
+)
+SELECT o.id AS claim_id, o.case_id FROM c JOIN claims o ON o.case_id = c.case_id AND o.consent_ip = c.consent_ip AND o.consent_ip <> ''
+	AND o.submitted_at >= ` + from + ` AND o.submitted_at <= ` + to + `
+WHERE ` + spread + ` OR EXISTS (SELECT 1 FROM b WHERE b.case_id = o.case_id AND b.consent_ip = o.consent_ip AND ` + nearO + `)
+UNION SELECT b.id, b.case_id FROM b`
+	var args []any
+	args = append(args, sargs...)
+	args = append(args, margs...)
+	args = append(args, r.Count, r.Count)
+	args = append(args, largs...)
+	args = append(args, r.Code)
+	args = append(args, fargs...)
+	args = append(args, targs...)
+	args = append(args, 2*secs)
+	args = append(args, oargs...)
+	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", q, now, args...)
 }
 
 // SignalOutsideWindows raises r on claims in scope whose every item is ineligible.
@@ -250,17 +321,42 @@ func (s *Store) SignalOutsideWindows(ctx context.Context, sc Scope, r SignalRule
 // SignalSameDescription raises r on claims in scope, and on the claims they share it with,
 // when an item's description (at least r.MinLength characters) is word for word the
 // description of another claim's item.
+//
+// Its cost does not grow with how many claims share a description. A claim in scope needs one
+// other claim with its description (the first found). Of the other claims, only a description
+// held by exactly one claim outside the scope can have one not flagged yet: when two or more
+// hold it, the pass over the later of them flagged both.
 func (s *Store) SignalSameDescription(ctx context.Context, sc Scope, r SignalRule, now time.Time) error {
 	if sc.empty() {
 		return nil
 	}
 	scope, sargs := sc.cond("n")
-	pairs := `FROM claims n JOIN claim_items ni ON ni.claim_id = n.id
-JOIN claim_items oi ON oi.case_id = ni.case_id AND oi.description = ni.description AND oi.description <> '' AND oi.claim_id <> ni.claim_id
-WHERE ` + scope + ` AND length(ni.description) >= ?`
-	sel := `SELECT ni.claim_id, ni.case_id ` + pairs + ` UNION SELECT oi.claim_id, oi.case_id ` + pairs
-	args := append(append(append(sargs, r.MinLength), sargs...), r.MinLength)
-	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", sel, now, args...)
+	outside, oargs := "oi.claim_id NOT IN ?", []any{sc.ClaimIDs}
+	if sc.ImportID != nil {
+		outside, oargs = "NOT EXISTS (SELECT 1 FROM claims x WHERE x.id = oi.claim_id AND x.import_id = ?)", []any{*sc.ImportID}
+	}
+	other := func(dir string) string {
+		return `(SELECT oi.claim_id FROM claim_items oi WHERE oi.case_id = d.case_id AND oi.description = d.description AND oi.description <> ''
+		AND ` + outside + ` ORDER BY oi.claim_id ` + dir + ` LIMIT 1)`
+	}
+	q := `SELECT ni.claim_id, ni.case_id FROM claims n JOIN claim_items ni ON ni.claim_id = n.id
+WHERE ` + scope + ` AND ni.description <> '' AND length(ni.description) >= ? AND (
+	SELECT oi.claim_id FROM claim_items oi WHERE oi.case_id = ni.case_id AND oi.description = ni.description AND oi.description <> '' AND oi.claim_id <> ni.claim_id
+	ORDER BY oi.claim_id LIMIT 1) IS NOT NULL
+UNION
+SELECT e.first_id, e.case_id FROM (
+	SELECT d.case_id, ` + other("ASC") + ` AS first_id, ` + other("DESC") + ` AS last_id
+	FROM (SELECT DISTINCT ni.case_id, ni.description FROM claims n JOIN claim_items ni ON ni.claim_id = n.id
+		WHERE ` + scope + ` AND ni.description <> '' AND length(ni.description) >= ?) d
+) e WHERE e.first_id = e.last_id`
+	var args []any
+	args = append(args, sargs...)
+	args = append(args, r.MinLength)
+	args = append(args, oargs...)
+	args = append(args, oargs...)
+	args = append(args, sargs...)
+	args = append(args, r.MinLength)
+	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", q, now, args...)
 }
 
 // ServiceMedians returns the median claimed value of the items of each service of a case.
@@ -333,6 +429,7 @@ func (s *Store) AddSignals(ctx context.Context, sigs []models.ClaimSignal) error
 	if len(sigs) == 0 {
 		return nil
 	}
+	defer s.writeLock()()
 	return translate(s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&sigs).Error)
 }
 
@@ -344,8 +441,12 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	}
 	scope, sargs := sc.cond("n")
 	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table).
+	// A row whose score is unchanged is not written: an update of claims rewrites every index
+	// entry of the row (fraud_score is indexed), for nothing.
 	q := `UPDATE claims SET fraud_score = (SELECT COALESCE(SUM(weight), 0) FROM claim_signals g WHERE g.claim_id = claims.id)
-WHERE id IN (SELECT n.id FROM claims n WHERE ` + scope + ` UNION SELECT claim_id FROM claim_signals WHERE case_id = ? AND created_at = ?)`
+WHERE id IN (SELECT n.id FROM claims n WHERE ` + scope + ` UNION SELECT claim_id FROM claim_signals WHERE case_id = ? AND created_at = ?)
+	AND fraud_score <> (SELECT COALESCE(SUM(weight), 0) FROM claim_signals g WHERE g.claim_id = claims.id)`
+	defer s.writeLock()()
 	return translate(s.db.WithContext(ctx).Exec(q, append(sargs, sc.CaseID, now)...).Error)
 }
 
@@ -371,4 +472,67 @@ func (b *Bulk) Record(ctx context.Context, e *models.AuditEvent) error {
 	return b.exec(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.UTC(), e.ActorKind, e.ActorID, e.ActorName, e.ActorRole, e.IP, e.RequestID, e.CaseID,
 		e.Action, e.Entity, e.EntityID, e.Before, e.After, e.Details)
+}
+
+// PendingReview is a stored claim whose detection pass has not run (or not finished).
+type PendingReview struct {
+	ClaimID, CaseID int64
+}
+
+// PendingReviews returns up to limit claims waiting for their detection pass since before
+// (zero: all), oldest first.
+func (s *Store) PendingReviews(ctx context.Context, before time.Time, limit int) ([]PendingReview, error) {
+	q := s.db.WithContext(ctx).Model(&models.ClaimReviewPending{}).Select("claim_id, case_id")
+	if !before.IsZero() {
+		q = q.Where("created_at < ?", before.UTC())
+	}
+	var out []PendingReview
+	return out, translate(q.Order("claim_id").Limit(limit).Scan(&out).Error)
+}
+
+// ReviewsDone takes claims off the pending list once their detection pass is stored.
+func (s *Store) ReviewsDone(ctx context.Context, claimIDs []int64) error {
+	if len(claimIDs) == 0 {
+		return nil
+	}
+	defer s.writeLock()()
+	return translate(s.db.WithContext(ctx).Where("claim_id IN ?", claimIDs).Delete(&models.ClaimReviewPending{}).Error)
+}
+
+// RefreshStats analyzes the claim tables of PostgreSQL whose row count has grown by half since
+// their last analysis (and by at least 1,000 rows). Autovacuum does the same, but looks once a
+// minute and waits for 10% of the table to change: a case that fills up from empty would, for
+// that minute, be planned as the empty table it was, and the detection queries planned for a
+// handful of rows scan the case for every claim in scope. The growth rule keeps the analyses
+// few (about twenty from empty to a million rows). SQLite plans from its indexes and needs none.
+func (s *Store) RefreshStats(ctx context.Context) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	var tables []string
+	err := s.db.WithContext(ctx).Raw(`SELECT relname FROM pg_stat_user_tables
+WHERE schemaname = current_schema() AND relname IN ('claims', 'claim_items', 'claim_signals', 'claim_duplicates')
+	AND n_mod_since_analyze >= 1000 AND n_mod_since_analyze > n_live_tup / 2`).Scan(&tables).Error
+	if err != nil {
+		return translate(err)
+	}
+	for _, t := range tables {
+		if err := s.db.WithContext(ctx).Exec("ANALYZE " + t).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// writeLock queues a write of the intake path or of detection behind the others of this
+// process, on SQLite. SQLite has one writer at a time, and a connection that finds the file
+// locked sleeps and polls (busy_timeout), up to 100 ms a time: under load, requests slept
+// more than they worked. Queued on a mutex, each write starts the moment the previous one
+// ends. PostgreSQL writes concurrently: nothing to queue.
+func (s *Store) writeLock() func() {
+	if s.dialect == Postgres {
+		return func() {}
+	}
+	s.writes.Lock()
+	return s.writes.Unlock
 }

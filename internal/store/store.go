@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ type Store struct {
 	sqlDB   *sql.DB
 	pool    *pgxpool.Pool // PostgreSQL only: bulk paths use pgx directly
 	dialect Dialect
+	writes  sync.Mutex // SQLite only: queues the writes of intake and detection (see writeLock)
 }
 
 // DialectOf tells which engine a database URL names: postgres:// and postgresql:// are

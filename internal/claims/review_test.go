@@ -1,0 +1,188 @@
+package claims_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// reviewInputs are claims that raise every kind of finding: an IP burst (all of them), shared
+// descriptions (three claims share one, two another), duplicate contacts, namesakes with near
+// emails, and claims that share nothing.
+func reviewInputs() []intake.ClaimInput {
+	yes := true
+	var out []intake.ClaimInput
+	for i := 0; i < 24; i++ {
+		name, email, phone := fmt.Sprintf("청구인%02d", i), fmt.Sprintf("person%02d@example.com", i), ""
+		at := fmt.Sprintf("2022-10-15 %02d:%02d", 16+i%4, i)
+		desc := fmt.Sprintf("각자 다른 사정으로 카카오 택시를 부르지 못했습니다 %02d", i)
+		switch {
+		case i%8 == 0:
+			desc = "카카오톡 먹통으로 거래처와 계약을 놓쳤습니다 정말로"
+		case i%12 == 5:
+			desc = "택시가 잡히지 않아 중요한 면접에 늦었습니다 정말로요"
+		}
+		switch i {
+		case 3, 4:
+			phone, at = "010-5555-0003", fmt.Sprintf("2022-10-15 18:%02d", 10*i) // the same phone, close in time: a duplicate pair
+		case 6, 7:
+			name, email = "김민준", []string{"kim.minjun@example.com", "kimminjun+claims@example.com"}[i-6]
+		}
+		out = append(out, intake.ClaimInput{
+			Claimant: intake.ClaimantInput{Name: name, Email: email, Phone: phone}, Consent: &yes,
+			Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: at, Failure: "no_driver", Description: desc}},
+		})
+	}
+	return out
+}
+
+// findings is what detection stored, by claimant name: signals per claim, and pairs.
+func findings(t *testing.T, st *store.Store) (map[string][]string, []string) {
+	t.Helper()
+	var cs []models.Claim
+	if err := st.Gorm().Order("id").Find(&cs).Error; err != nil {
+		t.Fatal(err)
+	}
+	name := map[int64]string{}
+	var ids []int64
+	for _, c := range cs {
+		name[c.ID] = c.ClaimantName + " " + c.ClaimantEmail
+		ids = append(ids, c.ID)
+	}
+	sigs, err := st.SignalsOf(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signals := map[string][]string{}
+	for id, ss := range sigs {
+		for _, s := range ss {
+			signals[name[id]] = append(signals[name[id]], s.Code)
+		}
+		slices.Sort(signals[name[id]])
+	}
+	var pairs []string
+	for _, id := range ids {
+		ds, err := st.DuplicatesOf(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.ClaimID == id {
+				// Which claim of a pair is the later one depends on the order concurrent
+				// submissions got their ids: the pair is compared without it.
+				two := []string{name[d.ClaimID], name[d.OtherClaimID]}
+				slices.Sort(two)
+				pairs = append(pairs, two[0]+" ~ "+two[1]+" "+d.Matched)
+			}
+		}
+	}
+	slices.Sort(pairs)
+	return signals, pairs
+}
+
+// TestDetectionWorker: claims submitted concurrently to a service with a background runner are
+// detected in batches by its one worker, with the same findings as claims detected one by one
+// as they arrive; a claim whose detection was lost (the process stopped before its pass) is
+// detected when the next process resumes.
+func TestDetectionWorker(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			clock := func() time.Time { return now }
+			meta := claims.Meta{Channel: claims.ChannelAPI, IP: "203.0.113.7"}
+			inputs := reviewInputs()
+
+			// One by one, in the request (no background runner).
+			stOne, _ := casedb.Open(t, d)
+			one := &claims.Service{Store: stOne, Now: clock}
+			for _, in := range inputs {
+				if _, err := one.Submit(ctx, seed.Kakao2022, in, meta); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantSignals, wantPairs := findings(t, stOne)
+			if len(wantSignals["청구인00 person00@example.com"]) != 2 || len(wantPairs) == 0 {
+				t.Fatalf("the scenario raises too little: %v %v", wantSignals, wantPairs)
+			}
+
+			// Concurrently, detection in the background.
+			st, _ := casedb.Open(t, d)
+			var wg sync.WaitGroup
+			workers := 0
+			var mu sync.Mutex
+			bg := func(fn func(context.Context)) {
+				mu.Lock()
+				workers++
+				mu.Unlock()
+				wg.Add(1)
+				go func() { defer wg.Done(); fn(ctx) }()
+			}
+			svc := &claims.Service{Store: st, Now: clock, Background: bg, ReviewError: func(err error) { t.Error(err) }}
+			var sub sync.WaitGroup
+			for w := 0; w < 4; w++ {
+				sub.Add(1)
+				go func() {
+					defer sub.Done()
+					for i := w; i < len(inputs); i += 4 {
+						if _, err := svc.Submit(ctx, seed.Kakao2022, inputs[i], meta); err != nil {
+							t.Error(err)
+						}
+					}
+				}()
+			}
+			sub.Wait()
+			wg.Wait()
+			if workers >= len(inputs) {
+				t.Errorf("%d detection workers started for %d claims: not batched", workers, len(inputs))
+			}
+			gotSignals, gotPairs := findings(t, st)
+			if diff := cmp.Diff(wantSignals, gotSignals); diff != "" {
+				t.Errorf("signals, one by one (-) vs batched (+):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantPairs, gotPairs); diff != "" {
+				t.Errorf("pairs, one by one (-) vs batched (+):\n%s", diff)
+			}
+			if p, err := st.PendingReviews(ctx, time.Time{}, 100); err != nil || len(p) != 0 {
+				t.Fatalf("still pending after the passes: %v %v", p, err)
+			}
+
+			// A process that stops before its pass: the claim stays pending...
+			lost := &claims.Service{Store: st, Now: clock, Background: func(func(context.Context)) {}}
+			in := inputs[0]
+			in.Claimant = intake.ClaimantInput{Name: "늦은 청구인", Email: "late@example.com"}
+			res, err := lost.Submit(ctx, seed.Kakao2022, in, meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := st.PendingReviews(ctx, time.Time{}, 100); len(p) != 1 || p[0].ClaimID != res.Claim.ID {
+				t.Fatalf("pending %v, want claim %d", p, res.Claim.ID)
+			}
+			// ...and the next one detects it when it resumes.
+			next := &claims.Service{Store: st, Now: clock, Background: bg, ReviewError: func(err error) { t.Error(err) }}
+			next.ResumeReviews()
+			wg.Wait()
+			sigs, _ := findings(t, st)
+			if got := strings.Join(sigs["늦은 청구인 late@example.com"], ","); got != "ip_burst,same_description" {
+				t.Errorf("resumed claim's signals: %q", got)
+			}
+			if p, _ := st.PendingReviews(ctx, time.Time{}, 100); len(p) != 0 {
+				t.Fatalf("still pending after resuming: %v", p)
+			}
+		})
+	}
+}
