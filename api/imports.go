@@ -423,18 +423,68 @@ func (s *Server) createClaimBatch(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	b, err := s.claims.Builder(ctx, c.Param("case"))
+	meta := claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP()}
+	var (
+		bt      *builtBatch
+		applied []store.Applied
+		caseID  int64
+	)
+	// The claims are decided with one Builder and stored only if the case is still at its
+	// revision; if the windows or rules changed in between, they are decided again.
+	err := s.claims.WithBuilder(ctx, c.Param("case"), func(b *claims.Builder) error {
+		bt, caseID = buildBatch(b, req.Claims, meta, lang), b.Case.ID
+		var err error
+		applied, err = s.applyBatch(ctx, b.Case.ID, b.Case.Revision, bt.valid, s.batchEvent(c, b.Case.ID))
+		return err
+	})
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	out := BatchResponse{Results: make([]BatchResult, len(req.Claims))}
-	meta := claims.Meta{Channel: claims.ChannelAPI, IP: c.ClientIP()}
-	var valid []*models.Claim
-	var idx []int
-	codes := map[int]string{}
-	for i, raw := range req.Claims {
+	out := bt.out
+	s.afterBatch(c, caseID, bt.valid, applied)
+	for k, a := range applied {
+		i := bt.idx[k]
 		res := &out.Results[i]
+		switch a.Outcome {
+		case store.Created:
+			res.Status, res.Reference, res.AccessCode = batchCreated, a.Reference, bt.codes[i]
+		case store.Unchanged:
+			res.Status, res.Reference = batchUnchanged, a.Reference
+		case store.Conflict:
+			res.Status = batchRejected
+			res.Errors = localizeFields(lang, []apperr.FieldError{{Path: "external_ref", Code: apperr.FieldConflict, Message: "external_ref_conflict"}})
+		case store.Repeated:
+			res.Status = batchRejected
+			res.Errors = localizeFields(lang, []apperr.FieldError{{Path: "external_ref", Code: apperr.FieldConflict, Message: "batch_ref_repeated"}})
+		}
+	}
+	for _, r := range out.Results {
+		switch r.Status {
+		case batchCreated:
+			out.Created++
+		case batchUnchanged:
+			out.Unchanged++
+		default:
+			out.Rejected++
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// builtBatch is a batch decided with one Builder: the answer so far (rejected claims), the
+// claims to store, the index of each in the batch and the access codes of new claims.
+type builtBatch struct {
+	out   BatchResponse
+	valid []*models.Claim
+	idx   []int
+	codes map[int]string
+}
+
+func buildBatch(b *claims.Builder, raws []json.RawMessage, meta claims.Meta, lang messages.Lang) *builtBatch {
+	bt := &builtBatch{out: BatchResponse{Results: make([]BatchResult, len(raws))}, codes: map[int]string{}}
+	for i, raw := range raws {
+		res := &bt.out.Results[i]
 		res.Index = i
 		var in intake.ClaimInput
 		decodeErr := jsonshape.Decode(raw, &in)
@@ -460,43 +510,11 @@ func (s *Server) createClaimBatch(c *gin.Context) {
 		}
 		code := auth.NewAccessCode()
 		m.Reference, m.AccessCodeHash = auth.NewReference(), auth.HashAccessCode(code)
-		codes[i] = code
-		valid = append(valid, m)
-		idx = append(idx, i)
+		bt.codes[i] = code
+		bt.valid = append(bt.valid, m)
+		bt.idx = append(bt.idx, i)
 	}
-	applied, err := s.applyBatch(ctx, b.Case.ID, valid)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	s.afterBatch(c, b.Case.ID, valid, applied)
-	for k, a := range applied {
-		i := idx[k]
-		res := &out.Results[i]
-		switch a.Outcome {
-		case store.Created:
-			res.Status, res.Reference, res.AccessCode = batchCreated, a.Reference, codes[i]
-		case store.Unchanged:
-			res.Status, res.Reference = batchUnchanged, a.Reference
-		case store.Conflict:
-			res.Status = batchRejected
-			res.Errors = localizeFields(lang, []apperr.FieldError{{Path: "external_ref", Code: apperr.FieldConflict, Message: "external_ref_conflict"}})
-		case store.Repeated:
-			res.Status = batchRejected
-			res.Errors = localizeFields(lang, []apperr.FieldError{{Path: "external_ref", Code: apperr.FieldConflict, Message: "batch_ref_repeated"}})
-		}
-	}
-	for _, r := range out.Results {
-		switch r.Status {
-		case batchCreated:
-			out.Created++
-		case batchUnchanged:
-			out.Unchanged++
-		default:
-			out.Rejected++
-		}
-	}
-	c.JSON(http.StatusOK, out)
+	return bt
 }
 
 func validationOf(fields []apperr.FieldError) error {
@@ -506,13 +524,14 @@ func validationOf(fields []apperr.FieldError) error {
 	return apperr.Validation(fields)
 }
 
-// applyBatch writes a batch in one transaction, once more if a concurrent writer stored one
-// of its claims first (the second pass finds it stored).
-func (s *Server) applyBatch(ctx context.Context, caseID int64, cs []*models.Claim) ([]store.Applied, error) {
+// applyBatch writes a batch decided at revision of the case in one transaction, once more if a
+// concurrent writer stored one of its claims first (the second pass finds it stored).
+// store.ErrStale says the claims must be decided again.
+func (s *Server) applyBatch(ctx context.Context, caseID, revision int64, cs []*models.Claim, audited func([]store.Applied) (*models.AuditEvent, error)) ([]store.Applied, error) {
 	var err error
 	for range 2 {
 		var applied []store.Applied
-		applied, err = s.applyOnce(ctx, caseID, cs)
+		applied, err = s.applyOnce(ctx, caseID, revision, cs, audited)
 		if err == nil || !apperr.Is(err, apperr.Unavailable) {
 			return applied, err
 		}
@@ -520,8 +539,10 @@ func (s *Server) applyBatch(ctx context.Context, caseID int64, cs []*models.Clai
 	return nil, err
 }
 
-func (s *Server) applyOnce(ctx context.Context, caseID int64, cs []*models.Claim) ([]store.Applied, error) {
-	bulk, err := s.store.BeginBulk(ctx, caseID, nil)
+// applyOnce stores the claims and the audit event audited makes of what was stored (nil: none)
+// in one transaction.
+func (s *Server) applyOnce(ctx context.Context, caseID, revision int64, cs []*models.Claim, audited func([]store.Applied) (*models.AuditEvent, error)) ([]store.Applied, error) {
+	bulk, err := s.store.BeginBulk(ctx, caseID, revision, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -529,6 +550,13 @@ func (s *Server) applyOnce(ctx context.Context, caseID int64, cs []*models.Claim
 	applied, err := bulk.Apply(ctx, cs)
 	if err != nil {
 		return nil, err
+	}
+	if ev, err := audited(applied); err != nil {
+		return nil, err
+	} else if ev != nil {
+		if err := bulk.Record(ctx, ev); err != nil {
+			return nil, err
+		}
 	}
 	return applied, bulk.Commit(ctx)
 }

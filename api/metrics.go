@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/jobs"
 )
 
 // Metrics are the Prometheus metrics of one server, in a registry of its own (no globals, so
@@ -37,9 +39,31 @@ func newMetrics(s *Server) *Metrics {
 	m.Registry.MustRegister(m.requests, m.duration, m.ClaimsCreated,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if s.store != nil {
-		m.Registry.MustRegister(collectors.NewDBStatsCollector(s.store.SQL(), "claimdesk"))
+		m.Registry.MustRegister(collectors.NewDBStatsCollector(s.store.SQL(), "claimdesk"),
+			&jobs.QueueCollector{Store: s.store})
 	}
+	m.Registry.MustRegister(importRows{s})
 	return m
+}
+
+// importRows reports the rows processed by the server's importer (s.imports, set up after
+// the metrics and before the first request), by the outcome of their claim.
+type importRows struct{ s *Server }
+
+var importRowsDesc = prometheus.NewDesc("claimdesk_import_rows_total",
+	"Import rows processed by this process, by the outcome of their claim (created, unchanged, rejected), counted as each batch of a file is decided: rate() is the import speed in rows/s. Rows of dry runs and of imports rolled back count too.",
+	[]string{"outcome"}, nil)
+
+func (c importRows) Describe(ch chan<- *prometheus.Desc) { ch <- importRowsDesc }
+
+func (c importRows) Collect(ch chan<- prometheus.Metric) {
+	var n importer.RowCounts
+	if im := c.s.imports.importer; im != nil {
+		n = im.RowsProcessed()
+	}
+	ch <- prometheus.MustNewConstMetric(importRowsDesc, prometheus.CounterValue, float64(n.Created), "created")
+	ch <- prometheus.MustNewConstMetric(importRowsDesc, prometheus.CounterValue, float64(n.Unchanged), "unchanged")
+	ch <- prometheus.MustNewConstMetric(importRowsDesc, prometheus.CounterValue, float64(n.Rejected), "rejected")
 }
 
 // middleware counts and times every request by its route pattern (never the raw path, which

@@ -45,11 +45,66 @@ func TestMetricsAndProfiling(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", m.Body)
+	}
 	wantStatus(t, e.plain("GET", "/debug/pprof/", bearer(e.lawyer)...), 403)
 	wantStatus(t, e.plain("GET", "/debug/pprof/", bearer(e.admin)...), 200)
 	if r := e.plain("GET", "/debug/pprof/heap?debug=1", bearer(e.admin)...); r.Status != 200 || !bytes.Contains(r.Body, []byte("heap profile")) {
 		t.Errorf("heap profile: %d", r.Status)
 	}
+}
+
+// metric returns the line of a sample in the /metrics answer, or "" when there is none.
+func (e *env) metric(name string) string {
+	e.t.Helper()
+	m := e.plain("GET", "/metrics", bearer(e.admin)...)
+	wantStatus(e.t, m, 200)
+	for _, l := range strings.Split(string(m.Body), "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestMetricsOfImports: import rows processed by outcome, and the depth of the job queue
+// (shared with exports), on both databases.
+func TestMetricsOfImports(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		want := func(name string, v int) {
+			t.Helper()
+			if got, want := e.metric(name), fmt.Sprintf("%s %d", name, v); got != want {
+				t.Errorf("metric %q, want %q", got, want)
+			}
+		}
+		// No job runner yet: the upload waits in the queue.
+		id := e.upload(e.importer, "", goodCSV)
+		want(`claimdesk_job_queue_depth{kind="import",state="queued"}`, 1)
+		want(`claimdesk_job_queue_depth{kind="import",state="running"}`, 0)
+		want(`claimdesk_job_queue_depth{kind="export",state="queued"}`, 0)
+		want(`claimdesk_import_rows_total{outcome="created"}`, 0)
+
+		// A runner takes it; then the same file again, and a file with a bad row.
+		e.withRunner(0)
+		wantCounts(t, e.wait(e.importer, id), "succeeded", 4, 3, 0, 0)
+		wantCounts(t, e.importCSV(e.importer, "", goodCSV), "succeeded", 4, 0, 3, 0)
+		bad := csvHeader + "B-1,박민수,park@example.com,,taxi_booking,kakao_t,taxi,2022-10-15 18:30,,booking_failed,,12000,31000,,,y,\n" +
+			"B-1,박민수,park@example.com,,payment,kakao_pay,,not a time,,double_charged,,,,50000,,,\n" +
+			"B-2,최지우,choi@example.com,,message,kakaotalk,,2022-10-15 16:00,,,personal,,,,1000,,\n"
+		wantCounts(t, e.importCSV(e.importer, "", bad), "succeeded", 3, 1, 0, 2)
+		want(`claimdesk_import_rows_total{outcome="created"}`, 5)
+		want(`claimdesk_import_rows_total{outcome="unchanged"}`, 4)
+		want(`claimdesk_import_rows_total{outcome="rejected"}`, 2)
+		want(`claimdesk_job_queue_depth{kind="import",state="queued"}`, 0)
+		// The job is marked done just after the import commits.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.HasSuffix(e.metric(`claimdesk_job_queue_depth{kind="import",state="running"}`), " 0") {
+				break
+			}
+		}
+		want(`claimdesk_job_queue_depth{kind="import",state="running"}`, 0)
+	})
 }
 
 func TestSecurityHeaders(t *testing.T) {

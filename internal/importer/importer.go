@@ -59,6 +59,24 @@ type Importer struct {
 	Heartbeat time.Duration
 	// Live holds the progress of imports running in this process.
 	Live *Live
+
+	rows rowCounters
+}
+
+// rowCounters count the rows processed by this Importer since it was made, by the outcome of
+// their claim, for /metrics.
+type rowCounters struct{ created, unchanged, rejected atomic.Int64 }
+
+// RowCounts are rows processed by an Importer, by the outcome of their claim.
+type RowCounts struct{ Created, Unchanged, Rejected int64 }
+
+// RowsProcessed returns the rows processed so far by every import run by im, counted batch by
+// batch as they are decided (so a rate over them is the import speed in rows/s): rows of
+// claims created, of claims already stored unchanged, and rejected rows. Rows of a dry run, and
+// of an import that is cancelled, rolled back or run again after a crash, are counted too: they
+// were processed.
+func (im *Importer) RowsProcessed() RowCounts {
+	return RowCounts{Created: im.rows.created.Load(), Unchanged: im.rows.unchanged.Load(), Rejected: im.rows.rejected.Load()}
 }
 
 // Live is the progress of the imports running in this process, for status answers, the CLI's
@@ -150,10 +168,6 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	b, err := im.Claims.Builder(ctx, cs.Slug)
-	if err != nil {
-		return err
-	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -166,7 +180,15 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 	defer live.remove(id)
 	stopBeat := im.heartbeat(ctx, id, prog, cancel)
 
-	res, runErr := im.run(ctx, imp, b, prog)
+	// The claims are decided with one Builder for the whole file and stored only if the case
+	// is still at its revision; when the windows or rules changed in between, the import is
+	// decided again with fresh ones (it has read nothing yet: see store.BeginBulk).
+	var res runResult
+	runErr := im.Claims.WithBuilder(ctx, cs.Slug, func(b *claims.Builder) error {
+		var err error
+		res, err = im.run(ctx, imp, b, prog)
+		return err
+	})
 	stopBeat()
 	if runErr == nil {
 		return nil
@@ -276,7 +298,7 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 	}
 	defer spool.close()
 
-	bulk, err := im.Store.BeginBulk(ctx, imp.CaseID, &imp.ID)
+	bulk, err := im.Store.BeginBulk(ctx, imp.CaseID, b.Case.Revision, &imp.ID)
 	if err != nil {
 		return res, err
 	}
@@ -451,13 +473,16 @@ func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Imp
 	if err != nil {
 		return err
 	}
+	var createdRows, unchangedRows, rejectedRows int64
 	for k, o := range outs {
 		ob := &batch[idx[k]]
 		switch o.Outcome {
 		case store.Created:
 			c.created++
+			createdRows += int64(len(ob.g.rows))
 		case store.Unchanged:
 			c.unchanged++
+			unchangedRows += int64(len(ob.g.rows))
 		case store.Conflict:
 			ob.probs = []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "external_ref_conflict"}}}
 		case store.Repeated:
@@ -471,10 +496,14 @@ func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Imp
 		}
 		c.rejectedClaims++
 		c.rejectedRows += int64(len(o.g.rows))
+		rejectedRows += int64(len(o.g.rows))
 		if err := spool.add(imp.ID, src, o); err != nil {
 			return err
 		}
 	}
+	im.rows.created.Add(createdRows)
+	im.rows.unchanged.Add(unchangedRows)
+	im.rows.rejected.Add(rejectedRows)
 	return nil
 }
 

@@ -30,11 +30,20 @@ func (im *Importer) recordImport(ctx context.Context, bulk *store.Bulk, imp *mod
 	return bulk.Record(ctx, ev)
 }
 
+// analyzeAfter is the number of claims created by an import from which the planner's
+// statistics are refreshed before the detection pass queries them.
+const analyzeAfter = 10000
+
 // detect runs duplicate detection and the fraud signals over the claims the import stored, as
 // one set-based pass after its transaction.
 func (im *Importer) detect(ctx context.Context, imp *models.Import) {
 	if im.Claims == nil || imp.DryRun || imp.Status != store.ImportSucceeded || imp.ClaimsCreated == 0 {
 		return
+	}
+	if imp.ClaimsCreated >= analyzeAfter {
+		if err := im.Store.AnalyzeClaims(ctx); err != nil && im.Log != nil {
+			im.Log.Warn("refreshing statistics after an import failed", "import_id", imp.ID, "err", err)
+		}
 	}
 	if err := im.Claims.Detect(ctx, store.Scope{CaseID: imp.CaseID, ImportID: &imp.ID}); err != nil && im.Log != nil {
 		im.Log.Error("duplicate and fraud detection failed", "import_id", imp.ID, "err", err)

@@ -1,5 +1,6 @@
-// Package jobs runs background work (imports today) from a queue kept in the database, so
+// Package jobs runs background work (imports, exports) from a queue kept in the database, so
 // that several instances share it and a restarted process resumes what was left unfinished.
+// QueueCollector reports the queue's depth to Prometheus.
 //
 // The queue is the jobs table, not River. River is PostgreSQL-only (its SQLite drivers on our
 // module proxy are too old for current River), so SQLite would need a second runner anyway,

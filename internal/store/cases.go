@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/damages"
@@ -195,6 +198,13 @@ func (s *Store) EnsureCase(ctx context.Context, nc NewCase) (bool, error) {
 // against changes of a case's windows and rules (exclusive); the second key is the case id.
 const caseLockSpace int32 = 0x63617365 // "case"
 
+// CaseLockWait bounds how long a change of a case's windows or rules waits for the case's
+// lock on PostgreSQL. Single claims hold it shared for a moment; an import holds it for its
+// whole transaction (minutes for a million rows). While a change waits, PostgreSQL queues every
+// new claim insert behind it, so a change that would wait longer gives up (503, case_busy)
+// rather than stall intake until the import ends.
+const CaseLockWait = 2 * time.Second
+
 // bumpRevision counts a change of a case's windows or rules, and keeps claims decided under
 // the old revision from being stored. Called first in the transaction that makes the change.
 // On PostgreSQL it takes the case's advisory lock exclusively until the change commits: claim
@@ -202,7 +212,18 @@ const caseLockSpace int32 = 0x63617365 // "case"
 // On SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
 func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64) error {
 	if dialect == Postgres {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", caseLockSpace, int32(caseID)).Error; err != nil {
+		if err := tx.Exec("SET LOCAL lock_timeout = " + strconv.FormatInt(CaseLockWait.Milliseconds(), 10)).Error; err != nil {
+			return err
+		}
+		err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", caseLockSpace, int32(caseID)).Error
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
+			return &apperr.Error{Code: apperr.Unavailable, Message: "case_busy"}
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec("SET LOCAL lock_timeout = DEFAULT").Error; err != nil {
 			return err
 		}
 	}

@@ -277,11 +277,24 @@ type Bulk struct {
 	insItem  *sql.Stmt
 }
 
-// BeginBulk starts a bulk transaction for claims of a case, made by an import (importID) or
-// by the batch endpoint (nil). For an import, the transaction holds a lock on the import so two
-// workers can never run it at once (a worker presumed dead that is still alive waits, then
-// finds the import finished).
-func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*Bulk, error) {
+// BeginBulk starts a bulk transaction for claims of a case decided under revision of the
+// case's windows and rules (claims.Builder's Case.Revision), made by an import (importID) or by
+// the batch endpoint (nil). It returns ErrStale when the case has moved past revision: the
+// caller decides its claims again with a fresh Builder and starts over.
+//
+// The revision cannot move while the transaction is open, so claims judged under old windows
+// are never stored after a change of them: on PostgreSQL the transaction holds the case's
+// advisory lock shared (as insertClaimPG does for one claim) until it ends, so a change of the
+// windows or rules (bumpRevision, exclusive) waits for a running import or batch to commit,
+// then re-decides its claims with the others, or gives up with case_busy after CaseLockWait;
+// on SQLite the transaction holds the database's
+// write lock from its start (BEGIN IMMEDIATE), which the change needs too (it waits up to the
+// busy timeout, then fails with 503 and can be sent again).
+//
+// For an import, the transaction also holds a lock on the import so two workers can never run
+// it at once (a worker presumed dead that is still alive waits, then finds the import
+// finished). That lock is taken first: a worker waiting for it holds no lock on the case.
+func (s *Store) BeginBulk(ctx context.Context, caseID, revision int64, importID *int64) (*Bulk, error) {
 	b := &Bulk{s: s, caseID: caseID, importID: importID}
 	if s.dialect == Postgres {
 		tx, err := s.pool.Begin(ctx)
@@ -289,22 +302,34 @@ func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*
 			return nil, translate(err)
 		}
 		b.pg = tx
+		fail := func(err error) (*Bulk, error) { tx.Rollback(context.Background()); return nil, translate(err) }
 		if importID != nil {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", *importID); err != nil {
-				tx.Rollback(context.Background())
-				return nil, translate(err)
+				return fail(err)
 			}
+		}
+		// Under the shared lock no change of the case can commit; the revision read after it
+		// (a later statement: read committed takes a new snapshot) is the one the claims of
+		// this transaction are stored under.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(caseID)); err != nil {
+			return fail(err)
+		}
+		var current int64
+		if err := tx.QueryRow(ctx, "SELECT revision FROM cases WHERE id = $1", caseID).Scan(&current); err != nil {
+			return fail(err)
+		}
+		if current != revision {
+			tx.Rollback(context.Background())
+			return nil, ErrStale
 		}
 		// The claims this transaction writes are not in the planner's statistics (they are not
 		// committed), so a lookup by external_ref would soon scan a table it believes small:
 		// quadratic over a big import. Index lookups stay right whatever the size.
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-			tx.Rollback(context.Background())
-			return nil, translate(err)
+			return fail(err)
 		}
 		if _, err := tx.Exec(ctx, "SAVEPOINT bulk_claims"); err != nil {
-			tx.Rollback(context.Background())
-			return nil, translate(err)
+			return fail(err)
 		}
 		return b, nil
 	}
@@ -314,6 +339,20 @@ func (s *Store) BeginBulk(ctx context.Context, caseID int64, importID *int64) (*
 	}
 	b.sq = tx
 	fail := func(err error) (*Bulk, error) { tx.Rollback(); return nil, translate(err) }
+	// The store opens SQLite transactions with BEGIN IMMEDIATE, so this one holds the write
+	// lock already; the update checks the revision under it (and would take the lock if it
+	// did not).
+	res, err := tx.ExecContext(ctx, "UPDATE cases SET revision = revision WHERE id = ? AND revision = ?", caseID, revision)
+	if err != nil {
+		return fail(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err == nil {
+			err = ErrStale
+		}
+		tx.Rollback()
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT bulk_claims"); err != nil {
 		return fail(err)
 	}
@@ -640,4 +679,17 @@ func (b *Bulk) Rollback() {
 	b.insClaim.Close()
 	b.insItem.Close()
 	b.sq.Rollback()
+}
+
+// AnalyzeClaims refreshes the planner's statistics of the claim tables on PostgreSQL, after a
+// bulk write that changed their size a lot: queries planned right after it (duplicate and
+// fraud detection over the new claims) would otherwise be planned for tables the planner
+// believes small, and run for minutes instead of seconds. Autovacuum would do it too, later.
+// SQLite keeps no statistics unless asked (ANALYZE was never run), so there is nothing to do.
+func (s *Store) AnalyzeClaims(ctx context.Context) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, "ANALYZE claims, claim_items")
+	return translate(err)
 }

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,6 +106,81 @@ func TestImportUploadAndLifecycle(t *testing.T) {
 	}
 }
 
+// revision returns the revision of the case's windows and rules.
+func revision(t *testing.T, st *store.Store) int64 {
+	t.Helper()
+	cs, err := st.Case(context.Background(), seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs.Revision
+}
+
+// TestBulkRevision: a bulk transaction starts only at the case's current revision, and a
+// change of the case's windows waits until a running one ends.
+func TestBulkRevision(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			_, caseID := newImport(t, st)
+			rev := revision(t, st)
+			if _, err := st.BeginBulk(ctx, caseID, rev-1, nil); !errors.Is(err, store.ErrStale) {
+				t.Fatalf("bulk at an old revision: %v, want ErrStale", err)
+			}
+			b, err := st.BeginBulk(ctx, caseID, rev, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Apply(ctx, []*models.Claim{bulkClaim(caseID, "W", "h", nil)}); err != nil {
+				t.Fatal(err)
+			}
+			cs, err := st.Case(ctx, seed.Kakao2022)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A change of the windows (the same windows again) while the bulk transaction is open.
+			var reevaluated atomic.Int64
+			changed := make(chan error, 1)
+			go func() {
+				_, _, err := st.ReplaceWindows(ctx, caseID, append([]models.OutageWindow(nil), cs.Windows...),
+					func([]models.OutageWindow) store.Reevaluate {
+						return func(c *models.Claim) int { reevaluated.Add(int64(len(c.Items))); return 0 }
+					},
+					func(int, int) (*models.AuditEvent, error) {
+						return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil
+					})
+				changed <- err
+			}()
+			select {
+			case err := <-changed:
+				b.Rollback()
+				t.Fatalf("the change of windows did not wait for the bulk transaction: %v", err)
+			case <-time.After(500 * time.Millisecond):
+			}
+			if err := b.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-changed; err != nil {
+				t.Fatal(err)
+			}
+			// The change re-decided the claim the bulk transaction stored, and moved the revision.
+			if reevaluated.Load() != 1 {
+				t.Errorf("%d items re-evaluated by the change, want 1", reevaluated.Load())
+			}
+			if _, err := st.BeginBulk(ctx, caseID, rev, nil); !errors.Is(err, store.ErrStale) {
+				t.Fatalf("bulk at the revision before the change: %v, want ErrStale", err)
+			}
+			b, err = st.BeginBulk(ctx, caseID, revision(t, st), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Rollback()
+		})
+	}
+}
+
 func bulkClaim(caseID int64, ref, hash string, importID *int64) *models.Claim {
 	now := time.Now().UTC()
 	return &models.Claim{CaseID: caseID, Reference: "CD-" + ref, AccessCodeHash: []byte{1}, ExternalRef: &ref, ContentHash: hash,
@@ -120,9 +197,10 @@ func TestBulkApply(t *testing.T) {
 			ctx := context.Background()
 			st := open(t, d)
 			imp, caseID := newImport(t, st)
+			rev := revision(t, st)
 
 			// Stored before: X (hash h1).
-			b, err := st.BeginBulk(ctx, caseID, nil)
+			b, err := st.BeginBulk(ctx, caseID, rev, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +211,7 @@ func TestBulkApply(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			b, err = st.BeginBulk(ctx, caseID, &imp.ID)
+			b, err = st.BeginBulk(ctx, caseID, rev, &imp.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,5 +352,65 @@ func TestJobQueue(t *testing.T) {
 				t.Error("released jobs cannot be claimed")
 			}
 		})
+	}
+}
+
+// On PostgreSQL a change of windows that would wait for a long import gives up after
+// CaseLockWait with case_busy, and single claims queued behind it are stalled no longer than
+// that. (SQLite has one writer at a time anyway: the change waits for the busy timeout.)
+func TestWindowChangeGivesWayToImport(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, "postgres")
+	_, caseID := newImport(t, st)
+	rev := revision(t, st)
+	b, err := st.BeginBulk(ctx, caseID, rev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Rollback()
+	if _, err := b.Apply(ctx, []*models.Claim{bulkClaim(caseID, "W", "h", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	changed := make(chan error, 1)
+	go func() {
+		_, _, err := st.ReplaceWindows(ctx, caseID, append([]models.OutageWindow(nil), cs.Windows...),
+			func([]models.OutageWindow) store.Reevaluate { return func(*models.Claim) int { return 0 } },
+			func(int, int) (*models.AuditEvent, error) {
+				return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil
+			})
+		changed <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the change is waiting now; a claim queues behind it
+	single := bulkClaim(caseID, "S", "s", nil)
+	single.Channel = "api"
+	if _, created, err := st.CreateClaim(ctx, single, rev, nil); err != nil || !created {
+		t.Fatalf("single claim behind the waiting change: %v %v", created, err)
+	}
+	if waited := time.Since(start); waited > store.CaseLockWait+2*time.Second {
+		t.Errorf("a single claim waited %v behind the change", waited)
+	}
+	err = <-changed
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Code != apperr.Unavailable || ae.Message != "case_busy" {
+		t.Fatalf("change during an import: %v, want unavailable case_busy", err)
+	}
+	if revision(t, st) != rev {
+		t.Error("the refused change moved the revision")
+	}
+	// Once the import is done, the same change goes through.
+	if err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.ReplaceWindows(ctx, caseID, append([]models.OutageWindow(nil), cs.Windows...),
+		func([]models.OutageWindow) store.Reevaluate { return func(*models.Claim) int { return 0 } },
+		func(int, int) (*models.AuditEvent, error) {
+			return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil
+		}); err != nil {
+		t.Fatal(err)
 	}
 }

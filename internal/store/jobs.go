@@ -109,3 +109,19 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// JobCount is how many jobs of a kind are in a status.
+type JobCount struct {
+	Kind   string
+	Status string
+	N      int64
+}
+
+// ActiveJobCounts counts the jobs queued and running, by kind and status: the depth of the
+// queue every instance shares.
+func (s *Store) ActiveJobCounts(ctx context.Context) ([]JobCount, error) {
+	var out []JobCount
+	err := s.db.WithContext(ctx).Model(&models.Job{}).Select("kind, status, COUNT(*) AS n").
+		Where("status IN ?", []string{JobQueued, JobRunning}).Group("kind, status").Scan(&out).Error
+	return out, translate(err)
+}
