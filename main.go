@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/api"
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/config"
@@ -119,7 +120,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: set.maxBytes, Review: review,
-		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles})
+		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles, WarmReports: true})
 	if cfg.Retention > 0 {
 		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
 	}
@@ -173,7 +174,17 @@ func (b *background) wait() { b.wg.Wait() }
 // environment, or, on a first start without one, a new token printed this once.
 func ensureAdmin(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer) error {
 	if cfg.AdminToken != "" {
-		_, err := st.EnsureToken(ctx, &models.APIToken{Name: "CLAIMDESK_ADMIN_TOKEN", Role: string(auth.Admin), TokenHash: auth.Hash(cfg.AdminToken)})
+		now := time.Now()
+		_, err := st.EnsureToken(ctx, &models.APIToken{Name: "CLAIMDESK_ADMIN_TOKEN", Role: string(auth.Admin), TokenHash: auth.Hash(cfg.AdminToken)},
+			func(before, after *models.APIToken) (*models.AuditEvent, error) {
+				e := audit.Event{Actor: audit.Actor{Kind: audit.ActorSystem, Name: "CLAIMDESK_ADMIN_TOKEN"}, Action: audit.ActionCreate, Entity: audit.EntityToken,
+					EntityID: fmt.Sprint(after.ID), After: map[string]any{"id": after.ID, "role": after.Role, "name": after.Name}}
+				if before != nil {
+					e.Action = audit.ActionUpdate
+					e.Before = map[string]any{"id": before.ID, "role": before.Role, "revoked": before.RevokedAt != nil}
+				}
+				return e.Model(now)
+			})
 		return err
 	}
 	ok, err := st.HasLiveAdminToken(ctx)
@@ -181,7 +192,12 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg config.Config, stdout
 		return err
 	}
 	secret := auth.NewToken()
-	if err := st.CreateToken(ctx, &models.APIToken{Name: "first admin", Role: string(auth.Admin), TokenHash: auth.Hash(secret)}); err != nil {
+	now := time.Now()
+	err = st.CreateTokenAudited(ctx, &models.APIToken{Name: "first admin", Role: string(auth.Admin), TokenHash: auth.Hash(secret)}, func(t *models.APIToken) (*models.AuditEvent, error) {
+		return audit.Event{Actor: audit.Actor{Kind: audit.ActorSystem, Name: "first start"}, Action: audit.ActionCreate, Entity: audit.EntityToken,
+			EntityID: fmt.Sprint(t.ID), After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nFirst start: an admin API token was created. It is shown only now; keep it safe:\n\n    %s\n\n", secret)
@@ -242,7 +258,12 @@ func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writ
 	}
 	defer st.Close()
 	secret := auth.NewToken()
-	if err := st.CreateToken(ctx, &models.APIToken{Name: *name, Role: *role, TokenHash: auth.Hash(secret)}); err != nil {
+	now := time.Now()
+	err = st.CreateTokenAudited(ctx, &models.APIToken{Name: *name, Role: *role, TokenHash: auth.Hash(secret)}, func(t *models.APIToken) (*models.AuditEvent, error) {
+		return audit.Event{Actor: audit.Actor{Kind: audit.ActorCLI, Name: "claimdesk token create"}, Action: audit.ActionCreate, Entity: audit.EntityToken,
+			EntityID: fmt.Sprint(t.ID), After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, secret)

@@ -16,8 +16,8 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/config"
+	"github.com/claimdesk/claimdesk/internal/staff"
 	"github.com/claimdesk/claimdesk/internal/store"
-	"github.com/claimdesk/claimdesk/models"
 )
 
 // userCmd is `claimdesk user create --email E --role admin|lawyer`: the password is read from
@@ -45,21 +45,16 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password: %w", err)
 	}
-	hash, err := auth.HashPassword(strings.TrimRight(line, "\r\n"))
-	if err != nil {
-		return err
+	pw := strings.TrimRight(line, "\r\n")
+	if len(pw) < auth.MinPassword || len(pw) > auth.MaxPassword {
+		return auth.ErrWeakPassword
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	u := &models.User{Email: e, Role: *role, PasswordHash: hash, CreatedAt: now}
-	err = st.CreateUser(ctx, u, func(u *models.User) (*models.AuditEvent, error) {
-		return audit.Event{Actor: audit.Actor{Kind: audit.ActorCLI, Name: "claimdesk user create"}, Action: audit.ActionCreate,
-			Entity: audit.EntityUser, EntityID: fmt.Sprint(u.ID), After: map[string]any{"id": u.ID, "email": u.Email, "role": u.Role}}.Model(now)
-	})
+	u, _, err := staff.Create(ctx, st, e, *role, pw, audit.Actor{Kind: audit.ActorCLI, Name: "claimdesk user create"}, time.Now())
 	if err != nil {
 		return err
 	}

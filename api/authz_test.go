@@ -57,7 +57,8 @@ func routeMatrix(t *testing.T, e *env, ref, code string) map[string]map[string]i
 
 // authzMatrix is the expected status per route for none, claimant, importer, lawyer, admin,
 // when each calls the route on a real claim with an empty body and ids that do not exist.
-// Reading it: 401/403 refuse the caller; 303 sends a claimant to the status page's sign-in;
+// Reading it: 401/403 refuse the caller; 303 sends a claimant to the status page's sign-in,
+// and anyone without a staff session or token from the lawyers' pages to /admin/login;
 // the web form's POSTs refuse everyone without its CSRF token (403); anything else is an
 // allowed caller getting the route's own answer to an empty request (404 for the missing id,
 // 422 for the empty body, 415 for JSON where a file is expected, 202 for a queued export).
@@ -66,7 +67,25 @@ var authzMatrix = map[string][5]int{
 	"DELETE /api/v1/session":                           {401, 401, 401, 401, 401},
 	"DELETE /api/v1/tokens/:id":                        {401, 401, 403, 403, 404},
 	"GET /":                                            {200, 200, 200, 200, 200},
+	"GET /admin":                                       {303, 303, 403, 303, 303},
+	"GET /admin/audit":                                 {303, 303, 403, 200, 200},
+	"GET /admin/cases/:case":                           {303, 303, 403, 200, 200},
+	"GET /admin/cases/:case/claims":                    {303, 303, 403, 200, 200},
+	"GET /admin/cases/:case/duplicates":                {303, 303, 403, 200, 200},
 	"GET /admin/cases/:case/report":                    {401, 401, 403, 200, 200},
+	"GET /admin/claims/:reference":                     {303, 303, 403, 200, 200},
+	"GET /admin/login":                                 {200, 200, 200, 200, 200},
+	"GET /admin/static/*file":                          {404, 404, 404, 404, 404},
+	"GET /admin/users":                                 {303, 303, 403, 403, 200},
+	"POST /admin/cases/:case/claims/transitions":       {303, 303, 403, 422, 422},
+	"POST /admin/claims/:reference/transitions":        {303, 303, 403, 422, 422},
+	"POST /admin/cases/:case/windows":                  {303, 303, 403, 422, 422},
+	"POST /admin/cases/:case/rules":                    {303, 303, 403, 422, 422},
+	"POST /admin/cases/:case/duplicates/decisions":     {303, 303, 403, 404, 404},
+	"POST /admin/users":                                {303, 303, 403, 403, 422},
+	"POST /admin/users/:id/disable":                    {303, 303, 403, 403, 404},
+	"POST /admin/login":                                {422, 422, 422, 422, 422},
+	"POST /admin/logout":                               {303, 303, 403, 303, 303},
 	"GET /api/v1/audit":                                {401, 401, 403, 200, 200},
 	"GET /api/v1/audit.csv":                            {401, 401, 403, 200, 200},
 	"GET /api/v1/cases":                                {200, 200, 200, 200, 200},

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
-	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -103,19 +102,11 @@ func (s *Server) replaceWindows(c *gin.Context) {
 		writeError(c, apperr.Validation([]apperr.FieldError{{Path: "windows", Code: apperr.FieldRequired}}))
 		return
 	}
-	before, err := s.store.Case(c.Request.Context(), c.Param("case"))
+	items, changed, err := s.claims.ReplaceWindows(c.Request.Context(), c.Param("case"), req.Windows, actorOf(c))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	items, changed, err := s.claims.ReplaceWindows(c.Request.Context(), c.Param("case"), req.Windows)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	s.record(c, audit.Event{CaseID: &before.ID, Action: audit.ActionUpdate, Entity: audit.EntityWindows, EntityID: before.Slug,
-		Before: caseResponse(before).Windows, After: req.Windows,
-		Details: map[string]any{"items_reevaluated": items, "eligibility_changed": changed}})
 	c.JSON(http.StatusOK, ReplaceWindowsResponse{ItemsReevaluated: items, EligibilityChanged: changed})
 }
 

@@ -2,9 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,7 +11,6 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
-	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -223,54 +219,10 @@ func (s *Server) listClaims(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// Claim statuses a filter may name: the lifecycle's.
-var claimStatuses = lifecycle.Statuses
-
-// claimFilter reads the list's query parameters; each bad one is reported by name.
+// claimFilter reads the list's query parameters (the one reading, shared with the lawyers'
+// claims page); each bad one is reported by name.
 func claimFilter(c *gin.Context, cs *store.Case) (store.ClaimFilter, error) {
-	f := store.ClaimFilter{CaseID: cs.ID, Limit: 50, Cursor: c.Query("cursor"),
-		Status: c.Query("status"), Service: c.Query("service"), Eligibility: c.Query("eligibility")}
-	var errs []apperr.FieldError
-	if f.Status != "" && !slices.Contains(claimStatuses, f.Status) {
-		errs = append(errs, apperr.FieldError{Path: "status", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(claimStatuses, ", ")}})
-	}
-	if f.Service != "" && !cs.Domain().HasService(f.Service) {
-		errs = append(errs, apperr.FieldError{Path: "service", Code: apperr.FieldUnknownService, Params: map[string]string{"value": f.Service}})
-	}
-	eligibilities := []string{string(damages.Eligible), string(damages.EligibleDegraded), string(damages.Ineligible)}
-	if f.Eligibility != "" && !slices.Contains(eligibilities, f.Eligibility) {
-		errs = append(errs, apperr.FieldError{Path: "eligibility", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(eligibilities, ", ")}})
-	}
-	if v := c.Query("submitted_after"); v != "" {
-		t, err := intake.ParseInstant(v, cs.Location)
-		if err != nil {
-			errs = append(errs, apperr.FieldError{Path: "submitted_after", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_time"}})
-		}
-		f.SubmittedAfter = t
-	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			errs = append(errs, apperr.FieldError{Path: "limit", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "1", "max": "500"}})
-		}
-		f.Limit = n
-	}
-	// Fraud signals: flag is an open code (any signal recorded), min_score a threshold.
-	f.Flag = c.Query("flag")
-	if len(f.Flag) > 64 {
-		errs = append(errs, apperr.FieldError{Path: "flag", Code: apperr.FieldTooLong, Params: map[string]string{"max": "64"}})
-	}
-	if v := c.Query("min_score"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 1_000_000 {
-			errs = append(errs, apperr.FieldError{Path: "min_score", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": "1000000"}})
-		}
-		f.MinScore = n
-	}
-	if len(errs) > 0 {
-		return f, apperr.Validation(errs)
-	}
-	return f, nil
+	return claims.ListFilter(cs, c.Request.URL.Query())
 }
 
 func claimResponse(cs *store.Case, cl *models.Claim, lang messages.Lang) ClaimResponse {
@@ -305,21 +257,13 @@ func claimResponse(cs *store.Case, cl *models.Claim, lang messages.Lang) ClaimRe
 // item it names the nearest window of the item's service and feature.
 func eligibilityResponse(cs *store.Case, windows []damages.Window, it *models.ClaimItem, lang messages.Lang) EligibilityResponse {
 	r := EligibilityResponse{Status: it.Eligibility, Code: it.EligibilityCode}
-	var named *models.OutageWindow
-	if it.WindowID != nil {
-		named = windowByID(cs, *it.WindowID)
-		if named != nil {
-			w := windowResponse(named, cs.Location)
+	named, nearest := claims.DecidingWindow(cs, windows, it)
+	if named != nil {
+		w := windowResponse(named, cs.Location)
+		if nearest {
+			r.NearestWindow = &w
+		} else {
 			r.Window = &w
-		}
-	} else if it.Eligibility == string(damages.Ineligible) {
-		d := claims.Decide(windows, damages.PerFeature, it)
-		if d.Nearest != nil {
-			named = windowByID(cs, d.Nearest.ID)
-			if named != nil {
-				w := windowResponse(named, cs.Location)
-				r.NearestWindow = &w
-			}
 		}
 	}
 	params := map[string]string{"window": "-"}
@@ -328,15 +272,6 @@ func eligibilityResponse(cs *store.Case, windows []damages.Window, it *models.Cl
 	}
 	r.Message = messages.Text(lang, it.EligibilityCode, params)
 	return r
-}
-
-func windowByID(cs *store.Case, id int64) *models.OutageWindow {
-	for i := range cs.Windows {
-		if cs.Windows[i].ID == id {
-			return &cs.Windows[i]
-		}
-	}
-	return nil
 }
 
 // describeWindow names a window for people: "kakao_t/taxi 2022-10-15 15:30 – 2022-10-16 14:00 KST (down)".

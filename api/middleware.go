@@ -100,36 +100,45 @@ func principal(c *gin.Context) *auth.Principal {
 // no browser sends them on its own.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		if h == "" {
-			if p, ok := s.sessionPrincipal(c); ok {
-				if p != nil {
-					if err := s.checkCSRF(c, p); err != nil {
-						writeError(c, err)
-						return
-					}
-					c.Set(keyPrincipal, p)
-				}
-				c.Next()
-			}
-			return
-		}
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || token == "" {
-			writeError(c, apperr.New(apperr.Unauthorized, ""))
-			return
-		}
-		t, err := s.store.TokenByHash(c.Request.Context(), auth.Hash(strings.TrimSpace(token)))
+		p, err := s.resolvePrincipal(c)
 		if err != nil {
-			if apperr.Is(err, apperr.NotFound) {
-				err = apperr.New(apperr.Unauthorized, "")
-			}
 			writeError(c, err)
 			return
 		}
-		c.Set(keyPrincipal, &auth.Principal{TokenID: t.ID, Role: auth.Role(t.Role), Name: t.Name})
+		if p != nil {
+			if p.UserID != 0 {
+				if err := s.checkCSRF(c, p); err != nil {
+					writeError(c, err)
+					return
+				}
+			}
+			c.Set(keyPrincipal, p)
+		}
 		c.Next()
 	}
+}
+
+// resolvePrincipal says who makes the request: the bearer token's, the session cookie's
+// (stale sessions count as nobody), or nil for nobody. A malformed or unknown token is an
+// error (unauthorized). It is the one resolution for the API and the lawyers' pages; CSRF is
+// for each caller to check, as the API reads the token from a header and forms from a field.
+func (s *Server) resolvePrincipal(c *gin.Context) (*auth.Principal, error) {
+	h := c.GetHeader("Authorization")
+	if h == "" {
+		return s.sessionPrincipal(c)
+	}
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return nil, apperr.New(apperr.Unauthorized, "")
+	}
+	t, err := s.store.TokenByHash(c.Request.Context(), auth.Hash(strings.TrimSpace(token)))
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			err = apperr.New(apperr.Unauthorized, "")
+		}
+		return nil, err
+	}
+	return &auth.Principal{TokenID: t.ID, Role: auth.Role(t.Role), Name: t.Name}, nil
 }
 
 // require lets the request through only for principals with one of roles.

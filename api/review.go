@@ -206,29 +206,21 @@ func (s *Server) bulkTransition(c *gin.Context) {
 		return
 	}
 	lang := messages.FromRequest(c.Request)
-	actor := actorOf(c)
-	out := BulkTransitionResponse{Results: make([]BulkTransitionResult, len(req.References))}
-	// Each claim is changed on its own (all-or-nothing per claim): one refused does not hold
-	// back the others, and each answer says what became of its claim.
-	for i, ref := range req.References {
-		r := BulkTransitionResult{Reference: ref}
-		cl, err := s.caseClaim(c, cs, ref)
-		var t *models.ClaimTransition
-		if err == nil {
-			t, err = s.claims.Transition(ctx, cl, req.lifecycle(), actor)
-		}
-		if err != nil {
-			if !isClientError(err) {
-				writeError(c, err)
-				return
-			}
-			d := errorDetail(c, err, lang)
+	results, err := s.claims.BulkTransition(ctx, cs.ID, req.References, req.lifecycle(), actorOf(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := BulkTransitionResponse{Results: make([]BulkTransitionResult, len(results))}
+	for i, res := range results {
+		r := BulkTransitionResult{Reference: res.Reference}
+		if res.Err != nil {
+			d := errorDetail(c, res.Err, lang)
 			r.Error = &d
 			out.Failed++
 		} else {
-			tr := s.transitionResponse(t, auth.CanonicalReference(req.DuplicateOf), cs.Location, lang)
+			tr := s.transitionResponse(res.Transition, auth.CanonicalReference(req.DuplicateOf), cs.Location, lang)
 			r.OK, r.Transition = true, &tr
-			r.Reference = cl.Reference
 			out.Succeeded++
 		}
 		out.Results[i] = r
@@ -238,29 +230,7 @@ func (s *Server) bulkTransition(c *gin.Context) {
 
 // caseClaim loads a claim of the case by a reference as a person types it.
 func (s *Server) caseClaim(c *gin.Context, cs *store.Case, ref string) (*models.Claim, error) {
-	r := auth.CanonicalReference(ref)
-	if r == "" {
-		return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
-	}
-	cl, err := s.store.ClaimByReference(c.Request.Context(), r)
-	if err != nil {
-		return nil, err
-	}
-	if cl.CaseID != cs.ID {
-		return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
-	}
-	return cl, nil
-}
-
-// isClientError reports whether err is the client's (answered per claim in a bulk request)
-// rather than the server's (which fails the whole request).
-func isClientError(err error) bool {
-	for _, code := range []apperr.Code{apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.InvalidTransition} {
-		if apperr.Is(err, code) {
-			return true
-		}
-	}
-	return false
+	return s.claims.CaseClaim(c.Request.Context(), cs.ID, ref)
 }
 
 // errorDetail renders err as the error shape, for one entry of a bulk answer.
@@ -451,21 +421,37 @@ func (s *Server) decideDuplicate(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// afterBatch records the claims a batch created in the audit trail (one event per batch, with
-// their references) and runs duplicate detection and fraud signals on them, set-based.
+// batchEvent returns the audit event of a batch, made of what it stored: one event per batch
+// that created claims, with their references (nil when it created none). It is recorded in
+// the batch's transaction.
+func (s *Server) batchEvent(c *gin.Context, caseID int64) func([]store.Applied) (*models.AuditEvent, error) {
+	return func(applied []store.Applied) (*models.AuditEvent, error) {
+		var refs []string
+		for _, a := range applied {
+			if a.Outcome == store.Created {
+				refs = append(refs, a.Reference)
+			}
+		}
+		if len(refs) == 0 {
+			return nil, nil
+		}
+		return audit.Event{Actor: actorOf(c), CaseID: &caseID, Action: claims.ActionSubmit, Entity: audit.EntityClaims, EntityID: "batch",
+			After: map[string]any{"created": len(refs), "references": refs}}.Model(s.now())
+	}
+}
+
+// afterBatch runs duplicate detection and fraud signals on the claims a batch created,
+// set-based.
 func (s *Server) afterBatch(c *gin.Context, caseID int64, cs []*models.Claim, applied []store.Applied) {
 	var ids []int64
-	var refs []string
 	for k, a := range applied {
 		if a.Outcome == store.Created {
-			ids, refs = append(ids, cs[k].ID), append(refs, a.Reference)
+			ids = append(ids, cs[k].ID)
 		}
 	}
 	if len(ids) == 0 {
 		return
 	}
-	s.record(c, audit.Event{CaseID: &caseID, Action: claims.ActionSubmit, Entity: audit.EntityClaims, EntityID: "batch",
-		After: map[string]any{"created": len(ids), "references": refs}})
 	if err := s.claims.Detect(c.Request.Context(), store.Scope{CaseID: caseID, ClaimIDs: ids}); err != nil {
 		s.log.ErrorContext(c.Request.Context(), "duplicate and fraud detection failed", "request_id", requestID(c), "err", err)
 	}

@@ -54,6 +54,9 @@ type Config struct {
 	SessionSecret []byte
 	// Background runs work that outlives a request (see claims.Service.Background).
 	Background func(func(ctx context.Context))
+	// WarmReports builds the default case's report with Background at start (serve), so the
+	// first lawyer to open the dashboard does not wait for it.
+	WarmReports bool
 	// Importer runs imports; nil makes one over Store. Jobs, when set, is told of each new
 	// import so it starts at once. ImportMaxBytes bounds an upload (0: 2 GiB).
 	Importer       *importer.Importer
@@ -83,6 +86,7 @@ func New(cfg Config) http.Handler {
 		s.sessionIdle = DefaultSessionIdle
 	}
 	s.claims.ReviewError = func(err error) { log.Error("duplicate and fraud detection failed", "err", err) }
+	s.claims.ResumeReviews() // detection passes a crash or a stop cut short
 	s.metrics = newMetrics(s)
 	s.claims.Created = func(channel string, n int) { s.metrics.ClaimsCreated.WithLabelValues(channel).Add(float64(n)) }
 	s.imports = newImportsConfig(cfg, s.claims, log)

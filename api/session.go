@@ -51,37 +51,35 @@ type SessionResponse struct {
 	ExpiresAt string       `json:"expires_at"`
 }
 
-// sessionPrincipal reads the session cookie. ok is false when it answered the request.
-func (s *Server) sessionPrincipal(c *gin.Context) (p *auth.Principal, ok bool) {
+// sessionPrincipal reads the session cookie: nil when there is none or it has expired (the
+// stale session is deleted and its cookie cleared).
+func (s *Server) sessionPrincipal(c *gin.Context) (*auth.Principal, error) {
 	secret, err := c.Cookie(SessionCookie)
 	if err != nil || secret == "" {
-		return nil, true
+		return nil, nil
 	}
 	ctx := c.Request.Context()
 	su, err := s.store.SessionByHash(ctx, auth.Hash(secret))
 	if err != nil {
-		writeError(c, err)
-		return nil, false
+		return nil, err
 	}
 	now := s.now()
 	if su == nil || su.User.DisabledAt != nil || now.Sub(su.Session.LastSeenAt) > s.sessionIdle || now.Sub(su.Session.CreatedAt) > SessionMaxAge {
 		if su != nil {
 			if err := s.store.DeleteSession(ctx, su.Session.ID, nil); err != nil {
-				writeError(c, err)
-				return nil, false
+				return nil, err
 			}
 		}
 		clearSessionCookie(c)
-		return nil, true
+		return nil, nil
 	}
 	if now.Sub(su.Session.LastSeenAt) > sessionTouch {
 		if err := s.store.TouchSession(ctx, su.Session.ID, now); err != nil {
-			writeError(c, err)
-			return nil, false
+			return nil, err
 		}
 	}
 	c.Set(keySession, su.Session.ID)
-	return &auth.Principal{UserID: su.User.ID, Role: auth.Role(su.User.Role), Name: su.User.Email, CSRF: auth.CSRFToken(secret)}, true
+	return &auth.Principal{UserID: su.User.ID, Role: auth.Role(su.User.Role), Name: su.User.Email, CSRF: auth.CSRFToken(secret)}, nil
 }
 
 const keySession = "session_id"
@@ -114,41 +112,50 @@ func clearSessionCookie(c *gin.Context) {
 }
 
 func (s *Server) signIn(c *gin.Context) {
-	if err := s.crossOrigin.Check(c.Request); err != nil {
-		writeError(c, &apperr.Error{Code: apperr.Forbidden, Message: "csrf_failed", Err: err})
-		return
-	}
 	var req SessionRequest
 	if err := bindJSON(c, &req); err != nil {
 		writeError(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	email := auth.NormalizeEmail(req.Email)
-	accountKey, ipKey := "account:"+email, "ip:"+c.ClientIP()
-	if s.signIns.account.Exhausted(accountKey) || s.signIns.ip.Exhausted(ipKey) {
-		c.Header("Retry-After", "300")
-		writeError(c, &apperr.Error{Code: apperr.RateLimited, Message: "sign_in_limited"})
-		return
-	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, secret, err := s.startSession(c, req.Email, req.Password)
 	if err != nil {
 		writeError(c, err)
 		return
+	}
+	c.JSON(http.StatusOK, SessionResponse{User: userResponse(u), CSRFToken: auth.CSRFToken(secret), ExpiresAt: s.now().UTC().Add(SessionMaxAge).Format(time.RFC3339)})
+}
+
+// startSession signs a user in: the one way to do it, for POST /api/v1/session and the
+// lawyers' sign-in page alike. It refuses cross-site requests, applies the limits on failed
+// attempts, checks the password, stores the session with its audit event and sets the cookie.
+// Errors carry the catalogue keys sign_in_failed, sign_in_limited (with Retry-After set),
+// user_disabled and csrf_failed.
+func (s *Server) startSession(c *gin.Context, email, password string) (*models.User, string, error) {
+	if err := s.crossOrigin.Check(c.Request); err != nil {
+		return nil, "", &apperr.Error{Code: apperr.Forbidden, Message: "csrf_failed", Err: err}
+	}
+	ctx := c.Request.Context()
+	email = auth.NormalizeEmail(email)
+	accountKey, ipKey := "account:"+email, "ip:"+c.ClientIP()
+	if s.signIns.account.Exhausted(accountKey) || s.signIns.ip.Exhausted(ipKey) {
+		c.Header("Retry-After", "300")
+		return nil, "", &apperr.Error{Code: apperr.RateLimited, Message: "sign_in_limited"}
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		return nil, "", err
 	}
 	hash := ""
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	if !auth.CheckPassword(hash, req.Password) {
+	if !auth.CheckPassword(hash, password) {
 		s.signIns.account.Allow(accountKey)
 		s.signIns.ip.Allow(ipKey)
-		writeError(c, &apperr.Error{Code: apperr.Unauthorized, Message: "sign_in_failed"})
-		return
+		return nil, "", &apperr.Error{Code: apperr.Unauthorized, Message: "sign_in_failed"}
 	}
 	if u.DisabledAt != nil {
-		writeError(c, &apperr.Error{Code: apperr.Forbidden, Message: "user_disabled"})
-		return
+		return nil, "", &apperr.Error{Code: apperr.Forbidden, Message: "user_disabled"}
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	secret := auth.NewSessionSecret()
@@ -157,15 +164,13 @@ func (s *Server) signIn(c *gin.Context) {
 	ev, err := audit.Event{Actor: audit.Actor{Kind: audit.ActorUser, ID: &uid, Name: u.Email, Role: u.Role, IP: c.ClientIP(), RequestID: requestID(c)},
 		Action: "sign_in", Entity: audit.EntityUser, EntityID: itoa64(u.ID)}.Model(now)
 	if err != nil {
-		writeError(c, err)
-		return
+		return nil, "", err
 	}
 	if err := s.store.CreateSession(ctx, sess, ev); err != nil {
-		writeError(c, err)
-		return
+		return nil, "", err
 	}
 	setSessionCookie(c, secret)
-	c.JSON(http.StatusOK, SessionResponse{User: userResponse(u), CSRFToken: auth.CSRFToken(secret), ExpiresAt: now.Add(SessionMaxAge).Format(time.RFC3339)})
+	return u, secret, nil
 }
 
 func (s *Server) getSession(c *gin.Context) {
@@ -183,21 +188,29 @@ func (s *Server) getSession(c *gin.Context) {
 }
 
 func (s *Server) signOut(c *gin.Context) {
+	if err := s.endSession(c); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// endSession signs out the session of the request (already authenticated, CSRF checked):
+// the session is deleted with its audit event and the cookie cleared. The API and the
+// lawyers' pages both come through here.
+func (s *Server) endSession(c *gin.Context) error {
 	p := principal(c)
 	id, ok := c.Get(keySession)
 	if p == nil || !ok {
-		writeError(c, apperr.New(apperr.Unauthorized, ""))
-		return
+		return apperr.New(apperr.Unauthorized, "")
 	}
 	ev, err := audit.Event{Actor: actorOf(c), Action: "sign_out", Entity: audit.EntityUser, EntityID: itoa64(p.UserID)}.Model(s.now())
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if err := s.store.DeleteSession(context.WithoutCancel(c.Request.Context()), id.(int64), ev); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	clearSessionCookie(c)
-	c.Status(http.StatusNoContent)
+	return nil
 }

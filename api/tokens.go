@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,13 +51,16 @@ func (s *Server) createToken(c *gin.Context) {
 		return
 	}
 	secret := auth.NewToken()
-	t := &models.APIToken{Name: req.Name, Role: req.Role, TokenHash: auth.Hash(secret), CreatedAt: s.now().UTC()}
-	if err := s.store.CreateToken(c.Request.Context(), t); err != nil {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	t := &models.APIToken{Name: req.Name, Role: req.Role, TokenHash: auth.Hash(secret), CreatedAt: now}
+	err := s.store.CreateTokenAudited(c.Request.Context(), t, func(t *models.APIToken) (*models.AuditEvent, error) {
+		return audit.Event{Actor: actorOf(c), Action: audit.ActionCreate, Entity: audit.EntityToken, EntityID: itoa64(t.ID),
+			After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
+	})
+	if err != nil {
 		writeError(c, err)
 		return
 	}
-	s.record(c, audit.Event{Action: audit.ActionCreate, Entity: audit.EntityToken, EntityID: itoa64(t.ID),
-		After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}})
 	c.JSON(http.StatusCreated, TokenResponse{ID: t.ID, Role: t.Role, Name: t.Name, Token: secret, CreatedAt: t.CreatedAt.Format("2006-01-02T15:04:05Z07:00")})
 }
 
@@ -66,11 +70,15 @@ func (s *Server) deleteToken(c *gin.Context) {
 		writeError(c, &apperr.Error{Code: apperr.NotFound, Message: "token_not_found"})
 		return
 	}
-	if err := s.store.RevokeToken(c.Request.Context(), id); err != nil {
+	ev, err := audit.Event{Actor: actorOf(c), Action: "revoke", Entity: audit.EntityToken, EntityID: itoa64(id), Before: map[string]any{"id": id, "revoked": false},
+		After: map[string]any{"id": id, "revoked": true}}.Model(s.now())
+	if err != nil {
 		writeError(c, err)
 		return
 	}
-	s.record(c, audit.Event{Action: "revoke", Entity: audit.EntityToken, EntityID: itoa64(id), Before: map[string]any{"id": id, "revoked": false},
-		After: map[string]any{"id": id, "revoked": true}})
+	if err := s.store.RevokeToken(c.Request.Context(), id, ev); err != nil {
+		writeError(c, err)
+		return
+	}
 	c.Status(http.StatusNoContent)
 }

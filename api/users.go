@@ -2,15 +2,13 @@ package api
 
 import (
 	"net/http"
-	"net/mail"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
-	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/staff"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -40,16 +38,8 @@ type UserListResponse struct {
 }
 
 func userResponse(u *models.User) UserResponse {
-	out := UserResponse{ID: u.ID, Email: u.Email, Role: u.Role, CreatedAt: u.CreatedAt.UTC().Format(time.RFC3339)}
-	if u.DisabledAt != nil {
-		d := u.DisabledAt.UTC().Format(time.RFC3339)
-		out.DisabledAt = &d
-	}
-	if u.LastSignInAt != nil {
-		d := u.LastSignInAt.UTC().Format(time.RFC3339)
-		out.LastSignInAt = &d
-	}
-	return out
+	r := staff.RecordOf(u)
+	return UserResponse{ID: r.ID, Email: r.Email, Role: r.Role, CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt, LastSignInAt: r.LastSignInAt}
 }
 
 // actorOf is who makes the request, for the audit trail.
@@ -72,7 +62,7 @@ func actorOf(c *gin.Context) audit.Actor {
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // UserRoles are the roles a user may have (importer is for tokens only).
-var UserRoles = []string{string(auth.Admin), string(auth.Lawyer)}
+var UserRoles = staff.Roles
 
 func (s *Server) createUser(c *gin.Context) {
 	var req CreateUserRequest
@@ -80,38 +70,7 @@ func (s *Server) createUser(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	email := auth.NormalizeEmail(req.Email)
-	var fields []apperr.FieldError
-	if a, err := mail.ParseAddress(email); email == "" || err != nil || a.Address != email || len(email) > 254 {
-		fields = append(fields, apperr.FieldError{Path: "email", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_email"}})
-	}
-	if req.Role != string(auth.Admin) && req.Role != string(auth.Lawyer) {
-		fields = append(fields, apperr.FieldError{Path: "role", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": "admin, lawyer"}})
-	}
-	initial := ""
-	pw := req.Password
-	if pw == "" {
-		pw = auth.NewPassword()
-		initial = pw
-	} else if len(pw) < auth.MinPassword || len(pw) > auth.MaxPassword {
-		fields = append(fields, apperr.FieldError{Path: "password", Code: apperr.FieldOutOfRange, Message: "password_length",
-			Params: map[string]string{"min": strconv.Itoa(auth.MinPassword), "max": strconv.Itoa(auth.MaxPassword)}})
-	}
-	if len(fields) > 0 {
-		writeError(c, apperr.Validation(fields))
-		return
-	}
-	hash, err := auth.HashPassword(pw)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	u := &models.User{Email: email, Role: req.Role, PasswordHash: hash, CreatedAt: now}
-	err = s.store.CreateUser(c.Request.Context(), u, func(u *models.User) (*models.AuditEvent, error) {
-		return audit.Event{Actor: actorOf(c), Action: audit.ActionCreate, Entity: audit.EntityUser, EntityID: itoa64(u.ID),
-			After: userResponse(u)}.Model(now)
-	})
+	u, initial, err := staff.Create(c.Request.Context(), s.store, req.Email, req.Role, req.Password, actorOf(c), s.now())
 	if err != nil {
 		writeError(c, err)
 		return
@@ -135,26 +94,13 @@ func (s *Server) listUsers(c *gin.Context) {
 }
 
 func (s *Server) disableUser(c *gin.Context) {
-	ctx := c.Request.Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		writeError(c, &apperr.Error{Code: apperr.NotFound, Message: "user_not_found"})
 		return
 	}
-	u, err := s.store.UserByID(ctx, id)
+	u, err := staff.Disable(c.Request.Context(), s.store, id, actorOf(c), s.now())
 	if err != nil {
-		writeError(c, err)
-		return
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	before := userResponse(u)
-	u.DisabledAt = &now
-	ev, err := audit.Event{Actor: actorOf(c), Action: "disable", Entity: audit.EntityUser, EntityID: itoa64(id), Before: before, After: userResponse(u)}.Model(now)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := s.store.DisableUser(ctx, id, now, ev); err != nil {
 		writeError(c, err)
 		return
 	}

@@ -123,7 +123,7 @@ func Register(r gin.IRouter, cfg Config) {
 	})
 
 	cop := http.NewCrossOriginProtection()
-	g := r.Group("", h.headers(), h.crossOrigin(cop))
+	g := r.Group("", PageHeaders(), h.crossOrigin(cop))
 	g.GET("/", h.home)
 	g.GET("/claim", h.claimStart)
 	g.POST("/claim", h.claimStep)
@@ -142,9 +142,9 @@ func Register(r gin.IRouter, cfg Config) {
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-// headers sets the security headers of every page. Pages can hold personal data (the form,
-// the status page), so none is cached.
-func (h *handler) headers() gin.HandlerFunc {
+// PageHeaders sets the security headers of every page, the claimant's and the lawyers'. Pages
+// can hold personal data (the form, the status page, the workspace), so none is cached.
+func PageHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		hd := c.Writer.Header()
 		hd.Set("Content-Security-Policy", contentSecurityPolicy)

@@ -46,6 +46,7 @@ type Service struct {
 	// ReviewError, when set, is told of a detection pass that failed after a submission.
 	ReviewError func(error)
 
+	detector    detector // the queue of claims waiting for duplicate detection and fraud signals
 	snapshots   sync.Map // case slug -> *snapshot
 	medianCache sync.Map // case id -> medianEntry
 	mediansMu   sync.Mutex
@@ -288,9 +289,10 @@ type WindowInput struct {
 }
 
 // ReplaceWindows validates a full set of windows and replaces the case's windows with it,
-// re-deciding and re-valuing every stored claim, in one transaction. Paths of errors are
-// "windows[i].field".
-func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []WindowInput) (items, changed int, err error) {
+// re-deciding and re-valuing every stored claim, and records the change (windows before and
+// after, what was re-decided) in the audit trail as actor, all in one transaction. Paths of
+// errors are "windows[i].field".
+func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return 0, 0, err
@@ -303,10 +305,27 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 	if err != nil {
 		return 0, 0, err
 	}
+	now := s.Now()
+	before := WindowInputs(c.Windows, c.Location)
 	defer s.forget(caseSlug)
 	return s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
 		return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
+	}, func(items, changed int) (*models.AuditEvent, error) {
+		return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityWindows, EntityID: c.Slug,
+			Before: before, After: WindowInputs(ws, c.Location),
+			Details: map[string]any{"items_reevaluated": items, "eligibility_changed": changed}}.Model(now)
 	})
+}
+
+// WindowInputs is the inverse of ParseWindows: stored windows as a client sends them, times in
+// the case's zone (what the audit trail keeps and the lawyer's form starts from).
+func WindowInputs(ws []models.OutageWindow, loc *time.Location) []WindowInput {
+	out := make([]WindowInput, len(ws))
+	for i, w := range ws {
+		out[i] = WindowInput{Service: w.Service, Feature: w.Feature, Severity: w.Severity, Start: w.StartAt.In(loc).Format(time.RFC3339),
+			End: w.EndAt.In(loc).Format(time.RFC3339), Source: w.Source, Confidence: w.Confidence}
+	}
+	return out
 }
 
 // ParseWindows turns client windows into stored windows, or a validation error listing every

@@ -27,10 +27,32 @@ const (
 // transition and an audit event together. It is the one path for every change of status: the
 // API, the lawyer pages, the claimant's withdrawal and the expiry job all come through here.
 func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor) (*models.ClaimTransition, error) {
+	t, ev, err := s.planTransition(ctx, cl, req, actor)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.TransitionClaim(ctx, t, ev); err != nil {
+		return nil, err
+	}
+	cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
+	if t.ToStatus == lifecycle.Withdrawn {
+		// A withdrawn claim keeps no personal data, whoever recorded the withdrawal. Should
+		// the erasure fail after the withdrawal, the error says so and an admin's erasure
+		// finishes the job.
+		if _, err := s.Erase(ctx, cl, actor, EraseWithdrawal); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// planTransition checks a transition of cl against the lifecycle and makes its record and its
+// audit event, for the store to apply.
+func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor) (*models.ClaimTransition, *models.AuditEvent, error) {
 	now := s.Now()
 	d, err := lifecycle.Check(lifecycle.Current{Status: cl.Status, CureDeadline: cl.CureDeadline}, req, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: cl.Status, ToStatus: req.To,
 		Reasons: strings.Join(req.Reasons, ","), Note: strings.TrimSpace(req.Note), CureDeadline: d.CureDeadline,
@@ -42,10 +64,10 @@ func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycl
 			orig, err = s.Store.ClaimByReference(ctx, ref)
 		}
 		if ref == "" || apperr.Is(err, apperr.NotFound) || (orig != nil && (orig.CaseID != cl.CaseID || orig.ID == cl.ID)) {
-			return nil, apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_invalid"}})
+			return nil, nil, apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_invalid"}})
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t.DuplicateOf = &orig.ID
 	}
@@ -68,21 +90,9 @@ func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycl
 	ev, err := audit.Event{Actor: actor, CaseID: &caseID, Action: action, Entity: audit.EntityClaim, EntityID: cl.Reference,
 		Before: map[string]any{"status": cl.Status}, After: map[string]any{"status": req.To}, Details: details}.Model(now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := s.Store.TransitionClaim(ctx, t, ev); err != nil {
-		return nil, err
-	}
-	cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
-	if t.ToStatus == lifecycle.Withdrawn {
-		// A withdrawn claim keeps no personal data, whoever recorded the withdrawal. Should
-		// the erasure fail after the withdrawal, the error says so and an admin's erasure
-		// finishes the job.
-		if _, err := s.Erase(ctx, cl, actor, EraseWithdrawal); err != nil {
-			return t, err
-		}
-	}
-	return t, nil
+	return t, ev, nil
 }
 
 // Withdraw withdraws an open claim at its claimant's request, which erases its personal data
@@ -171,4 +181,64 @@ func (s *Service) submitEvent(m *models.Claim, meta Meta) (*models.AuditEvent, e
 	caseID := m.CaseID
 	return audit.Event{Actor: actor, CaseID: &caseID, Action: ActionSubmit, Entity: audit.EntityClaim, EntityID: m.Reference,
 		After: map[string]any{"status": m.Status, "channel": m.Channel, "items": len(m.Items)}}.Model(m.SubmittedAt)
+}
+
+// BulkResult is what became of one claim of a bulk transition: its transition, or the
+// client's error that refused it (not found, invalid transition, invalid request).
+type BulkResult struct {
+	Reference  string
+	Transition *models.ClaimTransition
+	Err        error
+}
+
+// BulkTransition applies one change to claims of a case given by reference (as people type
+// them), each on its own through Transition: one refused does not hold back the others. An
+// error of the server (not the client's) stops it and is returned.
+func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []string, req lifecycle.Request, actor audit.Actor) ([]BulkResult, error) {
+	out := make([]BulkResult, len(refs))
+	for i, ref := range refs {
+		r := BulkResult{Reference: ref}
+		cl, err := s.CaseClaim(ctx, caseID, ref)
+		if err == nil {
+			r.Transition, err = s.Transition(ctx, cl, req, actor)
+		}
+		if err == nil {
+			r.Reference = cl.Reference
+		} else {
+			if !IsClientError(err) {
+				return nil, err
+			}
+			r.Err = err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// CaseClaim loads a claim of the case by a reference as a person types it (not found when it
+// is not one, or is another case's).
+func (s *Service) CaseClaim(ctx context.Context, caseID int64, ref string) (*models.Claim, error) {
+	r := auth.CanonicalReference(ref)
+	if r == "" {
+		return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
+	}
+	cl, err := s.Store.ClaimByReference(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if cl.CaseID != caseID {
+		return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
+	}
+	return cl, nil
+}
+
+// IsClientError reports whether err is the client's (answered per claim in a bulk request)
+// rather than the server's (which fails the whole request).
+func IsClientError(err error) bool {
+	for _, code := range []apperr.Code{apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.InvalidTransition} {
+		if apperr.Is(err, code) {
+			return true
+		}
+	}
+	return false
 }

@@ -2,11 +2,13 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 
 	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/jsonshape"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -104,10 +106,10 @@ func revaluer(v *damages.Valuer, version int) store.Reevaluate {
 	return func(c *models.Claim) int { return applyValuation(v, version, c) }
 }
 
-// SetRules validates a rule set and makes it the case's next version. Stored claims are
-// re-valued in the background (RevalueAll); until that finishes, a claim shows the estimate of
-// the version stamped on it.
-func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, by string) (*Ruleset, error) {
+// SetRules validates a rule set and makes it the case's next version, recorded in the audit
+// trail as actor in the same transaction. Stored claims are re-valued in the background
+// (RevalueAll); until that finishes, a claim shows the estimate of the version stamped on it.
+func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, actor audit.Actor) (*Ruleset, error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return nil, err
@@ -116,7 +118,11 @@ func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, by 
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.Store.CreateRuleSet(ctx, c.ID, string(raw), by)
+	now := s.Now()
+	m, err := s.Store.CreateRuleSet(ctx, c.ID, string(raw), actor.Name, func(rs *models.RuleSet) (*models.AuditEvent, error) {
+		return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityRules, EntityID: c.Slug,
+			Before: map[string]any{"version": rs.Version - 1}, After: map[string]any{"version": rs.Version, "rules": json.RawMessage(rs.Rules)}}.Model(now)
+	})
 	s.forget(caseSlug)
 	if err != nil {
 		return nil, err
@@ -173,12 +179,22 @@ func (s *Service) RevalueAll(ctx context.Context) error {
 
 // Simulate values every stored claim of a case under rules without changing anything.
 func (s *Service) Simulate(ctx context.Context, c *store.Case, r damages.Rules) (damages.Totals, error) {
-	v := s.Valuer(c, c.DomainWindows(), r)
+	return s.ValueCase(ctx, c, s.Valuer(c, c.DomainWindows(), r), nil)
+}
+
+// ValueCase values every stored claim of a case with v in one streaming pass and sums them
+// (rule 5): the one whole-case pass behind the summary, the simulation and the case report.
+// each, when not nil, sees every claim's items and valuation (both reused: it must not keep
+// them), for what a caller gathers beside the totals.
+func (s *Service) ValueCase(ctx context.Context, c *store.Case, v *damages.Valuer, each func(items []damages.Item, cv *damages.ClaimValuation)) (damages.Totals, error) {
 	var t damages.Totals
 	var cv damages.ClaimValuation
-	err := s.Store.StreamClaims(ctx, c.ID, func(_ int64, _ string, items []damages.Item) error {
+	err := s.Store.StreamClaims(ctx, c.ID, func(_ int64, items []damages.Item) error {
 		v.ValueInto(&cv, items)
 		t.Add(cv)
+		if each != nil {
+			each(items, &cv)
+		}
 		return nil
 	})
 	return t, err

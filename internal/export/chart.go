@@ -3,12 +3,16 @@ package export
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Chart is a chart laid out once, in its own units (Width x Height), and drawn twice: as SVG
 // in the HTML report (html/template) and with fpdf's primitives in the PDF. Both renderers draw
 // exactly these shapes, so the two reports cannot disagree.
 type Chart struct {
+	// ID names the chart in a page (ids of its title and description); Desc says in words
+	// what it shows, for screen readers (the SVG's <desc>).
+	ID, Desc      string
 	Title         string
 	Width, Height float64
 	Rects         []Rect
@@ -144,6 +148,7 @@ func barChart(title string, categories []string, series []Series, bands []Band, 
 		c.Legend = append(c.Legend, LegendEntry{Text: s.Name, Fill: s.Color, Opacity: 1})
 	}
 	c.Legend = append(c.Legend, legend...)
+	c.Desc = describeChart(categories, c.Legend)
 	// Legend under the axis labels.
 	x := plotLeft
 	for _, l := range c.Legend {
@@ -206,4 +211,24 @@ func textWidth(s string, size float64) float64 {
 		}
 	}
 	return w
+}
+
+// describeChart is the text alternative of a chart: its categories' span and what each colour
+// stands for.
+func describeChart(categories []string, legend []LegendEntry) string {
+	var b strings.Builder
+	if n := len(categories); n > 0 {
+		b.WriteString(categories[0])
+		if n > 1 {
+			b.WriteString(" – " + categories[n-1])
+		}
+		b.WriteString(": ")
+	}
+	for i, l := range legend {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(l.Text)
+	}
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -38,3 +39,14 @@ var ReportCSP = func() string {
 	sum := sha256.Sum256([]byte(style))
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 }()
+
+// ChartSVG draws one chart of a report as inline SVG, exactly as the HTML report does (the
+// lawyers' dashboard shows the same charts).
+func ChartSVG(c Chart) (template.HTML, error) {
+	var b bytes.Buffer
+	if err := reportTemplate.ExecuteTemplate(&b, "chart", c); err != nil {
+		return "", err
+	}
+	// html/template escaped every value of c in its context; the result is safe HTML.
+	return template.HTML(b.String()), nil //nolint:gosec
+}

@@ -32,6 +32,13 @@ type Report struct {
 	Benchmark []Figure
 	Quality   []Figure
 	Charts    []Chart
+
+	// Review counts for the lawyers' dashboard (not printed): claims per status, distinct
+	// claimants, and deficient claims whose cure deadline falls in the seven days from the
+	// report's time.
+	ByStatus     map[string]int64
+	Claimants    int64
+	DeficientDue int64
 }
 
 // ReportWindow is one row of the windows table.
@@ -115,11 +122,26 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	schemePerTier := make([]int64, len(tiers)+1) // the last bucket is individual review
 	oursPerTier := make([]int64, len(tiers)+1)
 	itemsPerTier := make([]int64, len(tiers)+1)
-	var totals damages.Totals
-	var cv damages.ClaimValuation
-	err = st.StreamClaims(ctx, cs.ID, func(_ int64, _ string, items []damages.Item) error {
-		v.ValueInto(&cv, items)
-		totals.Add(cv)
+	// The counts do not need the valuation: the database aggregates them while the items
+	// stream past (in SQL, so a million items are not read twice).
+	var counts struct {
+		claimants, deficientDue int64
+		perDay                  []store.SubmissionCount
+		err                     error
+	}
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		c := &counts
+		if c.claimants, c.err = st.CaseClaimants(ctx, cs.ID); c.err != nil {
+			return
+		}
+		if c.deficientDue, c.err = st.DeficientDue(ctx, cs.ID, now, now.Add(7*24*time.Hour)); c.err != nil {
+			return
+		}
+		c.perDay, c.err = st.Submissions(ctx, cs.ID, loc)
+	}()
+	totals, err := svc.ValueCase(ctx, cs, v, func(items []damages.Item, cv *damages.ClaimValuation) {
 		for i := range items {
 			h := int(items[i].Period.Start.Sub(hourStart) / time.Hour)
 			if si, ok := svcIndex[items[i].Service]; ok && h >= 0 && h < hours {
@@ -140,40 +162,43 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 			schemePerTier[k] += iv.Benchmark.PayKRW
 			oursPerTier[k] += iv.TotalKRW
 		}
-		return nil
 	})
 	if err != nil {
+		<-counted
 		return nil, err
 	}
-	byStatus, _, err := st.CaseCounts(ctx, cs.ID)
-	if err != nil {
-		return nil, err
+	<-counted
+	if counts.err != nil {
+		return nil, counts.err
 	}
+	byStatus := map[string]int64{}
+	for _, c := range counts.perDay {
+		byStatus[c.Status] += c.N
+	}
+	r.ByStatus, r.Claimants, r.DeficientDue = byStatus, counts.claimants, counts.deficientDue
 
 	// Claims per day by channel.
 	channels := []string{claims.ChannelWeb, claims.ChannelAPI, claims.ChannelImport}
 	perDay := map[string][]int64{}
 	var days []string
 	var firstDay, lastDay time.Time
-	err = st.StreamClaimSubmissions(ctx, cs.ID, func(c store.ClaimSubmission) error {
-		d := dayOf(c.SubmittedAt, loc)
+	for _, c := range counts.perDay {
+		d, err := time.Parse(time.DateOnly, c.Day)
+		if err != nil {
+			return nil, err
+		}
 		if firstDay.IsZero() || d.Before(firstDay) {
 			firstDay = d
 		}
 		if d.After(lastDay) {
 			lastDay = d
 		}
-		key := d.Format(time.DateOnly)
-		if perDay[key] == nil {
-			perDay[key] = make([]int64, len(channels))
+		if perDay[c.Day] == nil {
+			perDay[c.Day] = make([]int64, len(channels))
 		}
 		if i := slices.Index(channels, c.Channel); i >= 0 {
-			perDay[key][i]++
+			perDay[c.Day][i] += c.N
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if !firstDay.IsZero() {
 		// At most the last 120 days, so bars stay readable.
@@ -316,12 +341,10 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		{Name: t("benchmark_scheme_pays"), Color: palette[1], Values: schemePerTier},
 		{Name: t("benchmark_we_claim"), Color: palette[0], Values: oursPerTier},
 	}, nil, false, func(n int64) string { return groupThousands(n) + t("won") }, nil))
+	for i, id := range []string{"chart-hourly", "chart-daily", "chart-benchmark"} {
+		r.Charts[i].ID = id
+	}
 	return r, nil
-}
-
-func dayOf(t time.Time, loc *time.Location) time.Time {
-	l := t.In(loc)
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 func pct(bps *int64) string {

@@ -205,3 +205,6 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
 }
+
+// ReasonsFor lists the reason codes that can explain a change to status to, sorted.
+func ReasonsFor(to string) []string { return reasonsFor(to) }

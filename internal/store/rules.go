@@ -26,10 +26,11 @@ func (s *Store) RuleSets(ctx context.Context, caseID int64) ([]models.RuleSet, e
 	return out, translate(err)
 }
 
-// CreateRuleSet stores rules as the next version of the case and returns it. Two concurrent
+// CreateRuleSet stores rules as the next version of the case, with the audit event audited
+// makes of it (nil: none, for seeding), in one transaction, and returns it. Two concurrent
 // writers cannot take the same version: the unique (case_id, version) key makes one of them
 // a conflict, and it tries again on top of the other.
-func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by string) (*models.RuleSet, error) {
+func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by string, audited func(*models.RuleSet) (*models.AuditEvent, error)) (*models.RuleSet, error) {
 	for attempt := 0; ; attempt++ {
 		rs := &models.RuleSet{CaseID: caseID, Rules: rules, CreatedBy: by, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 		err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -41,7 +42,14 @@ func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by strin
 				return err
 			}
 			rs.Version = int(maxVersion.Int64) + 1
-			return tx.Create(rs).Error
+			if err := tx.Create(rs).Error; err != nil || audited == nil {
+				return err
+			}
+			ev, err := audited(rs)
+			if err != nil {
+				return err
+			}
+			return RecordTx(tx, ev)
 		})
 		if apperr.Is(err, apperr.Conflict) && attempt < 5 {
 			continue
@@ -96,16 +104,15 @@ func (s *Store) RevalueStale(ctx context.Context, caseID int64, version int, fn 
 	}
 }
 
-// StreamClaims calls fn with the items of each claim of a case, claim by claim in id order,
-// reading the rows in one streaming query (memory stays flat however many claims there are).
-// The items slice is reused between calls: fn must not keep it.
-func (s *Store) StreamClaims(ctx context.Context, caseID int64, fn func(claimID int64, status string, items []damages.Item) error) error {
-	const q = `SELECT c.id, c.status, i.id, i.kind, i.service, i.feature, i.failure, i.purpose, i.occurred_at, i.ended_at,
-	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented
-FROM claims c JOIN claim_items i ON i.claim_id = c.id
-WHERE c.case_id = $1
-ORDER BY c.id, i.position`
-	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(q), caseID)
+// StreamClaims calls fn with the items of each claim of a case that has items, claim by claim
+// in id order, reading the rows in one streaming query (memory stays flat however many claims
+// there are). It reads claim_items alone (their case_id), not joined to claims. The items
+// slice is reused between calls: fn must not keep it.
+func (s *Store) StreamClaims(ctx context.Context, caseID int64, fn func(claimID int64, items []damages.Item) error) error {
+	if s.pool != nil {
+		return s.streamClaimsPgx(ctx, caseID, fn) // the same rows, decoded by pgx beside fn
+	}
+	rows, err := s.sqlDB.QueryContext(ctx, s.rebind(streamClaimsQuery), caseID)
 	if err != nil {
 		return translate(err)
 	}
@@ -113,16 +120,14 @@ ORDER BY c.id, i.position`
 	var (
 		items   []damages.Item
 		current int64 = -1
-		status  string
 	)
 	for rows.Next() {
 		var (
 			claimID int64
-			st      string
 			it      damages.Item
 			ended   sql.NullTime
 		)
-		if err := rows.Scan(&claimID, &st, &it.ID, &it.Kind, &it.Service, &it.Feature, &it.Failure, &it.Purpose, &it.Period.Start, &ended,
+		if err := rows.Scan(&claimID, &it.ID, &it.Kind, &it.Service, &it.Feature, &it.Failure, &it.Purpose, &it.Period.Start, &ended,
 			&it.ExpectedFareKRW, &it.AlternativeCostKRW, &it.AmountKRW, &it.LossKRW, &it.Documented); err != nil {
 			return translate(err)
 		}
@@ -131,11 +136,11 @@ ORDER BY c.id, i.position`
 		}
 		if claimID != current {
 			if current >= 0 {
-				if err := fn(current, status, items); err != nil {
+				if err := fn(current, items); err != nil {
 					return err
 				}
 			}
-			current, status, items = claimID, st, items[:0]
+			current, items = claimID, items[:0]
 		}
 		items = append(items, it)
 	}
@@ -143,10 +148,16 @@ ORDER BY c.id, i.position`
 		return translate(err)
 	}
 	if current >= 0 {
-		return fn(current, status, items)
+		return fn(current, items)
 	}
 	return nil
 }
+
+const streamClaimsQuery = `SELECT claim_id, id, kind, service, feature, failure, purpose, occurred_at, ended_at,
+	expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented
+FROM claim_items
+WHERE case_id = $1
+ORDER BY claim_id, position`
 
 // rebind turns $1 placeholders into ? for SQLite.
 func (s *Store) rebind(q string) string {

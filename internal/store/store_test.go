@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -39,7 +40,8 @@ var allModels = []any{&models.Case{}, &models.CaseService{}, &models.CaseFeature
 	&models.Import{}, &models.ImportChunk{}, &models.ImportError{}, &models.Job{},
 	&models.AuditEvent{}, &models.Export{}, &models.ExportChunk{},
 	&models.Evidence{}, &models.EvidenceBlob{},
-	&models.ClaimTransition{}, &models.ClaimDuplicate{}, &models.ClaimSignal{}, &models.User{}, &models.Session{}}
+	&models.ClaimTransition{}, &models.ClaimDuplicate{}, &models.ClaimSignal{}, &models.User{}, &models.Session{},
+	&models.ClaimReviewPending{}}
 
 func TestMigrateFromEmpty(t *testing.T) {
 	for _, d := range testdb.Dialects() {
@@ -176,24 +178,41 @@ func TestTokens(t *testing.T) {
 				t.Fatal("admin token in an empty database")
 			}
 			tok := &models.APIToken{Name: "env", Role: "admin", TokenHash: []byte("0123456789abcdef0123456789abcdef")}
-			if created, err := st.EnsureToken(ctx, tok); err != nil || !created {
+			// Each change is audited with it; nothing changed, nothing recorded.
+			var changes []string
+			ev := func(before, after *models.APIToken) (*models.AuditEvent, error) {
+				action := "create"
+				if before != nil {
+					action = "update"
+				}
+				changes = append(changes, action)
+				return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: action, Entity: "token", EntityID: fmt.Sprint(after.ID)}, nil
+			}
+			if created, err := st.EnsureToken(ctx, tok, ev); err != nil || !created {
 				t.Fatalf("ensure: %v %v", created, err)
 			}
-			if created, err := st.EnsureToken(ctx, &models.APIToken{Name: "env", Role: "admin", TokenHash: tok.TokenHash}); err != nil || created {
+			if created, err := st.EnsureToken(ctx, &models.APIToken{Name: "env", Role: "admin", TokenHash: tok.TokenHash}, ev); err != nil || created {
 				t.Fatalf("ensure again: %v %v", created, err)
+			}
+			var audited int64
+			if err := st.Gorm().Model(&models.AuditEvent{}).Where("entity = ? AND entity_id = ?", "token", fmt.Sprint(tok.ID)).Count(&audited).Error; err != nil || audited != 1 || strings.Join(changes, ",") != "create" {
+				t.Errorf("audit after create and no-op: %d records, changes %v, %v", audited, changes, err)
 			}
 			if ok, _ := st.HasLiveAdminToken(ctx); !ok {
 				t.Fatal("no live admin token")
 			}
-			if err := st.RevokeToken(ctx, tok.ID); err != nil {
+			if err := st.RevokeToken(ctx, tok.ID, nil); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := st.TokenByHash(ctx, tok.TokenHash); !apperr.Is(err, apperr.NotFound) {
 				t.Errorf("revoked token found: %v", err)
 			}
 			// Setting the same value in the environment again revives it.
-			if _, err := st.EnsureToken(ctx, &models.APIToken{Name: "env", Role: "admin", TokenHash: tok.TokenHash}); err != nil {
+			if _, err := st.EnsureToken(ctx, &models.APIToken{Name: "env", Role: "admin", TokenHash: tok.TokenHash}, ev); err != nil {
 				t.Fatal(err)
+			}
+			if strings.Join(changes, ",") != "create,update" {
+				t.Errorf("changes %v, want create,update", changes)
 			}
 			if _, err := st.TokenByHash(ctx, tok.TokenHash); err != nil {
 				t.Errorf("token not revived: %v", err)

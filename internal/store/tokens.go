@@ -11,12 +11,32 @@ import (
 	"github.com/claimdesk/claimdesk/models"
 )
 
-// CreateToken stores a token (its hash).
+// CreateToken stores a token (its hash) without an audit record: for test fixtures and the
+// bootstrap token given in the environment. Everything a person does goes through
+// CreateTokenAudited.
 func (s *Store) CreateToken(ctx context.Context, t *models.APIToken) error {
+	return s.CreateTokenAudited(ctx, t, nil)
+}
+
+// CreateTokenAudited stores a token and the audit event ev makes of it (ev sees the stored
+// id) in one transaction; ev nil records nothing.
+func (s *Store) CreateTokenAudited(ctx context.Context, t *models.APIToken, ev func(*models.APIToken) (*models.AuditEvent, error)) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = time.Now().UTC()
 	}
-	return translate(s.db.WithContext(ctx).Create(t).Error)
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(t).Error; err != nil {
+			return err
+		}
+		if ev == nil {
+			return nil
+		}
+		e, err := ev(t)
+		if err != nil {
+			return err
+		}
+		return RecordTx(tx, e)
+	})
 }
 
 // TokenByHash returns the live (not revoked) token with the hash, or a not_found error.
@@ -26,17 +46,22 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*models.APIToken,
 	return &t, translate(err)
 }
 
-// RevokeToken revokes a token. Revoking an unknown or revoked token is not_found.
-func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).
-		Update("revoked_at", time.Now().UTC())
-	if res.Error != nil {
-		return translate(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return &apperr.Error{Code: apperr.NotFound, Message: "token_not_found"}
-	}
-	return nil
+// RevokeToken revokes a token and records ev (when not nil) in the same transaction.
+// Revoking an unknown or revoked token is not_found.
+func (s *Store) RevokeToken(ctx context.Context, id int64, ev *models.AuditEvent) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", time.Now().UTC())
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return &apperr.Error{Code: apperr.NotFound, Message: "token_not_found"}
+		}
+		if ev == nil {
+			return nil
+		}
+		return RecordTx(tx, ev)
+	})
 }
 
 // HasLiveAdminToken reports whether any admin token is not revoked.
@@ -47,19 +72,44 @@ func (s *Store) HasLiveAdminToken(ctx context.Context) (bool, error) {
 }
 
 // EnsureToken creates the token with this hash unless it exists (used for the admin token
-// given in the environment, so restarts do not pile up rows). It reports whether it created it.
-func (s *Store) EnsureToken(ctx context.Context, t *models.APIToken) (bool, error) {
-	var prev models.APIToken
-	err := s.db.WithContext(ctx).Where("token_hash = ?", t.TokenHash).Take(&prev).Error
-	if err == nil {
-		if prev.RevokedAt != nil || prev.Role != t.Role {
-			// The operator set this value again on purpose: make it the admin token it says it is.
-			err = s.db.WithContext(ctx).Model(&prev).Updates(map[string]any{"revoked_at": nil, "role": t.Role}).Error
+// given in the environment); an existing one that was revoked or has another role is made live
+// with t's role again. ev, when set, makes the audit record of a change (before is nil for a
+// creation), written in the same transaction; nothing changed records nothing.
+func (s *Store) EnsureToken(ctx context.Context, t *models.APIToken, ev func(before, after *models.APIToken) (*models.AuditEvent, error)) (created bool, err error) {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = time.Now().UTC()
+	}
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		var prev models.APIToken
+		err := tx.Where("token_hash = ?", t.TokenHash).Take(&prev).Error
+		var before *models.APIToken
+		switch {
+		case err == nil:
+			if prev.RevokedAt == nil && prev.Role == t.Role {
+				return nil
+			}
+			// The operator set this value again on purpose: make it the token it says it is.
+			before = &models.APIToken{ID: prev.ID, Name: prev.Name, Role: prev.Role, RevokedAt: prev.RevokedAt}
+			if err := tx.Model(&prev).Updates(map[string]any{"revoked_at": nil, "role": t.Role}).Error; err != nil {
+				return err
+			}
+			t.ID = prev.ID
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			if err := tx.Create(t).Error; err != nil {
+				return err
+			}
+			created = true
+		default:
+			return err
 		}
-		return false, translate(err)
-	}
-	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return false, translate(err)
-	}
-	return true, s.CreateToken(ctx, t)
+		if ev == nil {
+			return nil
+		}
+		e, err := ev(before, t)
+		if err != nil {
+			return err
+		}
+		return RecordTx(tx, e)
+	})
+	return created, translate(err)
 }

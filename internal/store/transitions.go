@@ -15,24 +15,27 @@ import (
 // caller decided on: if another change came first, nothing is written and the answer is
 // invalid_transition ("status_changed"), so two lawyers can never both move the same claim.
 func (s *Store) TransitionClaim(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error { return transitionTx(tx, t, ev) })
+}
+
+// transitionTx applies a transition in tx: the claim moves only from the status t starts at.
+func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent) error {
 	t.At = t.At.UTC().Truncate(time.Microsecond)
-	return s.InTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus).
-			Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return &apperr.Error{Code: apperr.InvalidTransition, Message: "status_changed"}
-		}
-		if err := tx.Create(t).Error; err != nil {
-			return err
-		}
-		if ev != nil {
-			return RecordTx(tx, ev)
-		}
-		return nil
-	})
+	res := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus).
+		Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return &apperr.Error{Code: apperr.InvalidTransition, Message: "status_changed"}
+	}
+	if err := tx.Create(t).Error; err != nil {
+		return err
+	}
+	if ev != nil {
+		return RecordTx(tx, ev)
+	}
+	return nil
 }
 
 // ClaimTransitions returns the history of a claim, oldest first.

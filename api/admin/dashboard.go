@@ -1,0 +1,294 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/export"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
+	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+// dashboardRoutes registers the case dashboard and its two forms (windows, rules).
+func (h *handler) dashboardRoutes(g *gin.RouterGroup) {
+	g.GET("/cases/:case", h.dashboard)
+	g.POST("/cases/:case/windows", h.saveWindows)
+	g.POST("/cases/:case/rules", h.saveRules)
+}
+
+// dashboardPage is the dashboard's data: the case report's figures and charts (one query
+// path, internal/export), the review counts, and the two forms.
+type dashboardPage struct {
+	Case          *store.Case
+	Report        *export.Report
+	Charts        []template.HTML
+	Claimants     int64
+	Awaiting      int64
+	Deficient     int64
+	DeficientDue  int64
+	ByStatus      map[string]int64
+	Statuses      []string
+	Services      []string
+	WindowRows    []windowRow
+	Rules         string
+	RulesVersion  int
+	RulesErrors   []string
+	WindowsErrors bool
+}
+
+// windowRow is one row of the windows form; Errors are the messages of its fields by name.
+type windowRow struct {
+	claims.WindowInput
+	Index  int
+	Errors map[string]string
+}
+
+// Err returns the message of field f of the row ("" when it has none).
+func (r windowRow) Err(f string) string { return r.Errors[f] }
+
+func (h *handler) dashboard(c *gin.Context) {
+	v := h.view(c, "admin_dashboard_title")
+	switch c.Query("done") {
+	case "windows":
+		v.Message = v.T("admin_windows_saved")
+	case "rules":
+		v.Message = v.T("admin_rules_saved")
+	}
+	h.renderDashboard(c, v, http.StatusOK, nil, "", nil)
+}
+
+// renderDashboard renders the dashboard; rows and rules, when given, are what the lawyer sent
+// (shown again with their errors), otherwise the case's windows and active rules.
+func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []windowRow, rules string, rulesErrs []string) {
+	ctx := c.Request.Context()
+	cs, err := h.claims.Case(ctx, c.Param("case"))
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	now := h.now()
+	r, err := h.reports.Get(ctx, h.store, h.claims, cs, now, v.Lang)
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	byStatus := r.ByStatus
+	p := dashboardPage{Case: cs, Report: r, ByStatus: byStatus, Statuses: lifecycle.Statuses, Rules: rules, RulesErrors: rulesErrs,
+		Awaiting:  byStatus[lifecycle.Received] + byStatus[lifecycle.UnderReview] + byStatus[lifecycle.Cured],
+		Deficient: byStatus[lifecycle.Deficient], Claimants: r.Claimants, DeficientDue: r.DeficientDue}
+	for _, ch := range r.Charts {
+		svg, err := export.ChartSVG(ch)
+		if err != nil {
+			h.failErr(c, err)
+			return
+		}
+		p.Charts = append(p.Charts, svg)
+	}
+	for _, s := range cs.Services {
+		p.Services = append(p.Services, s.Slug)
+	}
+	if rows == nil {
+		for i, w := range claims.WindowInputs(cs.Windows, cs.Location) {
+			// The form shows local times as a lawyer types them (read in the case's zone).
+			w.Start, w.End = localInput(cs.Windows[i].StartAt, cs.Location), localInput(cs.Windows[i].EndAt, cs.Location)
+			rows = append(rows, windowRow{WindowInput: w, Index: i})
+		}
+		rows = append(rows, windowRow{Index: len(rows)}) // a blank row adds a window
+	}
+	p.WindowRows = rows
+	for _, row := range rows {
+		p.WindowsErrors = p.WindowsErrors || len(row.Errors) > 0
+	}
+	rs, err := h.claims.ActiveRules(ctx, cs)
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	p.RulesVersion = rs.Version
+	if p.Rules == "" {
+		var b bytes.Buffer
+		if json.Indent(&b, []byte(rs.Raw), "", "  ") == nil {
+			p.Rules = b.String()
+		} else {
+			p.Rules = rs.Raw
+		}
+	}
+	v.Section, v.Page = "dashboard", p
+	h.render(c, status, "dashboard", v)
+}
+
+// saveWindows replaces the case's windows with the form's rows through the API's own path
+// (claims.Service.ReplaceWindows: the same validation, re-decision and audit record). Blank
+// rows are ignored; a row with "remove" ticked is dropped.
+func (h *handler) saveWindows(c *gin.Context) {
+	form := c.Request.PostForm
+	n := len(form["service"])
+	var in []claims.WindowInput
+	var rows []windowRow
+	var at []int // at[i] is the form row of in[i]
+	for i := 0; i < n; i++ {
+		get := func(f string) string {
+			if vs := form[f]; i < len(vs) {
+				return strings.TrimSpace(vs[i])
+			}
+			return ""
+		}
+		w := claims.WindowInput{Service: get("service"), Feature: get("feature"), Severity: get("severity"), Start: get("start"),
+			End: get("end"), Source: get("source"), Confidence: get("confidence")}
+		rows = append(rows, windowRow{WindowInput: w, Index: i})
+		if w == (claims.WindowInput{Severity: w.Severity}) || hasValue(form["remove"], strconv.Itoa(i)) {
+			continue
+		}
+		in = append(in, w)
+		at = append(at, i)
+	}
+	var err error
+	switch {
+	case n == 0:
+		// A post without the form's rows is a mistake, not a request to delete every window.
+		err = apperr.Validation([]apperr.FieldError{{Path: "windows", Code: apperr.FieldRequired}})
+	case in == nil:
+		in = []claims.WindowInput{} // every row removed: no windows
+		fallthrough
+	default:
+		_, _, err = h.claims.ReplaceWindows(c.Request.Context(), c.Param("case"), in, h.auth.Actor(c))
+	}
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(c.Param("case"))+"?done=windows#windows")
+		return
+	}
+	ae, ok := err.(*apperr.Error)
+	if !ok || ae.Code != apperr.Invalid {
+		h.failErr(c, err)
+		return
+	}
+	v := h.view(c, "admin_dashboard_title")
+	v.Error = v.T("admin_windows_invalid")
+	for _, f := range ae.Fields {
+		var i int
+		var field string
+		if !parseWindowPath(f.Path, &i, &field) || i >= len(at) {
+			v.Error += " " + messages.Field(v.Lang, f)
+			continue
+		}
+		row := &rows[at[i]]
+		if row.Errors == nil {
+			row.Errors = map[string]string{}
+		}
+		row.Errors[field] = messages.Field(v.Lang, f)
+	}
+	rows = append(rows, windowRow{Index: len(rows)})
+	h.renderDashboard(c, v, http.StatusUnprocessableEntity, rows, "", nil)
+}
+
+// parseWindowPath reads "windows[3].start" into 3 and "start".
+func parseWindowPath(p string, i *int, field *string) bool {
+	rest, ok := strings.CutPrefix(p, "windows[")
+	if !ok {
+		return false
+	}
+	num, f, ok := strings.Cut(rest, "].")
+	if !ok || num == "" {
+		return false
+	}
+	n := 0
+	for _, r := range num {
+		if r < '0' || r > '9' {
+			return false
+		}
+		n = n*10 + int(r-'0')
+	}
+	*i, *field = n, f
+	return true
+}
+
+// saveRules makes the form's JSON the case's next rule set through the API's own path
+// (claims.Service.SetRules: the same validation and audit record).
+func (h *handler) saveRules(c *gin.Context) {
+	raw := strings.TrimSpace(c.PostForm("rules"))
+	var err error
+	var compact bytes.Buffer
+	if cerr := json.Compact(&compact, []byte(raw)); cerr != nil {
+		err = apperr.New(apperr.Malformed, "")
+	} else {
+		_, err = h.claims.SetRules(c.Request.Context(), c.Param("case"), compact.Bytes(), h.auth.Actor(c))
+	}
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(c.Param("case"))+"?done=rules#rules")
+		return
+	}
+	ae, ok := err.(*apperr.Error)
+	if !ok || (ae.Code != apperr.Invalid && ae.Code != apperr.Malformed) {
+		h.failErr(c, err)
+		return
+	}
+	v := h.view(c, "admin_dashboard_title")
+	v.Error = v.T("admin_rules_invalid")
+	var errs []string
+	for _, f := range ae.Fields {
+		errs = append(errs, f.Path+": "+messages.Field(v.Lang, f))
+	}
+	if len(errs) == 0 {
+		errs = append(errs, errorText(v.Lang, err))
+	}
+	h.renderDashboard(c, v, http.StatusUnprocessableEntity, nil, raw, errs)
+}
+
+func hasValue(vs []string, s string) bool {
+	for _, v := range vs {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// windowField is one input of the windows form (template "wfield").
+type windowField struct {
+	V     *view
+	Row   windowRow
+	Name  string
+	N     int
+	Value string
+}
+
+// F is the input name of row, numbered n for its label.
+func (p dashboardPage) F(v *view, row windowRow, name string, n int) windowField {
+	val := map[string]string{"service": row.Service, "feature": row.Feature, "start": row.Start, "end": row.End,
+		"source": row.Source, "confidence": row.Confidence}[name]
+	return windowField{V: v, Row: row, Name: name, N: n, Value: val}
+}
+
+// localInput writes an instant as a local time in loc, "2022-10-15 15:30" (with seconds when
+// it has any), which ParseWindows reads back in the case's zone.
+func localInput(t time.Time, loc *time.Location) string {
+	l := t.In(loc)
+	if l.Second() != 0 || l.Nanosecond() != 0 {
+		return l.Format(time.DateTime)
+	}
+	return l.Format("2006-01-02 15:04")
+}
+
+// warmReport builds the default case's report into the cache (at start), so the first
+// lawyer to open the dashboard finds it; a failure is logged and the page builds it then.
+func (h *handler) warmReport(ctx context.Context) {
+	cs, err := h.claims.Case(ctx, h.caseSlug)
+	if err == nil {
+		_, err = h.reports.Get(ctx, h.store, h.claims, cs, h.now(), messages.Ko)
+	}
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("building the case report at start failed", "case", h.caseSlug, "err", err)
+	}
+}

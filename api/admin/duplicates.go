@@ -1,0 +1,121 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// duplicatesRoutes registers the duplicates page and its decision form.
+func (h *handler) duplicatesRoutes(g *gin.RouterGroup) {
+	g.GET("/cases/:case/duplicates", h.duplicates)
+	g.POST("/cases/:case/duplicates/decisions", h.decideDuplicate)
+}
+
+// duplicatesPage is a page of candidate pairs.
+type duplicatesPage struct {
+	Status string // candidate (default), duplicate, not_duplicate, or "all"
+	Pairs  []pairRow
+	Next   string
+}
+
+// pairRow is a pair: First arrived first (kept by default), Later after it.
+type pairRow struct {
+	First, Later *models.Claim
+	Matched      []string
+	Status       string
+	DecidedBy    string
+	DecidedAt    *time.Time
+}
+
+func (h *handler) duplicates(c *gin.Context) {
+	v := h.view(c, "admin_duplicates_title")
+	if c.Query("done") != "" {
+		v.Message = v.T("admin_dup_done")
+	}
+	ctx := c.Request.Context()
+	cs, err := h.claims.Case(ctx, c.Param("case"))
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	p := duplicatesPage{Status: c.DefaultQuery("status", "candidate")}
+	f := store.DuplicateFilter{CaseID: cs.ID, Status: p.Status, Cursor: c.Query("cursor"), Limit: 50}
+	switch p.Status {
+	case "candidate", claims.DuplicateConfirmed, claims.DuplicateRejected:
+	default:
+		p.Status, f.Status = "all", ""
+	}
+	pairs, next, err := h.store.ListDuplicates(ctx, f)
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	var ids []int64
+	for _, pr := range pairs {
+		ids = append(ids, pr.ClaimID, pr.OtherClaimID)
+	}
+	byID, err := h.store.ClaimsByIDs(ctx, ids)
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	for i := range pairs {
+		pr := &pairs[i]
+		later, first := byID[pr.ClaimID], byID[pr.OtherClaimID]
+		if later == nil || first == nil {
+			continue
+		}
+		p.Pairs = append(p.Pairs, pairRow{First: first, Later: later, Matched: pr.Matched, Status: pr.Status, DecidedBy: pr.DecidedBy, DecidedAt: pr.DecidedAt})
+	}
+	p.Next = next
+	v.Section, v.Page = "duplicates", p
+	h.render(c, http.StatusOK, "duplicates", v)
+}
+
+// decideDuplicate records a lawyer's decision on a pair through claims.DecideDuplicate (the
+// API's path): keep_first (the default), keep_second, or not_duplicate.
+func (h *handler) decideDuplicate(c *gin.Context) {
+	ctx := c.Request.Context()
+	cs, err := h.claims.Case(ctx, c.Param("case"))
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	later, err := h.claims.CaseClaim(ctx, cs.ID, c.PostForm("later"))
+	var first *models.Claim
+	if err == nil {
+		first, err = h.claims.CaseClaim(ctx, cs.ID, c.PostForm("first"))
+	}
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	if later.ID < first.ID {
+		later, first = first, later
+	}
+	decision, keep := claims.DuplicateConfirmed, first.Reference
+	switch c.PostForm("choice") {
+	case "keep_first", "":
+	case "keep_second":
+		keep = later.Reference
+	case "not_duplicate":
+		decision, keep = claims.DuplicateRejected, ""
+	default:
+		h.failErr(c, apperr.Validation([]apperr.FieldError{{Path: "choice", Code: apperr.FieldInvalidValue,
+			Params: map[string]string{"allowed": "keep_first, keep_second, not_duplicate"}}}))
+		return
+	}
+	if err := h.claims.DecideDuplicate(ctx, later, first, decision, keep, c.PostForm("note"), h.auth.Actor(c)); err != nil {
+		h.failErr(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(cs.Slug)+"/duplicates?done=1")
+}

@@ -1,0 +1,32 @@
+package claims
+
+import (
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
+)
+
+// DecidingWindow is the window to name beside an item's stored eligibility: the window that
+// decided it, or for an ineligible item the nearest window of its service and feature (nearest
+// true); nil when there is none. windows are the case's (cs.DomainWindows()). The API's claim
+// answer and the lawyers' claim page both name windows this way.
+func DecidingWindow(cs *store.Case, windows []damages.Window, it *models.ClaimItem) (w *models.OutageWindow, nearest bool) {
+	if it.WindowID != nil {
+		return windowByID(cs, *it.WindowID), false
+	}
+	if it.Eligibility == string(damages.Ineligible) {
+		if d := Decide(windows, damages.PerFeature, it); d.Nearest != nil {
+			return windowByID(cs, d.Nearest.ID), true
+		}
+	}
+	return nil, false
+}
+
+func windowByID(cs *store.Case, id int64) *models.OutageWindow {
+	for i := range cs.Windows {
+		if cs.Windows[i].ID == id {
+			return &cs.Windows[i]
+		}
+	}
+	return nil
+}
