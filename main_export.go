@@ -68,7 +68,7 @@ func exportCmd(ctx context.Context, cfg config.Config, args []string, stdout io.
 	if err != nil {
 		return fmt.Errorf("case %s: %w", *caseSlug, err)
 	}
-	f := store.ExportFilter{CaseID: cs.ID, Status: *status, Service: *service, Eligibility: *eligibility}
+	f := store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: cs.ID, Status: *status, Service: *service, Eligibility: *eligibility}}
 	filters := map[string]string{}
 	for k, v := range map[string]string{"status": *status, "service": *service, "eligibility": *eligibility, "submitted_after": *after} {
 		if v != "" {

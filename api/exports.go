@@ -15,8 +15,10 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/redact"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -82,19 +84,25 @@ func (s *Server) mustRedact(c *gin.Context) bool {
 	return p != nil && slices.Contains(s.cfg.RedactRoles, p.Role)
 }
 
-// exportFilter reads the claims list's filters.
-func exportFilter(c *gin.Context, cs *store.Case) (store.ExportFilter, map[string]string, error) {
+// exportFilter reads the claims list's filters (claims.ListFilter, the one reading for the list,
+// the pages and exports). shown are the filter parameters as sent, for the audit trail and the
+// file's summary, with a free-text search masked (it is usually a name, an email or a phone);
+// query are the same parameters unmasked, for a background job to read again.
+func exportFilter(c *gin.Context, cs *store.Case) (f store.ExportFilter, shown, query map[string]string, err error) {
 	lf, err := claimFilter(c, cs)
 	if err != nil {
-		return store.ExportFilter{}, nil, err
+		return f, nil, nil, err
 	}
-	shown := map[string]string{}
-	for _, k := range []string{"status", "service", "eligibility", "submitted_after"} {
+	shown, query = map[string]string{}, map[string]string{}
+	for _, k := range claims.ListFilterParams {
 		if v := c.Query(k); v != "" {
-			shown[k] = v
+			shown[k], query[k] = v, v
 		}
 	}
-	return store.ExportFilter{CaseID: cs.ID, Status: lf.Status, Service: lf.Service, Eligibility: lf.Eligibility, SubmittedAfter: lf.SubmittedAfter}, shown, nil
+	if v, ok := shown["q"]; ok {
+		shown["q"] = redact.Search(v)
+	}
+	return store.ExportFilterOf(lf), shown, query, nil
 }
 
 func (s *Server) exportTable(entity string, format export.Format) gin.HandlerFunc {
@@ -105,7 +113,7 @@ func (s *Server) exportTable(entity string, format export.Format) gin.HandlerFun
 			writeError(c, err)
 			return
 		}
-		f, shown, ferr := exportFilter(c, cs)
+		f, shown, _, ferr := exportFilter(c, cs)
 		opts, oerr := s.exportOptions(c, format)
 		if err := apperr.MergeFields(ferr, oerr); err != nil {
 			writeError(c, err)
@@ -249,7 +257,7 @@ func (s *Server) queueExport(entity string, format export.Format) gin.HandlerFun
 			writeError(c, err)
 			return
 		}
-		f, shown, ferr := exportFilter(c, cs)
+		f, shown, query, ferr := exportFilter(c, cs)
 		opts, oerr := s.exportOptions(c, format)
 		if err := apperr.MergeFields(ferr, oerr); err != nil {
 			writeError(c, err)
@@ -266,12 +274,7 @@ func (s *Server) queueExport(entity string, format export.Format) gin.HandlerFun
 			writeError(c, err)
 			return
 		}
-		params := export.JobParams{Status: f.Status, Service: f.Service, Eligibility: f.Eligibility, Redact: opts.Redact, BOM: opts.BOM,
-			Lang: string(opts.Lang), Filters: shown}
-		if !f.SubmittedAfter.IsZero() {
-			t := f.SubmittedAfter
-			params.SubmittedAfter = &t
-		}
+		params := export.JobParams{Query: query, Redact: opts.Redact, BOM: opts.BOM, Lang: string(opts.Lang), Filters: shown}
 		raw, err := json.Marshal(params)
 		if err != nil {
 			writeError(c, err)

@@ -357,3 +357,69 @@ func TestBackgroundExport(t *testing.T) {
 		}
 	})
 }
+
+// Exports take every filter of the claims list, read by the same code, directly and in the
+// background; the audit trail keeps a free-text search masked.
+func TestExportListFilters(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		e.withExportRunner()
+		exportFixture(e)
+		rows := func(body string) int { return strings.Count(body, "\r\n") - 1 } // minus the header
+		for _, c := range []struct {
+			query string
+			items int // items export
+			plain int // plaintiff list (claimants)
+		}{
+			{"", 4, 2},
+			{"kind=payment", 1, 1},
+			{"kind=message&channel=api", 1, 1},
+			{"channel=web", 0, 0},
+			{"q=%ED%99%8D", 3, 1},        // 홍: the beginning of a name
+			{"q=eq%40example.com", 1, 1}, // an email
+			{"q=010-1234", 3, 1},         // a phone number
+			{"submitted_from=2022-10-01&submitted_to=2022-10-01", 0, 0},
+			{"min_score=1000000", 0, 0},
+			{"flag=no_such_signal", 0, 0},
+		} {
+			r := e.do("GET", "/api/v1/cases/kakao-2022/exports/claims.csv?"+c.query, nil, bearer(e.lawyer)...)
+			wantStatus(t, r, 200)
+			if n := rows(string(r.Body)); n != c.items {
+				t.Errorf("claims.csv?%s: %d items, want %d:\n%s", c.query, n, c.items, r.Body)
+			}
+			r = e.do("GET", "/api/v1/cases/kakao-2022/exports/plaintiffs.csv?"+c.query, nil, bearer(e.lawyer)...)
+			wantStatus(t, r, 200)
+			if n := rows(string(r.Body)) - 1; n != c.plain { // minus the total row
+				t.Errorf("plaintiffs.csv?%s: %d plaintiffs, want %d:\n%s", c.query, n, c.plain, r.Body)
+			}
+		}
+		r := e.do("GET", "/api/v1/cases/kakao-2022/exports/claims.csv?kind=spaceship&submitted_to=tomorrow", nil, bearer(e.lawyer)...)
+		wantStatus(t, r, 422)
+		if got := fields(t, r); strings.Join(got, "; ") != "kind invalid_value; submitted_to invalid_format" {
+			t.Errorf("fields %q", got)
+		}
+
+		// The background job reads the same filters again.
+		r = e.do("POST", "/api/v1/cases/kakao-2022/exports/claims.csv?q=%ED%99%8D%EA%B8%B8%EB%8F%99&kind=taxi_booking", nil, bearer(e.lawyer)...)
+		wantStatus(t, r, 202)
+		loc := r.Header.Get("Location")
+		if job := e.waitExport(loc, e.lawyer); job["status"] != "succeeded" || job["rows_total"] != float64(1) {
+			t.Fatalf("job %v", job)
+		}
+		f := e.do("GET", loc+"/file", nil, bearer(e.lawyer)...)
+		if rows(string(f.Body)) != 1 || !strings.Contains(string(f.Body), ",taxi_booking,") {
+			t.Errorf("background file:\n%s", f.Body)
+		}
+		var evs []models.AuditEvent
+		if err := e.st.Gorm().Where("action = ?", "export").Find(&evs).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			if strings.Contains(ev.Details, "홍길동") || strings.Contains(ev.Details, "eq@example") || strings.Contains(ev.Details, "010-1234") {
+				t.Errorf("audit details keep the search: %s", ev.Details)
+			}
+		}
+		if !strings.Contains(evs[len(evs)-1].Details, `"q":"홍*동"`) {
+			t.Errorf("last audit details %s", evs[len(evs)-1].Details)
+		}
+	})
+}

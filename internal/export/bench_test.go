@@ -54,7 +54,7 @@ func BenchmarkExport(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
-	f := store.ExportFilter{CaseID: cs.ID}
+	f := store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: cs.ID}}
 	o := export.Options{BOM: true, Lang: messages.Ko, Now: time.Now()}
 	svc := &claims.Service{Store: st, Now: time.Now}
 

@@ -124,7 +124,7 @@ func TestItemsCSV(t *testing.T) {
 	eachDB(t, func(t *testing.T, fx *fixture) {
 		ctx := context.Background()
 		var buf bytes.Buffer
-		res, err := export.Items(ctx, fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID}, &buf, opts(export.CSV))
+		res, err := export.Items(ctx, fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID}}, &buf, opts(export.CSV))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func TestItemsCSV(t *testing.T) {
 
 		// Filters of the claims list: status selects claims, service and eligibility items.
 		buf.Reset()
-		res, err = export.Items(ctx, fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID, Service: "kakao_pay", Eligibility: "ineligible"}, &buf, opts(export.CSV))
+		res, err = export.Items(ctx, fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID, Service: "kakao_pay", Eligibility: "ineligible"}}, &buf, opts(export.CSV))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestItemsCSV(t *testing.T) {
 		buf.Reset()
 		o := opts(export.CSV)
 		o.BOM, o.Redact = false, true
-		if _, err := export.Items(ctx, fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID, Status: "received"}, &buf, o); err != nil {
+		if _, err := export.Items(ctx, fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID, Status: "received"}}, &buf, o); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "claims-redacted.csv", buf.Bytes())
@@ -157,7 +157,7 @@ func TestItemsCSV(t *testing.T) {
 func TestItemsNDJSON(t *testing.T) {
 	eachDB(t, func(t *testing.T, fx *fixture) {
 		var buf bytes.Buffer
-		if _, err := export.Items(context.Background(), fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID}, &buf, opts(export.NDJSON)); err != nil {
+		if _, err := export.Items(context.Background(), fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID}}, &buf, opts(export.NDJSON)); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "claims.ndjson", buf.Bytes())
@@ -167,7 +167,7 @@ func TestItemsNDJSON(t *testing.T) {
 func TestPlaintiffsCSV(t *testing.T) {
 	eachDB(t, func(t *testing.T, fx *fixture) {
 		var buf bytes.Buffer
-		res, err := export.Plaintiffs(context.Background(), fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID}, &buf, opts(export.CSV))
+		res, err := export.Plaintiffs(context.Background(), fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID}}, &buf, opts(export.CSV))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,23 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync/atomic"
 	"time"
 
+	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
 // JobParams is what a background export was asked for, stored as JSON with the export.
 type JobParams struct {
-	Status         string            `json:"status,omitempty"`
-	Service        string            `json:"service,omitempty"`
-	Eligibility    string            `json:"eligibility,omitempty"`
-	SubmittedAfter *time.Time        `json:"submitted_after,omitempty"`
-	Redact         bool              `json:"redact"`
-	BOM            bool              `json:"bom"`
-	Lang           string            `json:"lang"`
-	Filters        map[string]string `json:"filters,omitempty"`
+	// Query are the claims list's filter parameters as sent (claims.ListFilterParams), read
+	// again by the job with claims.ListFilter: one reading of filters everywhere.
+	Query   map[string]string `json:"query,omitempty"`
+	Redact  bool              `json:"redact"`
+	BOM     bool              `json:"bom"`
+	Lang    string            `json:"lang"`
+	Filters map[string]string `json:"filters,omitempty"`
 }
 
 // ChunkSize is the size of the pieces a background export's file is stored in.
@@ -67,10 +68,15 @@ func (j *Jobs) Run(ctx context.Context, refID int64) error {
 	if err := j.Store.StartExport(ctx, e.ID, j.now()); err != nil {
 		return err
 	}
-	f := store.ExportFilter{CaseID: cs.ID, Status: p.Status, Service: p.Service, Eligibility: p.Eligibility}
-	if p.SubmittedAfter != nil {
-		f.SubmittedAfter = *p.SubmittedAfter
+	q := url.Values{}
+	for k, v := range p.Query {
+		q.Set(k, v)
 	}
+	lf, err := claims.ListFilter(cs, q)
+	if err != nil {
+		return fmt.Errorf("export %d: filters: %w", e.ID, err)
+	}
+	f := store.ExportFilterOf(lf)
 	var rows atomic.Int64
 	opts := Options{Format: Format(e.Format), BOM: p.BOM, Redact: p.Redact, Lang: messages.Parse(p.Lang), Now: e.CreatedAt, Filters: p.Filters,
 		Progress: func(n int64) {

@@ -35,7 +35,7 @@ func TestItemsXLSX(t *testing.T) {
 		o := opts(export.XLSX)
 		o.MaxSheetRows = 5 // header + 4 rows a sheet: 10 items continue on three sheets
 		o.Filters = map[string]string{"status": "any"}
-		if _, err := export.Items(context.Background(), fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID}, &buf, o); err != nil {
+		if _, err := export.Items(context.Background(), fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID}}, &buf, o); err != nil {
 			t.Fatal(err)
 		}
 		f, err := excelize.OpenReader(&buf)
@@ -129,7 +129,7 @@ func TestItemsXLSX(t *testing.T) {
 func TestPlaintiffsXLSX(t *testing.T) {
 	eachDB(t, func(t *testing.T, fx *fixture) {
 		var buf bytes.Buffer
-		if _, err := export.Plaintiffs(context.Background(), fx.st, fx.cs, store.ExportFilter{CaseID: fx.cs.ID}, &buf, opts(export.XLSX)); err != nil {
+		if _, err := export.Plaintiffs(context.Background(), fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID}}, &buf, opts(export.XLSX)); err != nil {
 			t.Fatal(err)
 		}
 		f, err := excelize.OpenReader(&buf)

@@ -76,3 +76,12 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// Search masks a free-text search, which is usually a name, an email or a phone number: an
+// email as MaskEmail, anything else as MaskName (first and last character kept).
+func Search(q string) string {
+	if strings.Contains(q, "@") {
+		return MaskEmail(q)
+	}
+	return MaskName(q)
+}

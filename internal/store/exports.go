@@ -8,18 +8,49 @@ import (
 	"time"
 )
 
-// ExportFilter selects what an export holds: the claims list's filters. Status and
-// SubmittedAfter select claims; Service and Eligibility select items (an items export holds
-// the items that match, a plaintiff list the claims that have one).
+// ExportFilter selects what an export holds: the claims list's filters (its order and page
+// aside). Status, Channel, the submission days, Flag, MinScore and Search select claims;
+// Service, Kind and Eligibility select items (an items export holds the items that match, a
+// plaintiff list the claims that have one).
 type ExportFilter struct {
-	CaseID         int64
-	Status         string
-	Service        string
-	Eligibility    string
-	SubmittedAfter time.Time
+	ClaimFilter
 	// ExcludeStatuses drops claims in these statuses (the plaintiff list drops duplicates
 	// and withdrawn claims).
 	ExcludeStatuses []string
+}
+
+// ExportFilterOf is the export of the claims a list filter selects.
+func ExportFilterOf(f ClaimFilter) ExportFilter { return ExportFilter{ClaimFilter: f} }
+
+// exportSQL builds an export statement with PostgreSQL placeholders.
+type exportSQL struct {
+	sb   strings.Builder
+	args []any
+}
+
+// where adds " AND cond", numbering each ? of cond with its value in vs.
+func (q *exportSQL) where(cond string, vs ...any) {
+	q.sb.WriteString(" AND ")
+	for _, v := range vs {
+		i := strings.IndexByte(cond, '?')
+		q.args = append(q.args, v)
+		q.sb.WriteString(cond[:i] + "$" + strconv.Itoa(len(q.args)))
+		cond = cond[i+1:]
+	}
+	q.sb.WriteString(cond)
+}
+
+// itemConditions adds the item-level conditions of f on the items aliased i.
+func (q *exportSQL) itemConditions(f ExportFilter) {
+	if f.Service != "" {
+		q.where("i.service = ?", f.Service)
+	}
+	if f.Kind != "" {
+		q.where("i.kind = ?", f.Kind)
+	}
+	if f.Eligibility != "" {
+		q.where("i.eligibility = ?", f.Eligibility)
+	}
 }
 
 // ExportItem is one item with its claim, as exports read it. Times are UTC.
@@ -57,41 +88,68 @@ type ExportItem struct {
 // ExportItemsQuery is the SELECT of the items export (PostgreSQL placeholders), with its
 // arguments. The benchmark runs the same statement through psql \copy as the baseline.
 func ExportItemsQuery(f ExportFilter) (string, []any) {
-	var sb strings.Builder
-	sb.WriteString(`SELECT c.id, c.reference, c.status, c.channel, c.submitted_at, c.claimant_name, c.claimant_email, c.claimant_phone,
+	q := &exportSQL{args: []any{f.CaseID}}
+	q.sb.WriteString(`SELECT c.id, c.reference, c.status, c.channel, c.submitted_at, c.claimant_name, c.claimant_email, c.claimant_phone,
 	c.rules_version, c.valued_as_of, i.position, i.kind, i.service, i.feature, i.occurred_at, i.ended_at, i.failure, i.purpose,
 	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented, i.eligibility, i.eligibility_code,
 	i.window_id, i.principal_krw, i.interest_krw
 FROM claims c JOIN claim_items i ON i.claim_id = c.id
 WHERE c.case_id = $1`)
-	args := []any{f.CaseID}
-	where := func(cond string, v any) {
-		args = append(args, v)
-		sb.WriteString(" AND ")
-		sb.WriteString(strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	claimConditions(f, where)
-	if f.Service != "" {
-		where("i.service = ?", f.Service)
-	}
-	if f.Eligibility != "" {
-		where("i.eligibility = ?", f.Eligibility)
-	}
-	sb.WriteString("\nORDER BY c.id, i.position")
-	return sb.String(), args
+	q.claimConditions(f)
+	q.itemConditions(f)
+	q.sb.WriteString("\nORDER BY c.id, i.position")
+	return q.sb.String(), q.args
 }
 
-// claimConditions adds the claim-level conditions of f.
-func claimConditions(f ExportFilter, where func(cond string, v any)) {
+// claimConditions adds the claim-level conditions of f on the claims aliased c.
+func (q *exportSQL) claimConditions(f ExportFilter) {
 	if f.Status != "" {
-		where("c.status = ?", f.Status)
+		q.where("c.status = ?", f.Status)
 	}
 	for _, s := range f.ExcludeStatuses {
-		where("c.status <> ?", s)
+		q.where("c.status <> ?", s)
+	}
+	if f.Channel != "" {
+		q.where("c.channel = ?", f.Channel)
 	}
 	if !f.SubmittedAfter.IsZero() {
-		where("c.submitted_at > ?", f.SubmittedAfter.UTC())
+		q.where("c.submitted_at > ?", f.SubmittedAfter.UTC())
 	}
+	if !f.SubmittedFrom.IsZero() {
+		q.where("c.submitted_at >= ?", f.SubmittedFrom.UTC())
+	}
+	if !f.SubmittedBefore.IsZero() {
+		q.where("c.submitted_at < ?", f.SubmittedBefore.UTC())
+	}
+	if f.Flag != "" {
+		q.where("EXISTS (SELECT 1 FROM claim_signals g WHERE g.claim_id = c.id AND g.case_id = ? AND g.code = ?)", f.CaseID, f.Flag)
+	}
+	if f.MinScore > 0 {
+		q.where("c.fraud_score >= ?", f.MinScore)
+	}
+	if sr := f.Search; sr != nil {
+		var parts []string
+		var args []any
+		for _, p := range []struct{ cond, v string }{{"c.reference = ?", sr.Reference},
+			{`c.claimant_email LIKE ? ESCAPE '\'`, likeIf(sr.EmailPrefix)}, {`c.claimant_phone LIKE ? ESCAPE '\'`, likeIf(sr.PhonePrefix)},
+			{`c.claimant_name LIKE ? ESCAPE '\'`, likeIf(sr.NamePrefix)}} {
+			if p.v != "" {
+				parts, args = append(parts, p.cond), append(args, p.v)
+			}
+		}
+		if len(parts) == 0 {
+			parts = []string{"1 = 0"}
+		}
+		q.where("("+strings.Join(parts, " OR ")+")", args...)
+	}
+}
+
+// likeIf is the LIKE pattern of the strings beginning with p, "" for no prefix.
+func likeIf(p string) string {
+	if p == "" {
+		return ""
+	}
+	return likePrefix(p)
 }
 
 // StreamExportItems calls fn for every item f selects, claim by claim in id order and by
@@ -180,26 +238,15 @@ func (s *Store) CountExportClaims(ctx context.Context, f ExportFilter) (int64, e
 
 // exportClaimsQuery selects columns of the claims f selects.
 func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
-	var sb strings.Builder
-	sb.WriteString("SELECT " + columns + "\nFROM claims c WHERE c.case_id = $1")
-	args := []any{f.CaseID}
-	where := func(cond string, v any) {
-		args = append(args, v)
-		sb.WriteString(" AND ")
-		sb.WriteString(strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	q := &exportSQL{args: []any{f.CaseID}}
+	q.sb.WriteString("SELECT " + columns + "\nFROM claims c WHERE c.case_id = $1")
+	q.claimConditions(f)
+	if f.Service != "" || f.Kind != "" || f.Eligibility != "" {
+		q.sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id")
+		q.itemConditions(f)
+		q.sb.WriteString(")")
 	}
-	claimConditions(f, where)
-	if f.Service != "" || f.Eligibility != "" {
-		sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id")
-		if f.Service != "" {
-			where("i.service = ?", f.Service)
-		}
-		if f.Eligibility != "" {
-			where("i.eligibility = ?", f.Eligibility)
-		}
-		sb.WriteString(")")
-	}
-	return sb.String(), args
+	return q.sb.String(), q.args
 }
 
 // ClaimSubmission is when and by which channel a claim arrived (for the report's charts).
