@@ -11,8 +11,8 @@ import (
 )
 
 // ReportCache keeps the report of each case and language for pages that show it often (the
-// lawyers' dashboard): building it values every item of the case, seconds at a million items
-// (BenchmarkDashboard). A change of the case's windows or rules (its revision) builds a new
+// lawyers' dashboard): building it values every item of the case, about two seconds at a
+// million items (BenchmarkDashboard). A change of the case's windows or rules (its revision) builds a new
 // one before it is shown, so no page shows figures of replaced windows or rules. Within a
 // revision, a report older than TTL is still shown while one rebuild runs in the background
 // (new claims show within TTL plus one build). Concurrent requests for a report not built yet

@@ -62,8 +62,11 @@ type Breakdown struct {
 // T returns the report's text for key.
 func (r *Report) T(key string) string { return messages.Text(r.Lang, "report_"+key, nil) }
 
-// BuildReport values every claim of the case under the active rules (one streaming pass, as
-// the summary does) and gathers what the report shows. Memory holds aggregates only.
+// BuildReport values every claim of the case under the active rules (claims.ValueCase, the
+// pass the summary makes) and gathers what the report shows; what needs no valuation (claims
+// per status and per day, claimants) the database aggregates meanwhile. Memory holds
+// aggregates only. The valuation stays in Go, not SQL: the methodology has one copy (damages),
+// and the stored amounts may be of older rules or another date.
 func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time, lang messages.Lang) (*Report, error) {
 	rs, err := svc.ActiveRules(ctx, cs)
 	if err != nil {

@@ -122,10 +122,12 @@ func (s *Store) readClaimBatches(ctx context.Context, caseID int64, full, free c
 		it                                       damages.Item
 		ended                                    pgtype.Timestamptz
 	)
+	// One slice of destinations for every row (a variadic call would allocate one per row).
+	dest := []any{&claimID, &it.ID, &kind, &service, &feature, &failure, &purpose, &it.Period.Start, &ended,
+		&it.ExpectedFareKRW, &it.AlternativeCostKRW, &it.AmountKRW, &it.LossKRW, &it.Documented}
 	current := int64(-1)
 	for rows.Next() {
-		if err := rows.Scan(&claimID, &it.ID, &kind, &service, &feature, &failure, &purpose, &it.Period.Start, &ended,
-			&it.ExpectedFareKRW, &it.AlternativeCostKRW, &it.AmountKRW, &it.LossKRW, &it.Documented); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return translate(err)
 		}
 		if claimID != current {
