@@ -97,9 +97,16 @@ ON CONFLICT DO NOTHING`
 		}
 		total += res.RowsAffected
 	}
+	// SQLite, even with statistics, reads the other claims through (case_id, external_ref) as
+	// a range (external_ref IS NOT NULL) for every claim in scope: quadratic over an import.
+	// The expression index answers each lookup.
+	other := "claims o"
+	if s.dialect != Postgres {
+		other = "claims o INDEXED BY claims_case_external_ref_lower"
+	}
 	q := `INSERT INTO claim_duplicates (case_id, claim_id, other_claim_id, matched, status, created_at)
 SELECT DISTINCT n.case_id, ` + pair + `, CAST(? AS TEXT), 'candidate', ` + s.tsParam() + `
-FROM claims n JOIN claims o ON o.case_id = n.case_id AND lower(o.external_ref) = lower(n.external_ref) AND o.id <> n.id
+FROM claims n JOIN ` + other + ` ON o.case_id = n.case_id AND lower(o.external_ref) = lower(n.external_ref) AND o.id <> n.id
 WHERE ` + scope + ` AND n.external_ref IS NOT NULL AND o.external_ref IS NOT NULL
 ON CONFLICT DO NOTHING`
 	unlock := s.writeLock()
