@@ -193,13 +193,3 @@ func (s *Server) exportAudit(c *gin.Context) {
 		c.Abort()
 	}
 }
-
-// record appends ev, made by the request's principal, to the audit trail after a change
-// succeeded. The change is committed by then: a failure to record is logged loudly, and the
-// request still answers with what was done.
-func (s *Server) record(c *gin.Context, ev audit.Event) {
-	ev.Actor = actorOf(c)
-	if err := audit.Record(context.WithoutCancel(c.Request.Context()), s.store, s.now(), ev); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "audit record failed", "request_id", requestID(c), "action", ev.Action, "entity", ev.Entity, "err", err)
-	}
-}
