@@ -1,6 +1,8 @@
 package claims_test
 
 import (
+	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/jsonshape"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -100,6 +103,45 @@ func FuzzWindows(f *testing.F) {
 					t.Fatalf("overlapping windows accepted: %+v %+v", a, b)
 				}
 			}
+		}
+	})
+}
+
+// FuzzListFilter: any query string of the claims list (API, pages, exports) is a filter or a
+// client error naming its parameters, never a panic; an accepted filter holds only allowed
+// values, a page size in range and a search of bounded length.
+func FuzzListFilter(f *testing.F) {
+	for _, s := range []string{"", "status=received&service=kakao_t&kind=taxi_booking&eligibility=eligible&channel=web",
+		"submitted_after=2022-10-15T18:00&submitted_from=2022-10-15&submitted_to=2022-10-14", "q=%ED%99%8D&sort=estimate&limit=500&cursor=abc",
+		"flag=ip_burst&min_score=-1&limit=0", "q=010-1234-5678", "q=CD-ABCD-EFGH-JKMN", "status=lost&sort=random"} {
+		f.Add(s)
+	}
+	c := kakao(f)
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return // not a query string: gin answers before the filter is read
+		}
+		lf, err := claims.ListFilter(c, q)
+		if err != nil {
+			checkRejection(t, err)
+			return
+		}
+		if lf.Limit < 1 || lf.Limit > claims.MaxListLimit {
+			t.Fatalf("limit %d accepted", lf.Limit)
+		}
+		if lf.Status != "" && !slices.Contains(lifecycle.Statuses, lf.Status) || lf.Channel != "" && !slices.Contains(claims.Channels, lf.Channel) ||
+			lf.Eligibility != "" && !slices.Contains(claims.Eligibilities, lf.Eligibility) || lf.Service != "" && !c.Domain().HasService(lf.Service) {
+			t.Fatalf("value outside its set accepted: %+v", lf)
+		}
+		if lf.Sort != "" && !slices.Contains(store.ClaimSorts, lf.Sort) || lf.MinScore < 0 {
+			t.Fatalf("sort or score accepted: %+v", lf)
+		}
+		if !lf.SubmittedFrom.IsZero() && !lf.SubmittedBefore.IsZero() && lf.SubmittedBefore.Before(lf.SubmittedFrom) {
+			t.Fatalf("days end before they start: %+v", lf)
+		}
+		if s := lf.Search; s != nil && (len([]rune(s.NamePrefix)) > claims.MaxSearchLength || s.NamePrefix == "") {
+			t.Fatalf("search %+v", s)
 		}
 	})
 }
