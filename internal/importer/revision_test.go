@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/importer"
@@ -39,8 +40,19 @@ func setTaxiEnd(t *testing.T, st *store.Store, svc *claims.Service, end string) 
 			in[i].End = end
 		}
 	}
-	if _, _, err := svc.ReplaceWindows(ctx, seed.Kakao2022, in, audit.Actor{Kind: audit.ActorSystem, Name: "test"}); err != nil {
-		t.Fatal(err)
+	// A change that would wait too long for a running import is refused with 503 (case_busy
+	// on PostgreSQL after store.CaseLockWait, the busy timeout on SQLite) and sent again, as a
+	// client would: whichever comes first, no claim may stay decided under the old windows.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, _, err := svc.ReplaceWindows(ctx, seed.Kakao2022, in, audit.Actor{Kind: audit.ActorSystem, Name: "test"})
+		if err == nil {
+			return
+		}
+		if !apperr.Is(err, apperr.Unavailable) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -88,9 +100,10 @@ func TestImportFollowsWindowChange(t *testing.T) {
 		}
 
 		// A change of the windows while an import runs waits for it (on PostgreSQL for the case
-		// lock, on SQLite for the write lock), then re-decides what it stored.
+		// lock, on SQLite for the write lock), then re-decides what it stored; or, when the
+		// import outlasts the wait, is refused and sent again after it.
 		var buf strings.Builder
-		if _, err := importer.Generate(&buf, importer.GenOptions{Rows: 3000, Seed: 7, InvalidShare: -1}); err != nil {
+		if _, err := importer.Generate(&buf, importer.GenOptions{Rows: 1000, Seed: 7, InvalidShare: -1}); err != nil {
 			t.Fatal(err)
 		}
 		buf.WriteString(taxiRow("T-2", true))
