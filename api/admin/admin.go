@@ -203,27 +203,6 @@ func (h *handler) parseForm(c *gin.Context) bool {
 	return true
 }
 
-// Cookies.
-const cookieLang = "cd_lang"
-
-// lang picks the page language as the claimant's pages do: ?lang= (remembered in a cookie),
-// then the cookie, then Accept-Language; Korean when nothing matches.
-func (h *handler) lang(c *gin.Context) messages.Lang {
-	if q := c.Query("lang"); q == "ko" || q == "en" {
-		c.SetSameSite(http.SameSiteLaxMode)
-		c.SetCookie(cookieLang, q, 365*24*3600, "/", "", secure(c), true)
-		return messages.Lang(q)
-	}
-	if v, err := c.Cookie(cookieLang); err == nil && (v == "ko" || v == "en") {
-		return messages.Lang(v)
-	}
-	return messages.FromRequest(c.Request)
-}
-
-func secure(c *gin.Context) bool {
-	return c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https"
-}
-
 // fail renders the error page with a message from the catalogue.
 func (h *handler) fail(c *gin.Context, status int, key string) {
 	v := h.view(c, "admin_error_title")

@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/api/web"
+	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/messages"
 )
@@ -68,15 +69,15 @@ func (v *view) LangURL(l string) string {
 func (v *view) at(path string) { v.url = &url.URL{Path: path} }
 
 // Won formats an amount with thousands separators.
-func (v *view) Won(n int64) string { return groupDigits(n) }
+func (v *view) Won(n int64) string { return damages.FormatWon(n) }
 
 // Num formats a count with thousands separators.
 func (v *view) Num(n any) string {
 	switch x := n.(type) {
 	case int:
-		return groupDigits(int64(x))
+		return damages.FormatWon(int64(x))
 	case int64:
-		return groupDigits(x)
+		return damages.FormatWon(x)
 	}
 	return ""
 }
@@ -110,26 +111,9 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // view starts the view of a page titled by titleKey.
 func (h *handler) view(c *gin.Context, titleKey string) *view {
-	v := &view{Lang: h.lang(c), url: c.Request.URL, Case: h.caseSlug}
+	v := &view{Lang: web.PageLang(c), url: c.Request.URL, Case: h.caseSlug}
 	if p := principal(c); p != nil {
 		v.User, v.CSRF = p, p.CSRF
 	}

@@ -469,7 +469,7 @@ func (h *handler) details(v *view, it itemForm) []string {
 	for _, a := range []struct{ key, val string }{{"field_expected_fare_krw", it.ExpectedFare}, {"field_alternative_cost_krw", it.AlternativeCost},
 		{"field_amount_krw", it.Amount}, {"field_loss_krw", it.Loss}} {
 		if n, ok := parseWon(a.val); ok && n != nil && *n > 0 {
-			out = append(out, v.T(a.key)+": "+v.T("won", "amount", groupDigits(*n)))
+			out = append(out, v.T(a.key)+": "+v.T("won", "amount", damages.FormatWon(*n)))
 		}
 	}
 	if it.Documented {

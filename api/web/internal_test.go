@@ -21,14 +21,6 @@ func TestParseWon(t *testing.T) {
 	}
 }
 
-func TestGroupDigits(t *testing.T) {
-	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -12000: "-12,000"} {
-		if got := groupDigits(in); got != want {
-			t.Errorf("groupDigits(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSniff(t *testing.T) {
 	heic := append([]byte{0, 0, 0, 24}, []byte("ftypheic\x00\x00\x00\x00mif1heic")...)
 	heif := append([]byte{0, 0, 0, 24}, []byte("ftypmif1\x00\x00\x00\x00mif1heix")...)

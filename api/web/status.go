@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
@@ -171,7 +172,7 @@ func (h *handler) showStatus(c *gin.Context, v *view, cl *models.Claim, errs []f
 		p.Deficiency = d
 	}
 	if h.settings.ShowEstimate && cl.EstimateKRW != nil {
-		p.Estimate = v.T("won", "amount", groupDigits(*cl.EstimateKRW))
+		p.Estimate = v.T("won", "amount", damages.FormatWon(*cl.EstimateKRW))
 	}
 	for _, e := range ev {
 		p.Evidence = append(p.Evidence, evidenceView{ID: e.ID, Name: e.FileName, Type: e.ContentType, Size: sizeText(e.SizeBytes), When: when(v.Lang, e.CreatedAt)})

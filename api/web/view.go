@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/messages"
 )
@@ -84,7 +85,7 @@ func (v *view) Other() messages.Lang {
 }
 
 // Won formats an amount with thousands separators.
-func (v *view) Won(n int64) string { return groupDigits(n) }
+func (v *view) Won(n int64) string { return damages.FormatWon(n) }
 
 // When formats an instant in the case zone for people: "10월 15일 (토) 15:30" or "Sat 15 Oct 15:30".
 func (v *view) When(t time.Time) string { return when(v.Lang, t) }
@@ -125,23 +126,6 @@ func nationalPhone(p string) string {
 		return n[:3] + "-" + n[3:7] + "-" + n[7:]
 	}
 	return p
-}
-
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 func (h *handler) view(c *gin.Context, titleKey string) *view {

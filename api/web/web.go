@@ -177,9 +177,12 @@ const (
 	cookieStatus = "cd_status"
 )
 
-// lang picks the page language: ?lang= (remembered in a cookie), then the cookie, then
-// Accept-Language; Korean when nothing matches.
-func (h *handler) lang(c *gin.Context) messages.Lang {
+// lang picks the page language (see PageLang).
+func (h *handler) lang(c *gin.Context) messages.Lang { return PageLang(c) }
+
+// PageLang picks the language of a page, the claimant's or the lawyers': ?lang= (remembered
+// in a cookie), then the cookie, then Accept-Language; Korean when nothing matches.
+func PageLang(c *gin.Context) messages.Lang {
 	if q := c.Query("lang"); q == "ko" || q == "en" {
 		c.SetSameSite(http.SameSiteLaxMode)
 		c.SetCookie(cookieLang, q, 365*24*3600, "/", "", secure(c), true)

@@ -2,8 +2,9 @@ package export
 
 import (
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/claimdesk/claimdesk/damages"
 )
 
 // Chart is a chart laid out once, in its own units (Width x Height), and drawn twice: as SVG
@@ -177,27 +178,7 @@ func niceCeil(v int64) int64 {
 	return 10 * p
 }
 
-func plainNumber(v int64) string { return groupThousands(v) }
-
-// groupThousands writes 1234567 as 1,234,567.
-func groupThousands(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := false
-	if v < 0 {
-		neg, s = true, s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
+func plainNumber(v int64) string { return damages.FormatWon(v) }
 
 // textWidth estimates the width of s at size: Hangul and other wide characters take about a
 // full em, Latin about 0.6 of one.

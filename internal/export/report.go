@@ -231,14 +231,14 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		r.Methodology = append(r.Methodology[:4], t("method_benchmark", "label", b.Label, "tiers", tierList(b.Tiers)), r.Methodology[4])
 	}
 
-	won := func(n int64) string { return groupThousands(n) + t("won") }
+	won := func(n int64) string { return damages.FormatWon(n) + t("won") }
 	ineligible := totals.Items - totals.EligibleItems
 	r.Headline = []Figure{
-		{t("claims"), groupThousands(totals.Claims)},
-		{t("items"), groupThousands(totals.Items)},
-		{t("eligible_items"), groupThousands(totals.EligibleItems - totals.DegradedItems)},
-		{t("degraded_items"), groupThousands(totals.DegradedItems)},
-		{t("ineligible_items"), groupThousands(ineligible)},
+		{t("claims"), damages.FormatWon(totals.Claims)},
+		{t("items"), damages.FormatWon(totals.Items)},
+		{t("eligible_items"), damages.FormatWon(totals.EligibleItems - totals.DegradedItems)},
+		{t("degraded_items"), damages.FormatWon(totals.DegradedItems)},
+		{t("ineligible_items"), damages.FormatWon(ineligible)},
 		{t("principal"), won(totals.PrincipalKRW)},
 		{t("interest"), won(totals.InterestKRW)},
 		{t("total"), won(totals.TotalKRW)},
@@ -258,16 +258,16 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		if lang == messages.En {
 			name = s.NameEn
 		}
-		r.ByService = append(r.ByService, Breakdown{Name: name, Items: groupThousands(st.Items), Eligible: groupThousands(st.EligibleItems),
-			Principal: groupThousands(st.PrincipalKRW), Interest: groupThousands(st.InterestKRW), Total: groupThousands(st.TotalKRW), Share: share(st.TotalKRW)})
+		r.ByService = append(r.ByService, Breakdown{Name: name, Items: damages.FormatWon(st.Items), Eligible: damages.FormatWon(st.EligibleItems),
+			Principal: damages.FormatWon(st.PrincipalKRW), Interest: damages.FormatWon(st.InterestKRW), Total: damages.FormatWon(st.TotalKRW), Share: share(st.TotalKRW)})
 	}
 	for _, k := range damages.Kinds() {
 		st, ok := totals.ByKind[k]
 		if !ok {
 			continue
 		}
-		r.ByKind = append(r.ByKind, Breakdown{Name: t("kind_" + k), Items: groupThousands(st.Items), Eligible: groupThousands(st.EligibleItems),
-			Principal: groupThousands(st.PrincipalKRW), Interest: groupThousands(st.InterestKRW), Total: groupThousands(st.TotalKRW), Share: share(st.TotalKRW)})
+		r.ByKind = append(r.ByKind, Breakdown{Name: t("kind_" + k), Items: damages.FormatWon(st.Items), Eligible: damages.FormatWon(st.EligibleItems),
+			Principal: damages.FormatWon(st.PrincipalKRW), Interest: damages.FormatWon(st.InterestKRW), Total: damages.FormatWon(st.TotalKRW), Share: share(st.TotalKRW)})
 	}
 	b := totals.Benchmark
 	label := "-"
@@ -276,21 +276,21 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	}
 	r.Benchmark = []Figure{
 		{t("benchmark_scheme"), label},
-		{t("benchmark_items"), groupThousands(b.Items)},
-		{t("benchmark_priced"), groupThousands(b.Priced)},
+		{t("benchmark_items"), damages.FormatWon(b.Items)},
+		{t("benchmark_priced"), damages.FormatWon(b.Priced)},
 		{t("benchmark_scheme_pays"), won(b.SchemeKRW)},
 		{t("benchmark_we_claim"), won(b.ClaimedKRW)},
-		{t("benchmark_review"), groupThousands(b.Review)},
+		{t("benchmark_review"), damages.FormatWon(b.Review)},
 		{t("benchmark_review_claimed"), won(b.ReviewClaimedKRW)},
 	}
 	if b.SchemeKRW > 0 {
 		r.Benchmark = append(r.Benchmark, Figure{t("benchmark_ratio"), fmt.Sprintf("%.2f×", float64(b.ClaimedKRW)/float64(b.SchemeKRW))})
 	}
 	r.Quality = []Figure{
-		{t("quality_ineligible"), groupThousands(ineligible)},
-		{t("quality_deficient"), groupThousands(byStatus["deficient"])},
-		{t("quality_duplicates"), groupThousands(byStatus["duplicate"])},
-		{t("quality_withdrawn"), groupThousands(byStatus["withdrawn"])},
+		{t("quality_ineligible"), damages.FormatWon(ineligible)},
+		{t("quality_deficient"), damages.FormatWon(byStatus["deficient"])},
+		{t("quality_duplicates"), damages.FormatWon(byStatus["duplicate"])},
+		{t("quality_withdrawn"), damages.FormatWon(byStatus["withdrawn"])},
 		// Fraud and review flags arrive with issue 5; until then nothing is flagged.
 		{t("quality_flagged"), "0"},
 	}
@@ -337,13 +337,13 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 
 	tierLabels := make([]string, len(tiers)+1)
 	for i, tr := range tiers {
-		tierLabels[i] = "≤ " + groupThousands(tr.UpToKRW) + t("won") + " (" + groupThousands(itemsPerTier[i]) + ")"
+		tierLabels[i] = "≤ " + damages.FormatWon(tr.UpToKRW) + t("won") + " (" + damages.FormatWon(itemsPerTier[i]) + ")"
 	}
-	tierLabels[len(tiers)] = t("benchmark_review_short") + " (" + groupThousands(itemsPerTier[len(tiers)]) + ")"
+	tierLabels[len(tiers)] = t("benchmark_review_short") + " (" + damages.FormatWon(itemsPerTier[len(tiers)]) + ")"
 	r.Charts = append(r.Charts, barChart(t("chart_benchmark"), tierLabels, []Series{
 		{Name: t("benchmark_scheme_pays"), Color: palette[1], Values: schemePerTier},
 		{Name: t("benchmark_we_claim"), Color: palette[0], Values: oursPerTier},
-	}, nil, false, func(n int64) string { return groupThousands(n) + t("won") }, nil))
+	}, nil, false, func(n int64) string { return damages.FormatWon(n) + t("won") }, nil))
 	for i, id := range []string{"chart-hourly", "chart-daily", "chart-benchmark"} {
 		r.Charts[i].ID = id
 	}
@@ -368,7 +368,7 @@ func caps(m map[string]int64) string {
 	var out []string
 	for _, k := range damages.Kinds() {
 		if v, ok := m[k]; ok {
-			out = append(out, k+" "+groupThousands(v))
+			out = append(out, k+" "+damages.FormatWon(v))
 		}
 	}
 	return joinComma(out)
@@ -383,7 +383,7 @@ func consolations(m map[string]damages.ConsolationRule) string {
 	var out []string
 	for _, k := range keys {
 		c := m[k]
-		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, groupThousands(c.BaseKRW), groupThousands(c.PerHourKRW), groupThousands(c.CapKRW)))
+		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, damages.FormatWon(c.BaseKRW), damages.FormatWon(c.PerHourKRW), damages.FormatWon(c.CapKRW)))
 	}
 	return joinComma(out)
 }
@@ -391,7 +391,7 @@ func consolations(m map[string]damages.ConsolationRule) string {
 func tierList(ts []damages.BenchmarkTier) string {
 	var out []string
 	for _, t := range ts {
-		out = append(out, "≤ "+groupThousands(t.UpToKRW)+" → "+groupThousands(t.PayKRW))
+		out = append(out, "≤ "+damages.FormatWon(t.UpToKRW)+" → "+damages.FormatWon(t.PayKRW))
 	}
 	return joinComma(out)
 }
