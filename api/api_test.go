@@ -48,18 +48,9 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
-	ctx := context.Background()
 	st, _ := casedb.Open(t, dialect)
 	e := &env{t: t, st: st}
-	for _, r := range []struct {
-		role auth.Role
-		dst  *string
-	}{{auth.Admin, &e.admin}, {auth.Lawyer, &e.lawyer}, {auth.Importer, &e.importer}} {
-		*r.dst = auth.NewToken()
-		if err := st.CreateToken(ctx, &models.APIToken{Name: string(r.role), Role: string(r.role), TokenHash: auth.Hash(*r.dst)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.admin, e.lawyer, e.importer = casedb.Token(t, st, auth.Admin, "admin"), casedb.Token(t, st, auth.Lawyer, "lawyer"), casedb.Token(t, st, auth.Importer, "importer")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Background work runs at once, so tests see its effect when the request returns.
 	e.h = api.New(api.Config{Store: st, Logger: log, Now: func() time.Time { return testNow },

@@ -22,6 +22,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -427,10 +428,7 @@ func TestImportTooLarge(t *testing.T) {
 
 func TestImportAuthorization(t *testing.T) {
 	eachImportDB(t, func(t *testing.T, e *env) {
-		other := auth.NewToken()
-		if err := e.st.CreateToken(context.Background(), &models.APIToken{Name: "other partner", Role: "importer", TokenHash: auth.Hash(other)}); err != nil {
-			t.Fatal(err)
-		}
+		other := casedb.Token(t, e.st, auth.Importer, "other partner")
 		path := "/api/v1/cases/kakao-2022/imports"
 		wantStatus(t, e.raw("POST", path, "text/csv", []byte(goodCSV)), 401)
 		id := e.upload(e.importer, "", goodCSV)

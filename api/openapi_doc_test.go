@@ -20,7 +20,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
-	"github.com/claimdesk/claimdesk/models"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 )
 
 // TestOpenAPIExchanges walks the core of the API once over SQLite (cases, windows, claims,
@@ -47,10 +47,7 @@ func TestOpenAPIExchanges(t *testing.T) {
 	}
 	tokens := map[auth.Role]string{}
 	for _, role := range auth.Roles {
-		tokens[role] = auth.NewToken()
-		if err := st.CreateToken(ctx, &models.APIToken{Name: string(role), Role: string(role), TokenHash: auth.Hash(tokens[role])}); err != nil {
-			t.Fatal(err)
-		}
+		tokens[role] = casedb.Token(t, st, role, string(role))
 	}
 	now := time.Date(2022, 11, 2, 10, 14, 7, 0, time.FixedZone("KST", 9*3600))
 	oa := &oaClient{t: t, seen: map[string]bool{}, walked: map[string]bool{},

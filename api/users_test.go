@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/claimdesk/claimdesk/api"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -25,17 +25,7 @@ func init() { auth.PasswordCost = 4 } // bcrypt's minimum: tests hash many passw
 // newUser stores a user with testPassword and returns its id.
 func (e *env) newUser(role, email string) int64 {
 	e.t.Helper()
-	hash, err := auth.HashPassword(testPassword)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	u := &models.User{Email: email, Role: role, PasswordHash: hash, CreatedAt: testNow}
-	if err := e.st.CreateUser(context.Background(), u, func(*models.User) (*models.AuditEvent, error) {
-		return &models.AuditEvent{At: testNow, ActorKind: "cli", Action: "create", Entity: "user", Details: "{}"}, nil
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	return u.ID
+	return casedb.User(e.t, e.st, email, auth.Role(role), testPassword, testNow).ID
 }
 
 // session is a signed-in browser: its cookie and CSRF token.

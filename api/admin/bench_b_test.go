@@ -17,7 +17,6 @@ import (
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/internal/testdb/gen"
-	"github.com/claimdesk/claimdesk/models"
 )
 
 // BenchmarkDashboard measures the case dashboard (/admin/cases/{case}: figures, the three
@@ -56,10 +55,7 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("generated %d items in %s", n, time.Since(began).Round(time.Millisecond))
-	token := auth.NewToken()
-	if err := st.CreateToken(ctx, &models.APIToken{Name: "bench", Role: "lawyer", TokenHash: auth.Hash(token)}); err != nil {
-		b.Fatal(err)
-	}
+	token := casedb.Token(b, st, auth.Lawyer, "bench")
 	newServer := func() *httptest.Server {
 		srv := httptest.NewServer(api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 		b.Cleanup(srv.Close)

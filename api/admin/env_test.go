@@ -19,7 +19,6 @@ import (
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
-	"github.com/claimdesk/claimdesk/models"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -47,11 +46,7 @@ func newEnv(t *testing.T, dialect string) *env {
 	st, cs := casedb.Open(t, dialect)
 	e := &env{t: t, st: st, cs: cs, tokens: map[auth.Role]string{}}
 	for _, r := range auth.Roles {
-		tok := auth.NewToken()
-		if err := st.CreateToken(context.Background(), &models.APIToken{Name: string(r), Role: string(r), TokenHash: auth.Hash(tok)}); err != nil {
-			t.Fatal(err)
-		}
-		e.tokens[r] = tok
+		e.tokens[r] = casedb.Token(t, st, r, string(r))
 	}
 	h := api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow },
 		Background: func(fn func(context.Context)) { fn(context.Background()) }})
@@ -74,16 +69,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 // newUser stores a user with testPassword.
 func (e *env) newUser(role, email string) {
 	e.t.Helper()
-	hash, err := auth.HashPassword(testPassword)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	u := &models.User{Email: email, Role: role, PasswordHash: hash, CreatedAt: testNow}
-	if err := e.st.CreateUser(context.Background(), u, func(*models.User) (*models.AuditEvent, error) {
-		return &models.AuditEvent{At: testNow, ActorKind: "cli", Action: "create", Entity: "user", Details: "{}"}, nil
-	}); err != nil {
-		e.t.Fatal(err)
-	}
+	casedb.User(e.t, e.st, email, auth.Role(role), testPassword, testNow)
 }
 
 // submit files a claim through the API and returns its reference.

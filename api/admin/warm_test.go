@@ -13,7 +13,6 @@ import (
 	"github.com/claimdesk/claimdesk/api"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
-	"github.com/claimdesk/claimdesk/models"
 )
 
 // TestWarmReport: with WarmReports (serve), the default case's report is built in the
@@ -23,10 +22,7 @@ import (
 func TestWarmReport(t *testing.T) {
 	ctx := context.Background()
 	st, _ := casedb.Open(t, "sqlite")
-	token := auth.NewToken()
-	if err := st.CreateToken(ctx, &models.APIToken{Name: "lawyer", Role: "lawyer", TokenHash: auth.Hash(token)}); err != nil {
-		t.Fatal(err)
-	}
+	token := casedb.Token(t, st, auth.Lawyer, "lawyer")
 	server := func(warm bool) (*httptest.Server, []func(context.Context)) {
 		var started []func(context.Context)
 		h := api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow },

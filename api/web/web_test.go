@@ -326,10 +326,7 @@ func TestClaimWithoutJavaScript(t *testing.T) {
 			t.Fatalf("anonymous download: %d", p.Status)
 		}
 		for role, status := range map[string]int{"importer": http.StatusSeeOther, "lawyer": http.StatusOK} {
-			tok := auth.NewToken()
-			if err := e.st.CreateToken(context.Background(), &models.APIToken{Name: role, Role: role, TokenHash: auth.Hash(tok)}); err != nil {
-				t.Fatal(err)
-			}
+			tok := casedb.Token(t, e.st, auth.Role(role), role)
 			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/status/evidence/"+itoa(ev[0].ID), nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			if p := e.browser("").do(req); p.Status != status || (status == 200 && p.Body != string(pngData)) {

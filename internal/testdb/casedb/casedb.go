@@ -5,10 +5,15 @@ package casedb
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/claimdesk/claimdesk/internal/audit"
+	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/seed"
+	"github.com/claimdesk/claimdesk/internal/staff"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/models"
 )
 
 // Open returns a store on a new database of dialect ("postgres" or "sqlite"), migrated, with
@@ -38,4 +43,25 @@ func OpenURL(tb testing.TB, url string) (*store.Store, *store.Case) {
 		tb.Fatal(err)
 	}
 	return st, c
+}
+
+// Token stores a live API token of role named name and returns its secret.
+func Token(tb testing.TB, st *store.Store, role auth.Role, name string) string {
+	tb.Helper()
+	secret := auth.NewToken()
+	if err := st.CreateToken(context.Background(), &models.APIToken{Name: name, Role: string(role), TokenHash: auth.Hash(secret)}); err != nil {
+		tb.Fatal(err)
+	}
+	return secret
+}
+
+// User creates a staff user through the one path the API and the CLI use (internal/staff),
+// at now, and returns it.
+func User(tb testing.TB, st *store.Store, email string, role auth.Role, password string, now time.Time) *models.User {
+	tb.Helper()
+	u, _, err := staff.Create(context.Background(), st, email, string(role), password, audit.Actor{Kind: audit.ActorCLI, Name: "test"}, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
 }
