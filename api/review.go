@@ -47,9 +47,6 @@ func (r BulkTransitionRequest) lifecycle() lifecycle.Request {
 	return lifecycle.Request{To: r.To, Reasons: r.Reasons, Note: r.Note, CureDays: r.CureDays, DuplicateOf: r.DuplicateOf}
 }
 
-// MaxBulkTransitions is the most claims one bulk request moves.
-const MaxBulkTransitions = 500
-
 // TransitionResponse is one change of status in a claim's history.
 type TransitionResponse struct {
 	From         string        `json:"from"`
@@ -194,9 +191,9 @@ func (s *Server) bulkTransition(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if len(req.References) == 0 || len(req.References) > MaxBulkTransitions {
+	if len(req.References) == 0 || len(req.References) > claims.MaxBulk {
 		writeError(c, apperr.Validation([]apperr.FieldError{{Path: "references", Code: apperr.FieldOutOfRange,
-			Params: map[string]string{"min": "1", "max": strconv.Itoa(MaxBulkTransitions)}}}))
+			Params: map[string]string{"min": "1", "max": strconv.Itoa(claims.MaxBulk)}}}))
 		return
 	}
 	ctx := c.Request.Context()

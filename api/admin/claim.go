@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,7 +118,7 @@ func (h *handler) claimPage(c *gin.Context) {
 		return
 	}
 	v := h.view(c, "admin_claim_title")
-	if done := c.Query("done"); done != "" && contains(lifecycle.Statuses, done) {
+	if done := c.Query("done"); done != "" && slices.Contains(lifecycle.Statuses, done) {
 		v.Message = v.T("admin_transition_done", "status", v.T("admin_status_"+done))
 	}
 	h.renderClaim(c, v, cl, cs, http.StatusOK)
@@ -226,7 +227,7 @@ func (h *handler) renderClaim(c *gin.Context, v *view, cl *models.Claim, cs *sto
 	}
 
 	for _, to := range reviewTargets {
-		if !contains(lifecycle.Allowed(cl.Status), to) {
+		if !slices.Contains(lifecycle.Allowed(cl.Status), to) {
 			continue
 		}
 		if to == lifecycle.Rejected && cl.Status == lifecycle.Deficient && (cl.CureDeadline == nil || h.now().Before(*cl.CureDeadline)) {
@@ -264,15 +265,6 @@ func change(before, after *string) string {
 		parts = append(parts, *after)
 	}
 	return strings.Join(parts, " → ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // transitionRequest reads a review form: to, reason (repeated), note, cure_days, duplicate_of.

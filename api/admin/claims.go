@@ -22,9 +22,6 @@ func (h *handler) claimsRoutes(g *gin.RouterGroup) {
 	g.POST("/cases/:case/claims/transitions", h.bulkTransition)
 }
 
-// MaxBulk is the most claims one bulk action moves (as the API's bulk endpoint).
-const MaxBulk = 500
-
 // option is one choice of a select.
 type option struct{ Value, Label string }
 
@@ -203,8 +200,8 @@ func (h *handler) bulkTransition(c *gin.Context) {
 	v := h.view(c, "admin_bulk_title")
 	v.Section = "claims"
 	v.at("/admin/cases/" + cs.Slug + "/claims")
-	if len(refs) == 0 || len(refs) > MaxBulk {
-		v.Error = v.T("admin_bulk_select", "max", strconv.Itoa(MaxBulk))
+	if len(refs) == 0 || len(refs) > claims.MaxBulk {
+		v.Error = v.T("admin_bulk_select", "max", strconv.Itoa(claims.MaxBulk))
 		v.Page = bulkResult{Back: back}
 		h.render(c, http.StatusUnprocessableEntity, "bulk", v)
 		return

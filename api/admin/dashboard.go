@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (h *handler) saveWindows(c *gin.Context) {
 		w := claims.WindowInput{Service: get("service"), Feature: get("feature"), Severity: get("severity"), Start: get("start"),
 			End: get("end"), Source: get("source"), Confidence: get("confidence")}
 		rows = append(rows, windowRow{WindowInput: w, Index: i})
-		if w == (claims.WindowInput{Severity: w.Severity}) || hasValue(form["remove"], strconv.Itoa(i)) {
+		if w == (claims.WindowInput{Severity: w.Severity}) || slices.Contains(form["remove"], strconv.Itoa(i)) {
 			continue
 		}
 		in = append(in, w)
@@ -244,15 +245,6 @@ func (h *handler) saveRules(c *gin.Context) {
 		errs = append(errs, errorText(v.Lang, err))
 	}
 	h.renderDashboard(c, v, http.StatusUnprocessableEntity, nil, raw, errs)
-}
-
-func hasValue(vs []string, s string) bool {
-	for _, v := range vs {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // windowField is one input of the windows form (template "wfield").

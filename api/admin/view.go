@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,14 +132,7 @@ var funcs = template.FuncMap{
 		return selectField{V: v, Name: name, Label: label, Options: opts, Value: value}
 	},
 	"join": strings.Join,
-	"has": func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	},
+	"has":  slices.Contains[[]string],
 }
 
 // selectField is a labelled select of a filter, with "any" first (template "select").

@@ -194,6 +194,9 @@ type BulkResult struct {
 // BulkTransition applies one change to claims of a case given by reference (as people type
 // them), each on its own through Transition: one refused does not hold back the others. An
 // error of the server (not the client's) stops it and is returned.
+// MaxBulk is the most claims one bulk transition moves (the API and the workspace).
+const MaxBulk = 500
+
 func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []string, req lifecycle.Request, actor audit.Actor) ([]BulkResult, error) {
 	out := make([]BulkResult, len(refs))
 	for i, ref := range refs {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
@@ -21,7 +22,7 @@ func (im *Importer) recordImport(ctx context.Context, bulk *store.Bulk, imp *mod
 	if imp.FinishedAt != nil {
 		at = *imp.FinishedAt
 	}
-	ev, err := audit.Event{Actor: actor, CaseID: &caseID, Action: claims.ActionSubmit, Entity: audit.EntityClaims, EntityID: "import:" + itoa(imp.ID),
+	ev, err := audit.Event{Actor: actor, CaseID: &caseID, Action: claims.ActionSubmit, Entity: audit.EntityClaims, EntityID: "import:" + strconv.FormatInt(imp.ID, 10),
 		After: map[string]any{"status": imp.Status, "dry_run": imp.DryRun, "created": imp.ClaimsCreated, "unchanged": imp.ClaimsUnchanged,
 			"rejected": imp.ClaimsRejected}}.Model(at)
 	if err != nil {
@@ -48,14 +49,4 @@ func (im *Importer) detect(ctx context.Context, imp *models.Import) {
 	if err := im.Claims.Detect(ctx, store.Scope{CaseID: imp.CaseID, ImportID: &imp.ID}); err != nil && im.Log != nil {
 		im.Log.Error("duplicate and fraud detection failed", "import_id", imp.ID, "err", err)
 	}
-}
-
-func itoa(n int64) string {
-	if n < 10 && n >= 0 {
-		return string(rune('0' + n))
-	}
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

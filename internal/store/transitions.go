@@ -52,15 +52,6 @@ func (s *Store) ExpiredDeficiencies(ctx context.Context, now time.Time, limit in
 	return out, translate(err)
 }
 
-// ClaimByID loads a claim without its items.
-func (s *Store) ClaimByID(ctx context.Context, id int64) (*models.Claim, error) {
-	var c models.Claim
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
-		return nil, translate(err)
-	}
-	return &c, nil
-}
-
 // ClaimsByIDs loads claims (without items) by id.
 func (s *Store) ClaimsByIDs(ctx context.Context, ids []int64) (map[int64]*models.Claim, error) {
 	out := make(map[int64]*models.Claim, len(ids))
