@@ -437,8 +437,7 @@ func (s *Server) batchEvent(c *gin.Context, caseID int64) func([]store.Applied) 
 	}
 }
 
-// afterBatch runs duplicate detection and fraud signals on the claims a batch created,
-// set-based.
+// afterBatch queues the claims a batch created for duplicate detection and fraud signals.
 func (s *Server) afterBatch(c *gin.Context, caseID int64, cs []*models.Claim, applied []store.Applied) {
 	var ids []int64
 	for k, a := range applied {
@@ -446,10 +445,5 @@ func (s *Server) afterBatch(c *gin.Context, caseID int64, cs []*models.Claim, ap
 			ids = append(ids, cs[k].ID)
 		}
 	}
-	if len(ids) == 0 {
-		return
-	}
-	if err := s.claims.Detect(c.Request.Context(), store.Scope{CaseID: caseID, ClaimIDs: ids}); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "duplicate and fraud detection failed", "request_id", requestID(c), "err", err)
-	}
+	s.claims.QueueReviews(c.Request.Context(), caseID, ids)
 }

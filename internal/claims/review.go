@@ -145,14 +145,23 @@ func (s *Service) review(ctx context.Context, caseID int64) ReviewConfig {
 	return cfg
 }
 
-// afterCreate has duplicate detection and the fraud signals run on a stored claim. With a
-// Background runner the claimant's answer does not wait for them: the claim joins the queue of
-// the service's one detection worker (see detector). Without one, they run now.
+// afterCreate has duplicate detection and the fraud signals run on a stored claim (see
+// QueueReviews).
 func (s *Service) afterCreate(ctx context.Context, c *store.Case, cl *models.Claim) {
+	s.QueueReviews(ctx, c.ID, []int64{cl.ID})
+}
+
+// QueueReviews has duplicate detection and the fraud signals run on stored claims of a case,
+// each marked pending in the transaction that stored it. With a Background runner the answer
+// does not wait for them: the claims join the queue of the service's one detection worker (see
+// detector). Without one, they run now.
+func (s *Service) QueueReviews(ctx context.Context, caseID int64, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
 	if s.Background == nil {
 		ctx = context.WithoutCancel(ctx)
-		ids := []int64{cl.ID}
-		err := s.Detect(ctx, store.Scope{CaseID: c.ID, ClaimIDs: ids})
+		err := s.Detect(ctx, store.Scope{CaseID: caseID, ClaimIDs: ids})
 		if err == nil {
 			err = s.Store.ReviewsDone(ctx, ids)
 		}
@@ -161,7 +170,11 @@ func (s *Service) afterCreate(ctx context.Context, c *store.Case, cl *models.Cla
 		}
 		return
 	}
-	s.detector.add(s, []store.PendingReview{{ClaimID: cl.ID, CaseID: c.ID}})
+	rs := make([]store.PendingReview, len(ids))
+	for i, id := range ids {
+		rs[i] = store.PendingReview{ClaimID: id, CaseID: caseID}
+	}
+	s.detector.add(s, rs)
 }
 
 // ResumeReviews has the detection worker run the passes that were cut short (by a crash, or a

@@ -106,6 +106,10 @@ func TestImportCSV(t *testing.T) {
 		if n != 4 {
 			t.Fatalf("%d items stored, want 4", n)
 		}
+		// Stored pending review with the import, taken off by its one detection pass.
+		if pending, err := f.st.PendingReviews(context.Background(), time.Time{}, 10); err != nil || len(pending) != 0 {
+			t.Errorf("claims still pending review after the import: %+v (%v)", pending, err)
+		}
 		// The same file again: everything unchanged.
 		again := f.run(t, importer.FormatCSV, goodCSV, nil)
 		if again.ClaimsCreated != 0 || again.ClaimsUnchanged != 3 {

@@ -46,7 +46,13 @@ func (im *Importer) detect(ctx context.Context, imp *models.Import) {
 			im.Log.Warn("refreshing statistics after an import failed", "import_id", imp.ID, "err", err)
 		}
 	}
-	if err := im.Claims.Detect(ctx, store.Scope{CaseID: imp.CaseID, ImportID: &imp.ID}); err != nil && im.Log != nil {
+	// The import's claims were marked pending with it: one pass over the import takes them off;
+	// a pass that fails or is cut short leaves them to the detection worker's sweep.
+	err := im.Claims.Detect(ctx, store.Scope{CaseID: imp.CaseID, ImportID: &imp.ID})
+	if err == nil {
+		err = im.Store.ImportReviewsDone(ctx, imp.ID)
+	}
+	if err != nil && im.Log != nil {
 		im.Log.Error("duplicate and fraud detection failed", "import_id", imp.ID, "err", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -268,13 +269,14 @@ const (
 // A savepoint taken at the start lets DiscardClaims undo every claim while keeping what the
 // transaction writes after it (the error report and the final status of an import).
 type Bulk struct {
-	s        *Store
-	caseID   int64
-	importID *int64
-	pg       pgx.Tx
-	sq       *sql.Tx
-	insClaim *sql.Stmt
-	insItem  *sql.Stmt
+	s          *Store
+	caseID     int64
+	importID   *int64
+	pg         pgx.Tx
+	sq         *sql.Tx
+	insClaim   *sql.Stmt
+	insItem    *sql.Stmt
+	insPending *sql.Stmt
 }
 
 // BeginBulk starts a bulk transaction for claims of a case decided under revision of the
@@ -362,6 +364,9 @@ func (s *Store) BeginBulk(ctx context.Context, caseID, revision int64, importID 
 	if b.insItem, err = tx.PrepareContext(ctx, `INSERT INTO claim_items (`+itemColumnList+`) VALUES (`+placeholders(len(itemColumns))+`)`); err != nil {
 		return fail(err)
 	}
+	if b.insPending, err = tx.PrepareContext(ctx, `INSERT INTO claim_review_pending (`+pendingColumnList+`) VALUES (?, ?, ?)`); err != nil {
+		return fail(err)
+	}
 	return b, nil
 }
 
@@ -372,8 +377,12 @@ var (
 	itemColumns = []string{"claim_id", "case_id", "position", "kind", "service", "feature", "occurred_at", "ended_at", "failure",
 		"purpose", "expected_fare_krw", "alternative_cost_krw", "amount_krw", "loss_krw", "documented", "description",
 		"eligibility", "eligibility_code", "window_id", "principal_krw", "interest_krw"}
-	claimColumnList = strings.Join(claimColumns[1:], ", ") // SQLite assigns ids itself
-	itemColumnList  = strings.Join(itemColumns, ", ")
+	// Every stored claim waits for its duplicate and fraud pass in claim_review_pending, in the
+	// transaction that stores it (as a single claim does), so a pass lost to a crash is run later.
+	pendingColumns    = []string{"claim_id", "case_id", "created_at"}
+	pendingColumnList = strings.Join(pendingColumns, ", ")
+	claimColumnList   = strings.Join(claimColumns[1:], ", ") // SQLite assigns ids itself
+	itemColumnList    = strings.Join(itemColumns, ", ")
 )
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
@@ -546,6 +555,12 @@ func (b *Bulk) insertPG(ctx context.Context, cs []*models.Claim) error {
 		ii++
 		return itemValues(it), nil
 	}))
+	if err != nil {
+		return bulkError(err)
+	}
+	_, err = b.pg.CopyFrom(ctx, pgx.Identifier{"claim_review_pending"}, pendingColumns, pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
+		return []any{cs[i].ID, cs[i].CaseID, cs[i].SubmittedAt.UTC()}, nil
+	}))
 	return bulkError(err)
 }
 
@@ -564,6 +579,9 @@ func (b *Bulk) insertSQLite(ctx context.Context, cs []*models.Claim) error {
 			if _, err := b.insItem.ExecContext(ctx, itemValues(it)...); err != nil {
 				return bulkError(err)
 			}
+		}
+		if _, err := b.insPending.ExecContext(ctx, c.ID, c.CaseID, c.SubmittedAt.UTC()); err != nil {
+			return bulkError(err)
 		}
 	}
 	return nil
@@ -645,19 +663,12 @@ func dollarParams(q string) string {
 		if q[i] == '?' {
 			n++
 			sb.WriteString("$")
-			sb.WriteString(itoa(n))
+			sb.WriteString(strconv.Itoa(n))
 			continue
 		}
 		sb.WriteByte(q[i])
 	}
 	return sb.String()
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // Commit ends the transaction, keeping what it wrote.
@@ -667,6 +678,7 @@ func (b *Bulk) Commit(ctx context.Context) error {
 	}
 	b.insClaim.Close()
 	b.insItem.Close()
+	b.insPending.Close()
 	return translate(b.sq.Commit())
 }
 
@@ -678,6 +690,7 @@ func (b *Bulk) Rollback() {
 	}
 	b.insClaim.Close()
 	b.insItem.Close()
+	b.insPending.Close()
 	b.sq.Rollback()
 }
 

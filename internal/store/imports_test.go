@@ -416,3 +416,37 @@ func sameWindows(st *store.Store, cs *store.Case, seen func(*models.Claim)) erro
 		})
 	return err
 }
+
+// Claims stored in bulk wait for their duplicate and fraud pass like single claims: marked in
+// the same transaction, so a pass lost after the commit is found by the sweep.
+func TestBulkMarksReviewsPending(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			imp, caseID := newImport(t, st)
+			b, err := st.BeginBulk(ctx, caseID, revision(t, st), &imp.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := []*models.Claim{bulkClaim(caseID, "P1", "h1", &imp.ID), bulkClaim(caseID, "P2", "h2", &imp.ID)}
+			if _, err := b.Apply(ctx, cs); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			pending, err := st.PendingReviews(ctx, time.Time{}, 100)
+			if err != nil || len(pending) != 2 || pending[0].ClaimID != cs[0].ID || pending[1].ClaimID != cs[1].ID || pending[0].CaseID != caseID {
+				t.Fatalf("pending %+v (%v), want claims %d and %d", pending, err, cs[0].ID, cs[1].ID)
+			}
+			if err := st.ImportReviewsDone(ctx, imp.ID); err != nil {
+				t.Fatal(err)
+			}
+			if pending, err := st.PendingReviews(ctx, time.Time{}, 100); err != nil || len(pending) != 0 {
+				t.Errorf("after the import's pass: %+v (%v)", pending, err)
+			}
+		})
+	}
+}

@@ -497,6 +497,14 @@ func (s *Store) PendingReviews(ctx context.Context, before time.Time, limit int)
 	return out, translate(q.Order("claim_id").Limit(limit).Scan(&out).Error)
 }
 
+// ImportReviewsDone takes the claims of an import off the pending list once the import's
+// detection pass (one pass over the import) is stored.
+func (s *Store) ImportReviewsDone(ctx context.Context, importID int64) error {
+	defer s.writeLock()()
+	return translate(s.db.WithContext(ctx).Where("claim_id IN (?)", s.db.Model(&models.Claim{}).Select("id").Where("import_id = ?", importID)).
+		Delete(&models.ClaimReviewPending{}).Error)
+}
+
 // ReviewsDone takes claims off the pending list once their detection pass is stored.
 func (s *Store) ReviewsDone(ctx context.Context, claimIDs []int64) error {
 	if len(claimIDs) == 0 {
