@@ -134,7 +134,7 @@ var authzMatrix = map[string][5]int{
 	"POST /api/v1/cases/:case/rules/simulate":          {401, 401, 403, 422, 422},
 	"POST /api/v1/claims/:reference/erasure":           {401, 401, 403, 403, 200},
 	"POST /api/v1/claims/:reference/transitions":       {401, 401, 403, 422, 422},
-	"POST /api/v1/session":                             {401, 401, 401, 401, 401},
+	"POST /api/v1/session":                             {422, 422, 422, 422, 422},
 	"POST /api/v1/tokens":                              {401, 401, 403, 403, 422},
 	"POST /api/v1/users":                               {401, 401, 403, 403, 422},
 	"POST /api/v1/users/:id/disable":                   {401, 401, 403, 403, 404},

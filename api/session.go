@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -128,11 +129,22 @@ func (s *Server) signIn(c *gin.Context) {
 // startSession signs a user in: the one way to do it, for POST /api/v1/session and the
 // lawyers' sign-in page alike. It refuses cross-site requests, applies the limits on failed
 // attempts, checks the password, stores the session with its audit event and sets the cookie.
-// Errors carry the catalogue keys sign_in_failed, sign_in_limited (with Retry-After set),
+// An empty email or password is a validation error (422, by field). Other errors carry the
+// catalogue keys sign_in_failed, sign_in_limited (with Retry-After set),
 // user_disabled and csrf_failed.
 func (s *Server) startSession(c *gin.Context, email, password string) (*models.User, string, error) {
 	if err := s.crossOrigin.Check(c.Request); err != nil {
 		return nil, "", &apperr.Error{Code: apperr.Forbidden, Message: "csrf_failed", Err: err}
+	}
+	// Nothing to check is not an attempt: it does not count against the limits.
+	var missing []apperr.FieldError
+	for _, f := range []struct{ path, v string }{{"email", strings.TrimSpace(email)}, {"password", password}} {
+		if f.v == "" {
+			missing = append(missing, apperr.FieldError{Path: f.path, Code: apperr.FieldRequired})
+		}
+	}
+	if len(missing) > 0 {
+		return nil, "", apperr.Validation(missing)
 	}
 	ctx := c.Request.Context()
 	email = auth.NormalizeEmail(email)

@@ -175,6 +175,15 @@ func TestUsersAndSessions(t *testing.T) {
 		wantStatus(t, r, 403)
 		wantStatus(t, e.do("POST", fmt.Sprintf("/api/v1/users/%d/disable", u.ID), nil, bearer(e.admin)...), 409)
 		wantStatus(t, e.do("POST", "/api/v1/users/999/disable", nil, bearer(e.admin)...), 404)
+		// Nobody disables their own account (the last admin would lock everyone out).
+		adminID := e.newUser("admin", "boss@example.com")
+		as := e.signIn(adminID)
+		r = e.do("POST", fmt.Sprintf("/api/v1/users/%d/disable", adminID), nil, append(as.headers(true), "Accept-Language", "en")...)
+		wantStatus(t, r, 409)
+		if !strings.Contains(string(r.Body), "cannot disable your own account") {
+			t.Fatalf("%s", r.Body)
+		}
+		wantStatus(t, e.do("GET", "/api/v1/session", nil, as.headers(false)...), 200)
 		l := e.do("GET", "/api/v1/users", nil, bearer(e.admin)...)
 		wantStatus(t, l, 200)
 	})
@@ -196,6 +205,17 @@ func TestSignInBackOff(t *testing.T) {
 	e.newUser("lawyer", "other@example.com")
 	try := func(email, pw string, headers ...string) resp {
 		return e.do("POST", "/api/v1/session", map[string]any{"email": email, "password": pw}, headers...)
+	}
+	// Empty fields are a validation error by field, and not attempts: they never lock anyone out.
+	for i := 0; i < 10; i++ {
+		r := try("boss@example.com", "")
+		wantStatus(t, r, 422)
+		if got := fields(t, r); strings.Join(got, "; ") != "password required" {
+			t.Fatalf("fields %q", got)
+		}
+	}
+	if got := fields(t, try(" ", "")); strings.Join(got, "; ") != "email required; password required" {
+		t.Fatalf("fields %q", got)
 	}
 	for i := 0; i < 5; i++ {
 		r := try("boss@example.com", "wrong password!")

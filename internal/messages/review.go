@@ -12,6 +12,7 @@ var review = map[string][2]string{
 	"sign_in_failed":       {"이메일 또는 비밀번호가 올바르지 않습니다.", "The email or password is wrong."},
 	"sign_in_limited":      {"로그인 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.", "Too many sign-in attempts. Please try again later."},
 	"user_disabled":        {"사용이 중지된 계정입니다.", "This account is disabled."},
+	"user_self":            {"자기 계정은 사용 중지할 수 없습니다. 다른 관리자에게 요청하세요.", "You cannot disable your own account; ask another admin."},
 	"user_exists":          {"이미 등록된 이메일입니다.", "A user with this email already exists."},
 	"user_not_found":       {"사용자를 찾을 수 없습니다.", "No such user."},
 	"password_length":      {"비밀번호는 {min}~{max}바이트여야 합니다.", "The password must be {min} to {max} bytes long."},

@@ -83,8 +83,12 @@ func Create(ctx context.Context, st *store.Store, email, role, password string, 
 }
 
 // Disable disables a user and ends its sessions, recorded as actor; it returns the user as it
-// is now (not_found "user_not_found", conflict "user_disabled").
+// is now (not_found "user_not_found", conflict "user_disabled"). A user cannot disable itself
+// (conflict "user_self"): the last admin would lock everybody out.
 func Disable(ctx context.Context, st *store.Store, id int64, actor audit.Actor, now time.Time) (*models.User, error) {
+	if actor.Kind == audit.ActorUser && actor.ID != nil && *actor.ID == id {
+		return nil, &apperr.Error{Code: apperr.Conflict, Message: "user_self"}
+	}
 	u, err := st.UserByID(ctx, id)
 	if err != nil {
 		return nil, err
