@@ -128,7 +128,7 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	// The counts do not need the valuation: the database aggregates them while the items
 	// stream past (in SQL, so a million items are not read twice).
 	var counts struct {
-		claimants, deficientDue int64
+		claimants, deficientDue, flagged int64
 		perDay                  []store.SubmissionCount
 		err                     error
 	}
@@ -140,6 +140,9 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 			return
 		}
 		if c.deficientDue, c.err = st.DeficientDue(ctx, cs.ID, now, now.Add(7*24*time.Hour)); c.err != nil {
+			return
+		}
+		if c.flagged, c.err = st.FlaggedClaims(ctx, cs.ID); c.err != nil {
 			return
 		}
 		c.perDay, c.err = st.Submissions(ctx, cs.ID, loc)
@@ -291,8 +294,7 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		{t("quality_deficient"), damages.FormatWon(byStatus["deficient"])},
 		{t("quality_duplicates"), damages.FormatWon(byStatus["duplicate"])},
 		{t("quality_withdrawn"), damages.FormatWon(byStatus["withdrawn"])},
-		// Fraud and review flags arrive with issue 5; until then nothing is flagged.
-		{t("quality_flagged"), "0"},
+		{t("quality_flagged"), damages.FormatWon(counts.flagged)},
 	}
 
 	// Charts.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/models"
 )
 
 // pdfText extracts the text of a PDF with pdftotext (poppler-utils). A missing pdftotext is a
@@ -86,6 +87,23 @@ func TestReportFigures(t *testing.T) {
 		}
 		if len(rep.Charts) != 3 {
 			t.Fatalf("%d charts, want 3", len(rep.Charts))
+		}
+		// A claim with a fraud signal is counted as flagged.
+		var cl models.Claim
+		if err := fx.st.Gorm().Where("case_id = ?", fx.cs.ID).Order("id").Take(&cl).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := fx.svc.RecordSignal(context.Background(), &cl, "honeypot", "test"); err != nil {
+			t.Fatal(err)
+		}
+		flagged, err := export.BuildReport(context.Background(), fx.st, fx.svc, fx.cs, testNow, messages.Ko)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range flagged.Quality {
+			if f.Label == "이상 징후 표시 청구" && f.Value != "1" {
+				t.Errorf("flagged claims %q after a signal, want 1", f.Value)
+			}
 		}
 		// The hourly chart has the windows drawn behind the bars (translucent bands).
 		bands := 0

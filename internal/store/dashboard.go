@@ -29,6 +29,13 @@ func (s *Store) DeficientDue(ctx context.Context, caseID int64, from, to time.Ti
 	return n, translate(err)
 }
 
+// FlaggedClaims counts the claims of a case with a fraud score above zero (a signal raised).
+func (s *Store) FlaggedClaims(ctx context.Context, caseID int64) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ? AND fraud_score > 0", caseID).Count(&n).Error
+	return n, translate(err)
+}
+
 // streamClaimsPgx is StreamClaims on PostgreSQL, built for the whole-case passes (report,
 // dashboard, summary) at a million items: rows are read with pgx's own interface (binary
 // values, no database/sql conversions, repeated strings interned) by a goroutine that decodes
