@@ -6,18 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
+	"strings"
 	"time"
 
-	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/config"
 	"github.com/claimdesk/claimdesk/internal/export"
-	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -68,24 +68,27 @@ func exportCmd(ctx context.Context, cfg config.Config, args []string, stdout io.
 	if err != nil {
 		return fmt.Errorf("case %s: %w", *caseSlug, err)
 	}
-	f := store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: cs.ID, Status: *status, Service: *service, Eligibility: *eligibility}}
-	filters := map[string]string{}
+	// The filters are read as the claims list reads them (claims.ListFilter), as the API does.
+	q, filters := url.Values{}, map[string]string{}
 	for k, v := range map[string]string{"status": *status, "service": *service, "eligibility": *eligibility, "submitted_after": *after} {
 		if v != "" {
+			q.Set(k, v)
 			filters[k] = v
 		}
 	}
-	if *service != "" && !cs.Domain().HasService(*service) {
-		return fmt.Errorf("--service %q: the case has no such service", *service)
-	}
-	if e := *eligibility; e != "" && !slices.Contains([]string{string(damages.Eligible), string(damages.EligibleDegraded), string(damages.Ineligible)}, e) {
-		return fmt.Errorf("--eligibility must be eligible, eligible_degraded or ineligible, not %q", e)
-	}
-	if *after != "" {
-		if f.SubmittedAfter, err = intake.ParseInstant(*after, cs.Location); err != nil {
-			return fmt.Errorf("--submitted-after %q: %w", *after, err)
+	lf, err := claims.ListFilter(cs, q)
+	if err != nil {
+		var ae *apperr.Error
+		if !errors.As(err, &ae) {
+			return err
 		}
+		var msgs []string
+		for _, fe := range ae.Fields {
+			msgs = append(msgs, "--"+strings.ReplaceAll(fe.Path, "_", "-")+": "+messages.Field(messages.En, fe))
+		}
+		return errors.New(strings.Join(msgs, "; "))
 	}
+	f := store.ExportFilterOf(lf)
 	now := time.Now()
 	opts := export.Options{Format: kind.format, BOM: *bom, Redact: *redact, Lang: messages.Parse(*lang), Now: now, Filters: filters}
 

@@ -48,7 +48,8 @@ func TestExportCommand(t *testing.T) {
 			t.Errorf("%s: %v %.20q", tc.format, err, b)
 		}
 	}
-	for _, bad := range [][]string{{"--format", "docx"}, {}, {"--format", "csv", "--service", "naver"}, {"--format", "csv", "--eligibility", "maybe"}} {
+	for _, bad := range [][]string{{"--format", "docx"}, {}, {"--format", "csv", "--service", "naver"}, {"--format", "csv", "--eligibility", "maybe"},
+		{"--format", "csv", "--status", "lost"}, {"--format", "csv", "--submitted-after", "yesterday"}} {
 		if msg, err := run(bad...); err == nil || !strings.Contains(string(msg), "claimdesk:") {
 			t.Errorf("%q accepted: %s", bad, msg)
 		}

@@ -41,10 +41,10 @@ type Config struct {
 	// characters). Instances behind one load balancer need the same; when unset each process
 	// makes its own, and claimants sign in again after a restart.
 	SessionSecret []byte
-	// RedactRoles are the staff roles whose exports are always redacted (names, emails and
-	// phones masked), for firms where, say, lawyers share files outside the firm and only
-	// admins may see contact data: CLAIMDESK_EXPORT_REDACT_ROLES, comma-separated (lawyer,
-	// admin). None by default.
+	// RedactRoles are the staff roles whose exported files are always redacted (names, emails
+	// and phones masked), for firms whose lawyers share files outside the firm:
+	// CLAIMDESK_EXPORT_REDACT_ROLES, comma-separated (lawyer, admin). None by default. It
+	// governs exports only: the role still sees contact data in the workspace and the API.
 	RedactRoles []auth.Role
 }
 

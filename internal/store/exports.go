@@ -242,7 +242,8 @@ func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
 	q.sb.WriteString("SELECT " + columns + "\nFROM claims c WHERE c.case_id = $1")
 	q.claimConditions(f)
 	if f.Service != "" || f.Kind != "" || f.Eligibility != "" {
-		q.sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id")
+		// case_id as well, as the claims list does: the case-first item indexes answer it.
+		q.sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id AND i.case_id = $1")
 		q.itemConditions(f)
 		q.sb.WriteString(")")
 	}
