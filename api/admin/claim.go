@@ -226,12 +226,10 @@ func (h *handler) renderClaim(c *gin.Context, v *view, cl *models.Claim, cs *sto
 		p.Audit = append(p.Audit, auditView{AuditEvent: &evs[i], Change: change(evs[i].Before, evs[i].After)})
 	}
 
+	allowed := lifecycle.AllowedAt(lifecycle.Current{Status: cl.Status, CureDeadline: cl.CureDeadline}, h.now())
 	for _, to := range reviewTargets {
-		if !slices.Contains(lifecycle.Allowed(cl.Status), to) {
+		if !slices.Contains(allowed, to) {
 			continue
-		}
-		if to == lifecycle.Rejected && cl.Status == lifecycle.Deficient && (cl.CureDeadline == nil || h.now().Before(*cl.CureDeadline)) {
-			continue // the claimant may still cure it (the lifecycle would refuse)
 		}
 		f := transitionForm{To: to, NeedsWhy: to == lifecycle.Deficient || to == lifecycle.Rejected, CureDays: to == lifecycle.Deficient,
 			Dup: to == lifecycle.Duplicate, Danger: to == lifecycle.Rejected}

@@ -10,6 +10,7 @@ package lifecycle
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,24 @@ var next = map[string][]string{
 
 // Allowed lists the statuses a claim in from may move to.
 func Allowed(from string) []string { return next[from] }
+
+// AllowedAt lists the statuses a claim can move to now: Allowed, less rejection while a
+// deficient claim's cure period runs (what Check refuses with cure_period_running).
+func AllowedAt(cur Current, now time.Time) []string {
+	var out []string
+	for _, to := range next[cur.Status] {
+		if !curing(cur, to, now) {
+			out = append(out, to)
+		}
+	}
+	return out
+}
+
+// curing says whether moving cur to to is refused because the claimant may still cure it: an
+// uncured claim is rejected only once its deadline has passed.
+func curing(cur Current, to string, now time.Time) bool {
+	return cur.Status == Deficient && to == Rejected && (cur.CureDeadline == nil || now.Before(*cur.CureDeadline))
+}
 
 // DefaultCureDays is the cure period of a deficiency notice when none is given.
 const DefaultCureDays = 14
@@ -133,8 +152,8 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 	for i, r := range req.Reasons {
 		targets, ok := reasonTargets[r]
 		if !ok || (req.To != "" && slices.Contains(Statuses, req.To) && !slices.Contains(targets, req.To)) {
-			fields = append(fields, apperr.FieldError{Path: "reasons[" + itoa(i) + "]", Code: apperr.FieldInvalidValue,
-				Params: map[string]string{"allowed": strings.Join(reasonsFor(req.To), ", ")}})
+			fields = append(fields, apperr.FieldError{Path: "reasons[" + strconv.Itoa(i) + "]", Code: apperr.FieldInvalidValue,
+				Params: map[string]string{"allowed": strings.Join(ReasonsFor(req.To), ", ")}})
 		}
 	}
 	if (req.To == Deficient || req.To == Rejected) && len(req.Reasons) == 0 {
@@ -144,13 +163,13 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 		fields = append(fields, apperr.FieldError{Path: "note", Code: apperr.FieldRequired})
 	}
 	if len([]rune(req.Note)) > MaxNote {
-		fields = append(fields, apperr.FieldError{Path: "note", Code: apperr.FieldTooLong, Params: map[string]string{"max": itoa(MaxNote)}})
+		fields = append(fields, apperr.FieldError{Path: "note", Code: apperr.FieldTooLong, Params: map[string]string{"max": strconv.Itoa(MaxNote)}})
 	}
 	if req.CureDays != nil {
 		if req.To != Deficient {
 			fields = append(fields, apperr.FieldError{Path: "cure_days", Code: apperr.FieldNotApplicable, Params: map[string]string{"kind": req.To}})
 		} else if *req.CureDays < 1 || *req.CureDays > MaxCureDays {
-			fields = append(fields, apperr.FieldError{Path: "cure_days", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "1", "max": itoa(MaxCureDays)}})
+			fields = append(fields, apperr.FieldError{Path: "cure_days", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "1", "max": strconv.Itoa(MaxCureDays)}})
 		}
 	}
 	if req.To == Duplicate && req.DuplicateOf == "" {
@@ -169,9 +188,7 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 	if !slices.Contains(next[cur.Status], req.To) {
 		return refuse("invalid_transition")
 	}
-	// An uncured claim is rejected only once its deadline has passed: until then the claimant
-	// may still cure it.
-	if cur.Status == Deficient && req.To == Rejected && (cur.CureDeadline == nil || now.Before(*cur.CureDeadline)) {
+	if curing(cur, req.To, now) {
 		return refuse("cure_period_running")
 	}
 	var d Decision
@@ -186,7 +203,8 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 	return d, nil
 }
 
-func reasonsFor(to string) []string {
+// ReasonsFor lists the reason codes that can explain a change to status to, sorted.
+func ReasonsFor(to string) []string {
 	var out []string
 	for _, r := range Reasons() {
 		if to == "" || slices.Contains(reasonTargets[r], to) {
@@ -195,16 +213,3 @@ func reasonsFor(to string) []string {
 	}
 	return out
 }
-
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
-
-// ReasonsFor lists the reason codes that can explain a change to status to, sorted.
-func ReasonsFor(to string) []string { return reasonsFor(to) }

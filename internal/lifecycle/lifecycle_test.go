@@ -66,3 +66,32 @@ func TestReasonTexts(t *testing.T) {
 		t.Error("reasons not sorted")
 	}
 }
+
+// AllowedAt is what Check accepts: rejection of a deficient claim only after its deadline.
+func TestAllowedAt(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	later, earlier := now.Add(time.Hour), now.Add(-time.Hour)
+	for _, c := range []struct {
+		cur      Current
+		rejected bool
+	}{
+		{Current{Status: Deficient, CureDeadline: &later}, false},
+		{Current{Status: Deficient, CureDeadline: &earlier}, true},
+		{Current{Status: UnderReview}, true},
+	} {
+		got := AllowedAt(c.cur, now)
+		if slices.Contains(got, Rejected) != c.rejected {
+			t.Errorf("%+v: %v", c.cur, got)
+		}
+		for _, to := range Allowed(c.cur.Status) {
+			req := Request{To: to, Reasons: ReasonsFor(to)[:1], DuplicateOf: "CD-0000-0000-0000"}
+			if to != Duplicate {
+				req.DuplicateOf = ""
+			}
+			_, err := Check(c.cur, req, now)
+			if allowed := slices.Contains(got, to); allowed != (err == nil || !apperr.Is(err, apperr.InvalidTransition)) {
+				t.Errorf("%+v -> %s: AllowedAt says %v, Check says %v", c.cur, to, allowed, err)
+			}
+		}
+	}
+}
