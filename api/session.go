@@ -74,16 +74,32 @@ func (s *Server) sessionPrincipal(c *gin.Context) (*auth.Principal, error) {
 		clearSessionCookie(c)
 		return nil, nil
 	}
-	if now.Sub(su.Session.LastSeenAt) > sessionTouch {
+	seen := su.Session.LastSeenAt
+	if now.Sub(seen) > sessionTouch {
 		if err := s.store.TouchSession(ctx, su.Session.ID, now); err != nil {
 			return nil, err
 		}
+		seen = now
 	}
 	c.Set(keySession, su.Session.ID)
+	c.Set(keySessionExpires, s.sessionExpiry(su.Session.CreatedAt, seen))
 	return &auth.Principal{UserID: su.User.ID, Role: auth.Role(su.User.Role), Name: su.User.Email, CSRF: auth.CSRFToken(secret)}, nil
 }
 
-const keySession = "session_id"
+const (
+	keySession        = "session_id"
+	keySessionExpires = "session_expires"
+)
+
+// sessionExpiry is when a session made at created and last seen at seen ends if unused: after
+// the idle time, and never after SessionMaxAge.
+func (s *Server) sessionExpiry(created, seen time.Time) string {
+	end := seen.Add(s.sessionIdle)
+	if limit := created.Add(SessionMaxAge); limit.Before(end) {
+		end = limit
+	}
+	return end.UTC().Format(time.RFC3339)
+}
 
 // checkCSRF refuses a state-changing request signed in by cookie unless it comes from this
 // site (Go's CrossOriginProtection: Sec-Fetch-Site or Origin) and shows the session's CSRF
@@ -123,7 +139,7 @@ func (s *Server) signIn(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, SessionResponse{User: userResponse(u), CSRFToken: auth.CSRFToken(secret), ExpiresAt: s.now().UTC().Add(SessionMaxAge).Format(time.RFC3339)})
+	c.JSON(http.StatusOK, SessionResponse{User: userResponse(u), CSRFToken: auth.CSRFToken(secret), ExpiresAt: s.sessionExpiry(s.now(), s.now())})
 }
 
 // startSession signs a user in: the one way to do it, for POST /api/v1/session and the
@@ -196,7 +212,7 @@ func (s *Server) getSession(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, SessionResponse{User: userResponse(u), CSRFToken: p.CSRF, ExpiresAt: s.now().Add(s.sessionIdle).UTC().Format(time.RFC3339)})
+	c.JSON(http.StatusOK, SessionResponse{User: userResponse(u), CSRFToken: p.CSRF, ExpiresAt: c.GetString(keySessionExpires)})
 }
 
 func (s *Server) signOut(c *gin.Context) {

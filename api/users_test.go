@@ -121,6 +121,15 @@ func TestUsersAndSessions(t *testing.T) {
 		if !strings.Contains(string(g.Body), s.csrf) {
 			t.Fatalf("%s", g.Body)
 		}
+		// Both answers say the same end: the idle time from now (within the 12-hour cap).
+		idleEnd := e.now.Add(api.DefaultSessionIdle).UTC().Format(time.RFC3339)
+		for _, b := range [][]byte{r.Body, g.Body} {
+			var sr api.SessionResponse
+			json.Unmarshal(b, &sr)
+			if sr.ExpiresAt != idleEnd {
+				t.Errorf("expires_at %q, want %q", sr.ExpiresAt, idleEnd)
+			}
+		}
 		// Tokens keep working unchanged, without CSRF.
 		ref := e.file(claim(taxi("2022-10-15T18:30:00+09:00")))
 		wantStatus(t, e.move(ref, map[string]any{"to": "under_review"}, e.lawyer), 200)
