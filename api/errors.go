@@ -72,6 +72,14 @@ func writeError(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "5")
 	}
+	body := ErrorBody{Error: detailOf(ae, rid, lang)}
+	body.Error.RequestID = rid
+	c.AbortWithStatusJSON(status, body)
+}
+
+// detailOf renders ae in lang: its message (the catalogue key, else the code) with its
+// parameters and the request id, and its field errors.
+func detailOf(ae *apperr.Error, rid string, lang messages.Lang) ErrorDetail {
 	key := ae.Message
 	if key == "" {
 		key = string(ae.Code)
@@ -80,9 +88,7 @@ func writeError(c *gin.Context, err error) {
 	for k, v := range ae.Params {
 		params[k] = v
 	}
-	body := ErrorBody{Error: ErrorDetail{Code: string(ae.Code), Message: messages.Text(lang, key, params), RequestID: rid}}
-	body.Error.Fields = localizeFields(lang, ae.Fields)
-	c.AbortWithStatusJSON(status, body)
+	return ErrorDetail{Code: string(ae.Code), Message: messages.Text(lang, key, params), Fields: localizeFields(lang, ae.Fields)}
 }
 
 // localizeFields turns field errors into their response form with messages in lang.

@@ -197,7 +197,7 @@ func (s *Server) bulkTransition(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -236,15 +236,7 @@ func errorDetail(c *gin.Context, err error, lang messages.Lang) ErrorDetail {
 	if !errors.As(err, &ae) {
 		ae = &apperr.Error{Code: apperr.Internal}
 	}
-	key := ae.Message
-	if key == "" {
-		key = string(ae.Code)
-	}
-	params := map[string]string{"request_id": requestID(c)}
-	for k, v := range ae.Params {
-		params[k] = v
-	}
-	return ErrorDetail{Code: string(ae.Code), Message: messages.Text(lang, key, params), Fields: localizeFields(lang, ae.Fields)}
+	return detailOf(ae, requestID(c), lang)
 }
 
 // reviewResponses loads the review block of claims (staff only).
@@ -313,7 +305,7 @@ var duplicateStatuses = []string{"candidate", claims.DuplicateConfirmed, claims.
 
 func (s *Server) listDuplicates(c *gin.Context) {
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -371,7 +363,7 @@ func (s *Server) decideDuplicate(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	cs, err := s.store.Case(ctx, c.Param("case"))
+	cs, err := s.claims.Case(ctx, c.Param("case"))
 	if err != nil {
 		writeError(c, err)
 		return
