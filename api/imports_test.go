@@ -374,6 +374,11 @@ func TestImportBadFiles(t *testing.T) {
 				t.Errorf("%s: %v, want failed with %s", c.name, v, c.reason)
 			}
 		}
+		// A NUL byte further into the file is reported on its own line.
+		v := e.importCSV(e.importer, "", csvHeader+"N-1,홍길동,h@example.com,,other,daum,mail,2022-10-15 17:00,,,,,,,,n,x\x00y\n")
+		if reason, _ := v["reason"].(map[string]any); reason == nil || reason["code"] != "file_binary" || !strings.Contains(fmt.Sprint(reason["message"]), "(2행") && !strings.Contains(fmt.Sprint(reason["message"]), "line 2)") {
+			t.Errorf("NUL on line 2: %v", v)
+		}
 		ndjson := e.raw("POST", "/api/v1/cases/kakao-2022/imports", "application/x-ndjson", []byte("\n\n"), bearer(e.importer)...)
 		wantStatus(t, ndjson, 202)
 		if v := e.wait(e.importer, int64(ndjson.json(t)["id"].(float64))); v["reason"].(map[string]any)["code"] != "file_empty" {

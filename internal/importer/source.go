@@ -140,8 +140,8 @@ func stripBOM(r io.Reader) *bufio.Reader {
 // XLSX, a UTF-16 export), told apart from text before any row is read.
 func sniff(br *bufio.Reader) error {
 	b, _ := br.Peek(8 << 10)
-	if bytes.IndexByte(b, 0) >= 0 {
-		return fileErr("file_binary", "line", "1")
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return fileErr("file_binary", "line", strconv.Itoa(bytes.Count(b[:i], []byte("\n"))+1))
 	}
 	return nil
 }
