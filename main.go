@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	imports, runner := newImports(st, log, set)
+	imports, runner := newJobs(st, log, set)
 	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
 	review, err := startReview(st, log, bg)
 	if err != nil {

@@ -55,8 +55,9 @@ func importSettingsFromEnv() (importSettings, error) {
 	return s, nil
 }
 
-// newImports builds the importer and the job runner that runs it.
-func newImports(st *store.Store, log *slog.Logger, set importSettings) (*importer.Importer, *jobs.Runner) {
+// newJobs builds the importer and the job runner of the shared queue, which runs imports and
+// background exports (the import command only runs the job it claimed itself).
+func newJobs(st *store.Store, log *slog.Logger, set importSettings) (*importer.Importer, *jobs.Runner) {
 	im := &importer.Importer{Store: st, Claims: &claims.Service{Store: st, Now: time.Now}, Log: log, Live: importer.NewLive()}
 	r := &jobs.Runner{Store: st, Log: log, Lease: set.lease, Poll: set.poll}
 	r.Handle(store.JobImport, im)
@@ -120,7 +121,7 @@ func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return fmt.Errorf("case %s: %w", *caseSlug, err)
 	}
-	im, runner := newImports(st, log, set)
+	im, runner := newJobs(st, log, set)
 	n := importer.NewImport{CaseID: cs.ID, CreatedBy: "cli", Format: *format, DryRun: *dryRun}
 	if *maxRate >= 0 {
 		if *maxRate > 1 {
