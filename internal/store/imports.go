@@ -699,6 +699,9 @@ func (b *Bulk) Rollback() {
 // fraud detection over the new claims) would otherwise be planned for tables the planner
 // believes small, and run for minutes instead of seconds. Autovacuum would do it too, later.
 // SQLite keeps no statistics unless asked (ANALYZE was never run), so there is nothing to do.
+// Unlike RefreshStats it does not look at pg_stat_user_tables first: the import's own writes
+// reach those counters only when its backend flushes them (up to a second or more after the
+// commit), so right after an import they would say nothing changed.
 func (s *Store) AnalyzeClaims(ctx context.Context) error {
 	if s.dialect != Postgres {
 		return nil
