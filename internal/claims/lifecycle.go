@@ -27,7 +27,12 @@ const (
 // transition and an audit event together. It is the one path for every change of status: the
 // API, the lawyer pages, the claimant's withdrawal and the expiry job all come through here.
 func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor) (*models.ClaimTransition, error) {
-	t, ev, err := s.planTransition(ctx, cl, req, actor)
+	return s.transition(ctx, cl, req, actor, nil)
+}
+
+// transition is Transition with the claim req.DuplicateOf names, when the caller has it.
+func (s *Service) transition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor, orig *models.Claim) (*models.ClaimTransition, error) {
+	t, ev, err := s.planTransition(ctx, cl, req, actor, orig)
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +52,9 @@ func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycl
 }
 
 // planTransition checks a transition of cl against the lifecycle and makes its record and its
-// audit event, for the store to apply.
-func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor) (*models.ClaimTransition, *models.AuditEvent, error) {
+// audit event, for the store to apply. orig is the claim req.DuplicateOf names when the caller
+// has it already (nil: it is looked up).
+func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor, orig *models.Claim) (*models.ClaimTransition, *models.AuditEvent, error) {
 	now := s.Now()
 	d, err := lifecycle.Check(lifecycle.Current{Status: cl.Status, CureDeadline: cl.CureDeadline}, req, now)
 	if err != nil {
@@ -59,8 +65,10 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 		ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name, At: now}
 	if req.To == lifecycle.Duplicate {
 		ref := auth.CanonicalReference(req.DuplicateOf)
-		var orig *models.Claim
-		if ref != "" {
+		if orig != nil && orig.Reference != ref {
+			orig = nil
+		}
+		if ref != "" && orig == nil {
 			orig, err = s.Store.ClaimByReference(ctx, ref)
 		}
 		if ref == "" || apperr.Is(err, apperr.NotFound) || (orig != nil && (orig.CaseID != cl.CaseID || orig.ID == cl.ID)) {
@@ -191,19 +199,26 @@ type BulkResult struct {
 	Err        error
 }
 
-// BulkTransition applies one change to claims of a case given by reference (as people type
-// them), each on its own through Transition: one refused does not hold back the others. An
-// error of the server (not the client's) stops it and is returned.
 // MaxBulk is the most claims one bulk transition moves (the API and the workspace).
 const MaxBulk = 500
 
+// BulkTransition applies one change to claims of a case given by reference (as people type
+// them), each on its own through Transition: one refused does not hold back the others. An
+// error of the server (not the client's) stops it and is returned. The claim a change to
+// duplicate names is looked up once for all.
 func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []string, req lifecycle.Request, actor audit.Actor) ([]BulkResult, error) {
+	var orig *models.Claim
+	if req.To == lifecycle.Duplicate {
+		if ref := auth.CanonicalReference(req.DuplicateOf); ref != "" {
+			orig, _ = s.Store.ClaimByReference(ctx, ref) // not found: each claim is refused by planTransition
+		}
+	}
 	out := make([]BulkResult, len(refs))
 	for i, ref := range refs {
 		r := BulkResult{Reference: ref}
 		cl, err := s.CaseClaim(ctx, caseID, ref)
 		if err == nil {
-			r.Transition, err = s.Transition(ctx, cl, req, actor)
+			r.Transition, err = s.transition(ctx, cl, req, actor, orig)
 		}
 		if err == nil {
 			r.Reference = cl.Reference

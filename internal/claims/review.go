@@ -492,7 +492,7 @@ func (s *Service) DecideDuplicate(ctx context.Context, later, first *models.Clai
 	}
 	if decision == DuplicateConfirmed && lifecycle.IsOpen(dup.Status) {
 		t, tev, err = s.planTransition(ctx, dup, lifecycle.Request{To: lifecycle.Duplicate, Reasons: []string{lifecycle.ReasonDuplicateSubmission},
-			Note: note, DuplicateOf: orig.Reference}, actor)
+			Note: note, DuplicateOf: orig.Reference}, actor, orig)
 		if err != nil {
 			return err
 		}
