@@ -183,7 +183,7 @@ func (s *Server) exportAudit(c *gin.Context) {
 		return w.Write(rec)
 	})
 	w.Flush()
-	ev := audit.Event{Actor: actorOf(c), CaseID: f.CaseID, Action: audit.ActionExport, Entity: "audit", Details: map[string]any{"rows": rows, "format": "csv"}}
+	ev := audit.Event{Actor: actorOf(c), CaseID: f.CaseID, Action: audit.ActionExport, Entity: audit.EntityAudit, Details: map[string]any{"rows": rows, "format": "csv"}}
 	if rerr := audit.Record(context.WithoutCancel(ctx), s.store, s.now(), ev); rerr != nil {
 		s.log.ErrorContext(ctx, "audit record failed", "request_id", requestID(c), "err", rerr)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -26,15 +27,12 @@ type auditPage struct {
 	Next, CSV string
 }
 
-// auditEntities are the entity kinds of the filter.
-var auditEntities = []string{"claim", "claims", "windows", "rules", "user", "token", "plaintiffs", "report", "audit"}
-
 // audit lists the trail, newest first, filtered by entity, actor name, action and a time range
 // [from, to) read in Korea time; the same filters give the CSV export of the API.
 func (h *handler) audit(c *gin.Context) {
 	v := h.view(c, "admin_audit_title")
 	p := auditPage{Entity: c.Query("entity"), Actor: c.Query("actor"), Action: c.Query("action"), From: c.Query("from"), To: c.Query("to"),
-		Entities: auditEntities}
+		Entities: audit.Entities}
 	f := store.AuditFilter{Entity: p.Entity, ActorName: p.Actor, Action: p.Action, Cursor: c.Query("cursor"), Limit: 50}
 	api := url.Values{}
 	for k, val := range map[string]string{"entity": p.Entity, "actor": p.Actor, "action": p.Action} {

@@ -44,7 +44,11 @@ const (
 	EntityClaims     = "claims"     // an export of claim items
 	EntityPlaintiffs = "plaintiffs" // an export of the plaintiff list
 	EntityReport     = "report"     // the case report (PDF or HTML)
+	EntityAudit      = "audit"      // an export of the audit trail
 )
+
+// Entities lists the entity kinds of the trail (for filters).
+var Entities = []string{EntityClaim, EntityClaims, EntityWindows, EntityRules, EntityUser, EntityToken, EntityPlaintiffs, EntityReport, EntityAudit}
 
 // Actor is who acted and from where.
 type Actor struct {
