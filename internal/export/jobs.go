@@ -68,8 +68,13 @@ func (j *Jobs) Run(ctx context.Context, refID int64) error {
 	if err := j.Store.StartExport(ctx, e.ID, j.now()); err != nil {
 		return err
 	}
+	query := p.Query
+	if query == nil {
+		// Queued before Query existed: Filters then held the same parameters as sent.
+		query = p.Filters
+	}
 	q := url.Values{}
-	for k, v := range p.Query {
+	for k, v := range query {
 		q.Set(k, v)
 	}
 	lf, err := claims.ListFilter(cs, q)
