@@ -129,8 +129,8 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	// stream past (in SQL, so a million items are not read twice).
 	var counts struct {
 		claimants, deficientDue, flagged int64
-		perDay                  []store.SubmissionCount
-		err                     error
+		perDay                           []store.SubmissionCount
+		err                              error
 	}
 	counted := make(chan struct{})
 	go func() {
