@@ -243,7 +243,7 @@ func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
 	q.claimConditions(f)
 	if f.Service != "" || f.Kind != "" || f.Eligibility != "" {
 		// case_id as well, as the claims list does: the case-first item indexes answer it.
-		q.sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id AND i.case_id = $1")
+		q.sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id AND i.case_id = c.case_id")
 		q.itemConditions(f)
 		q.sb.WriteString(")")
 	}
