@@ -47,6 +47,7 @@ type Service struct {
 	ReviewError func(error)
 
 	detector    detector // the queue of claims waiting for duplicate detection and fraud signals
+	group       group    // claims waiting to be stored together (see storeGrouped)
 	snapshots   sync.Map // case slug -> *snapshot
 	medianCache sync.Map // case id -> medianEntry
 	mediansMu   sync.Mutex
@@ -91,7 +92,13 @@ func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimIn
 		if err != nil {
 			return nil, err
 		}
-		stored, created, err := s.Store.CreateClaim(ctx, m, b.Case.Revision, ev)
+		stored, created := m, true
+		if m.ExternalRef == nil {
+			err = s.storeGrouped(store.NewClaim{Claim: m, Event: ev}, b.Case.Revision)
+		} else {
+			// Idempotent by external_ref: looked up, then stored alone.
+			stored, created, err = s.Store.CreateClaim(ctx, m, b.Case.Revision, ev)
+		}
 		if errors.Is(err, store.ErrStale) {
 			s.forget(caseSlug)
 			continue

@@ -80,14 +80,19 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	// generators are other processes (wrk) or this one (vegeta).
 	dbURL := testdb.URL(b, dialect)
 	service := start(b, filepath.Join(bin, "claimdesk"), "/readyz",
-		"CLAIMDESK_DATABASE_URL="+dbURL, "CLAIMDESK_ADDR=ADDR", "CLAIMDESK_ADMIN_TOKEN="+adminToken)
+		"CLAIMDESK_DATABASE_URL="+dbURL, "CLAIMDESK_ADDR=ADDR", "CLAIMDESK_ADMIN_TOKEN="+adminToken,
+		"CLAIMDESK_TRUSTED_PROXIES=127.0.0.1")
 	base := start(b, filepath.Join(bin, "baseline"), "/readyz", "BASELINE_DATABASE_URL="+testdb.URL(b, dialect), "BASELINE_ADDR=ADDR")
 
 	d := loadDuration()
+	stats := newPGStats(b, testdb.URL(b, dialect), dialect)
 	baseSat := runWrk(b, wrk, base+"/baseline", d)
+	stats.print("baseline, saturation run")
 	profiled := profile(b, service, dialect, d)
+	waits := sampleWaits(b, stats, d)
 	svcSat := runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d)
 	<-profiled
+	<-waits
 	// Detection runs after the answer (one worker per process): a claim whose detection has
 	// not run is intake not yet done. Saturation is the rate at which claims are stored and
 	// looked at: the claims of the wrk run over the run and the time detection took to catch
@@ -98,6 +103,7 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	}
 	defer st.Close()
 	satBacklog, satDrain := drain(b, st)
+	stats.print("claimdesk, saturation run and detection catching up")
 	sustained := svcSat.rps * d.Seconds() / (d + satDrain).Seconds()
 	rate := int(sustained * 0.8)
 	at80 := attack(b, service+"/api/v1/cases/kakao-2022/claims", rate, d)
@@ -253,18 +259,37 @@ func repoRoot(b *testing.B) string {
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
-// claimTemplate is a realistic three-item claim; its placeholders are filled the same way by
-// Go (vegeta) and Lua (wrk) from one number per claimant.
+// A realistic three-item claim, from a distinct claimant at a distinct address: intake at
+// the opening of a class action is many people, each telling their own story. The body's
+// placeholders are filled the same way by Go (vegeta) and Lua (wrk) from one number per
+// claimant, k: name, email, phone, times, amounts, and descriptions made of a place, what
+// happened and a booking or order number of the claimant's own (people describe their own
+// loss, so descriptions are not word for word the same; see the same_description signal).
+// The service runs behind a trusted proxy (loopback) that sends the claimant's address in
+// X-Forwarded-For, as a load balancer does.
 const claimTemplate = `{"claimant":{"name":"홍길동%d","email":"user%d@example.com","phone":"010%08d","locale":"ko"},"consent":true,"items":[` +
-	`{"kind":"taxi_booking","service":"kakao_t","feature":"taxi","occurred_at":"2022-10-15T18:%02d:00+09:00","failure":"booking_failed","expected_fare_krw":12000,"alternative_cost_krw":31000,"documented":true,"description":"택시 호출이 되지 않아 모범택시를 이용함"},` +
+	`{"kind":"taxi_booking","service":"kakao_t","feature":"taxi","occurred_at":"2022-10-15T18:%02d:00+09:00","failure":"booking_failed","expected_fare_krw":12000,"alternative_cost_krw":31000,"documented":true,"description":"%s에서 택시 호출이 되지 않아 모범택시를 이용함 (호출 %d)"},` +
 	`{"kind":"payment","service":"kakao_pay","occurred_at":"2022-10-16 09:%02d","failure":"double_charged","amount_krw":%d,"documented":true},` +
-	`{"kind":"message","occurred_at":"2022-10-15 20:00","ended_at":"2022-10-16 03:00","purpose":"business","loss_krw":%d,"description":"거래처 주문 메시지를 받지 못함"}]}`
+	`{"kind":"message","occurred_at":"2022-10-15 20:00","ended_at":"2022-10-16 03:00","purpose":"business","loss_krw":%d,"description":"%s 거래처 주문 메시지를 받지 못함 (주문번호 %d)"}]}`
 
-func claimBody(n int64) []byte {
-	return []byte(fmt.Sprintf(claimTemplate, n, n, n%100000000, n%60, n%60, 1000+n%90000, 10000+n%500000))
+// places and shops vary the descriptions' wording.
+var (
+	places = []string{"판교역", "강남역", "홍대입구", "서울역", "부산 서면", "대구 동성로", "인천공항", "수원역", "성남 모란", "광주 충장로", "대전역", "분당 정자동"}
+	shops  = []string{"꽃집", "카페", "식당", "세탁소", "인쇄소", "제과점", "정육점", "철물점", "문구점"}
+)
+
+func claimBody(k int64) []byte {
+	return []byte(fmt.Sprintf(claimTemplate, k, k, k%100000000, k%60, places[k%int64(len(places))], k,
+		k%60, 1000+k%90000, 10000+k%500000, shops[k%int64(len(shops))], k))
+}
+
+// forwardedFor is the claimant's address as the proxy reports it.
+func forwardedFor(k int64) string {
+	return fmt.Sprintf("10.%d.%d.%d", k>>16&255, k>>8&255, k&255)
 }
 
 const wrkScript = `
+-- Claimant k = 1 + 2n + thread (two threads): distinct claimants, below 50,000,000.
 local thread_counter = 0
 function setup(thread)
   thread:set("tid", thread_counter)
@@ -273,13 +298,29 @@ end
 function init(args)
   n = 0
 end
+local places = PLACES
+local shops = SHOPS
 request = function()
   n = n + 1
-  local k = tid * 100000000 + n + os.time() % 100000 * 1000
-  local body = string.format(TEMPLATE, k, k, k % 100000000, k % 60, k % 60, 1000 + k % 90000, 10000 + k % 500000)
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  local k = 1 + n * 2 + tid
+  local body = string.format(TEMPLATE, k, k, k % 100000000, k % 60, places[k % #places + 1], k,
+    k % 60, 1000 + k % 90000, 10000 + k % 500000, shops[k % #shops + 1], k)
+  local ip = string.format("10.%d.%d.%d", math.floor(k / 65536) % 256, math.floor(k / 256) % 256, k % 256)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["X-Forwarded-For"] = ip}, body)
 end
 `
+
+// luaScript is wrkScript with the template and word lists written in.
+func luaScript() string {
+	list := func(xs []string) string {
+		q := make([]string, len(xs))
+		for i, x := range xs {
+			q[i] = luaString(x)
+		}
+		return "{" + strings.Join(q, ", ") + "}"
+	}
+	return strings.NewReplacer("TEMPLATE", luaString(claimTemplate), "PLACES", list(places), "SHOPS", list(shops)).Replace(wrkScript)
+}
 
 type wrkResult struct {
 	rps      float64
@@ -289,7 +330,7 @@ type wrkResult struct {
 
 func runWrk(b *testing.B, wrk, url string, d time.Duration) wrkResult {
 	script := filepath.Join(b.TempDir(), "claims.lua")
-	if err := os.WriteFile(script, []byte(strings.Replace(wrkScript, "TEMPLATE", luaString(claimTemplate), 1)), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(luaScript()), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	out, err := exec.Command(wrk, "-t2", "-c16", "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script, url).CombinedOutput()
@@ -324,11 +365,12 @@ func luaString(s string) string { return "[==[" + s + "]==]" }
 // attack sends claims at a fixed rate (open loop: a slow server does not slow the sender).
 func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics {
 	var n atomic.Int64
-	n.Store(time.Now().UnixNano() % 1_000_000 * 1000)
+	n.Store(50_000_000) // past every claimant of the wrk runs (see wrkScript)
 	targeter := func(t *vegeta.Target) error {
+		k := n.Add(1)
 		t.Method, t.URL = "POST", url
-		t.Body = claimBody(n.Add(1))
-		t.Header = http.Header{"Content-Type": []string{"application/json"}}
+		t.Body = claimBody(k)
+		t.Header = http.Header{"Content-Type": []string{"application/json"}, "X-Forwarded-For": []string{forwardedFor(k)}}
 		return nil
 	}
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.MaxConnections(64), vegeta.Connections(64))
@@ -341,4 +383,93 @@ func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics 
 		b.Logf("vegeta errors: %v", m.Errors)
 	}
 	return m
+}
+
+// pgStats prints what PostgreSQL spent its time on (pg_stat_statements), when
+// CLAIMDESK_LOAD_PGSTATS is set; the private cluster must then preload the library:
+// CLAIMDESK_TEST_PG_SETTINGS=shared_preload_libraries=pg_stat_statements.
+type pgStats struct {
+	b  *testing.B
+	db *store.Store
+}
+
+func newPGStats(b *testing.B, url, dialect string) *pgStats {
+	if os.Getenv("CLAIMDESK_LOAD_PGSTATS") == "" || dialect != "postgres" {
+		return nil
+	}
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.Gorm().Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").Error; err != nil {
+		b.Fatalf("pg_stat_statements (set %s=shared_preload_libraries=pg_stat_statements): %v", testdb.EnvSettings, err)
+	}
+	p := &pgStats{b: b, db: st}
+	p.reset()
+	return p
+}
+
+func (p *pgStats) reset() {
+	if err := p.db.Gorm().Exec("SELECT pg_stat_statements_reset()").Error; err != nil {
+		p.b.Fatal(err)
+	}
+}
+
+// print lists the statements of the cluster by total execution time since the last print, then
+// resets the counts.
+func (p *pgStats) print(title string) {
+	if p == nil {
+		return
+	}
+	var rows []struct {
+		Calls int64
+		Total float64
+		Plan  float64
+		Rows  int64
+		Query string
+	}
+	err := p.db.Gorm().Raw(`SELECT calls, total_exec_time + total_plan_time AS total, total_plan_time AS plan, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 140) AS query
+FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 14`).Scan(&rows).Error
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	var sum float64
+	for _, r := range rows {
+		sum += r.Total
+	}
+	fmt.Printf("  PostgreSQL statements, %s (top %d: %.0f ms):\n", title, len(rows), sum)
+	for _, r := range rows {
+		fmt.Printf("    %8.0f ms (plan %5.0f) %8d calls %6.1f us/call %8d rows  %s\n", r.Total, r.Plan, r.Calls, 1000*r.Total/float64(max(r.Calls, 1)), r.Rows, r.Query)
+	}
+	p.reset()
+}
+
+// sampleWaits samples, every 2 ms for d, what PostgreSQL's active backends are doing (their
+// wait events; CPU when none) and prints the shares when done, with CLAIMDESK_LOAD_PGSTATS.
+func sampleWaits(b *testing.B, p *pgStats, d time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	if p == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		seen := map[string]int{}
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+			var ws []string
+			err := p.db.Gorm().Raw(`SELECT COALESCE(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`).Scan(&ws).Error
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			for _, w := range ws {
+				seen[w]++
+			}
+		}
+		fmt.Println("  PostgreSQL backends during the claimdesk saturation run (wait events, samples):")
+		printSamples(seen)
+	}()
+	return done
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -16,6 +17,12 @@ import (
 // longer current: decide it again and retry.
 var ErrStale = errors.New("case changed since the claim was decided")
 
+// NewClaim is a claim to store with the audit record of its submission (nil: none).
+type NewClaim struct {
+	Claim *models.Claim
+	Event *models.AuditEvent
+}
+
 // CreateClaim stores a claim and its items atomically, if the case is still at revision (the
 // windows and rules the claim was decided under); ErrStale otherwise. When the claim has an
 // external_ref already used in its case, nothing is written: the stored claim is returned with
@@ -29,11 +36,7 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64
 			return sameOrConflict(prev, c, err)
 		}
 	}
-	if s.dialect == Postgres {
-		err = s.insertClaimPG(ctx, c, revision, ev)
-	} else {
-		err = s.insertClaimSQLite(ctx, c, revision, ev)
-	}
+	err = s.CreateClaims(ctx, revision, []NewClaim{{Claim: c, Event: ev}})
 	if apperr.Is(err, apperr.Conflict) && c.ExternalRef != nil {
 		// Another request with the same external_ref won the race: answer as if we came second.
 		prev, err := s.claimByExternalRef(ctx, c.CaseID, *c.ExternalRef)
@@ -48,112 +51,256 @@ func (s *Store) CreateClaim(ctx context.Context, c *models.Claim, revision int64
 	return c, true, nil
 }
 
-// insertClaimPG writes a claim and its items in one statement, in one round trip, and only if
-// the case is still at revision. The claim is marked pending review in the same statement (see
-// claim_review_pending).
-func (s *Store) insertClaimPG(ctx context.Context, c *models.Claim, revision int64, ev *models.AuditEvent) error {
-	n := len(c.Items)
-	var (
-		position                              = make([]int32, n)
-		kind, service, feature                = make([]string, n), make([]string, n), make([]string, n)
-		failure, purpose, description         = make([]string, n), make([]string, n), make([]string, n)
-		eligibility, eligibilityCode          = make([]string, n), make([]string, n)
-		occurred                              = make([]time.Time, n)
-		ended                                 = make([]*time.Time, n)
-		fare, alt, amount, loss               = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		documented                            = make([]bool, n)
-		windowID, itemPrincipal, itemInterest = make([]*int64, n), make([]*int64, n), make([]*int64, n)
-	)
-	for i := range c.Items {
-		it := &c.Items[i]
-		position[i], kind[i], service[i], feature[i] = int32(it.Position), it.Kind, it.Service, it.Feature
-		occurred[i], ended[i], failure[i], purpose[i] = it.OccurredAt, it.EndedAt, it.Failure, it.Purpose
-		fare[i], alt[i], amount[i], loss[i], documented[i] = it.ExpectedFareKRW, it.AlternativeCostKRW, it.AmountKRW, it.LossKRW, it.Documented
-		description[i], eligibility[i], eligibilityCode[i] = it.Description, it.Eligibility, it.EligibilityCode
-		windowID[i], itemPrincipal[i], itemInterest[i] = it.WindowID, it.PrincipalKRW, it.InterestKRW
+// CreateClaims stores new claims of one case, each with its items, its pending-review mark
+// (see claim_review_pending) and its audit record, in one transaction, if the case is still at
+// revision; ErrStale otherwise. All or nothing: one claim refused (a unique external_ref
+// taken, say) refuses them all. Stored claims get their ID, and their items their ClaimID.
+//
+// Many claims in one transaction cost the database far less than one transaction each: one
+// statement, one lock of the case, one commit, and one writer where many would contend for the
+// same index pages (see claims.Service, which groups concurrent submissions).
+func (s *Store) CreateClaims(ctx context.Context, revision int64, cs []NewClaim) error {
+	if len(cs) == 0 {
+		return nil
 	}
-	// One round trip: the batch runs as one implicit transaction. The shared advisory lock
-	// waits for a change of the case in progress (it holds the exclusive one, see
-	// bumpRevision); the insert, a later statement, then reads the revision in a snapshot taken
-	// after the lock, so it sees that change and refuses to store a stale claim.
+	for _, c := range cs[1:] {
+		if c.Claim.CaseID != cs[0].Claim.CaseID {
+			return errors.New("store: CreateClaims: claims of several cases")
+		}
+	}
+	if s.dialect == Postgres {
+		return s.insertClaimsPG(ctx, revision, cs)
+	}
+	return s.insertClaimsSQLite(ctx, revision, cs)
+}
+
+// insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
+// in one round trip, and only if the case is still at revision.
+func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
+	var cl claimArrays
+	var it itemArrays
+	var ev auditArrays
+	for n, nc := range cs {
+		cl.add(nc.Claim)
+		for i := range nc.Claim.Items {
+			it.add(int64(n+1), &nc.Claim.Items[i])
+		}
+		if nc.Event != nil {
+			ev.add(nc.Event)
+		}
+	}
+	// Ids come from the sequence first (ids, materialized: evaluated once), so items, pending
+	// marks and the answer can name each claim by its position in the arrays. Nothing is
+	// inserted when the case has moved past revision (k is empty).
 	const q = `WITH k AS (
 	SELECT id FROM cases WHERE id = $1 AND revision = $2
+), ids AS MATERIALIZED (
+	SELECT nextval('claims_id_seq') AS id, g AS n FROM k, generate_series(1, $3::bigint) AS g
 ), c AS (
-	INSERT INTO claims (case_id, reference, access_code_hash, external_ref, content_hash, status, channel,
+	INSERT INTO claims (id, case_id, reference, access_code_hash, external_ref, content_hash, status, channel,
 		claimant_name, claimant_email, claimant_phone, claimant_locale, consent_at, consent_version, consent_ip, import_id,
 		rules_version, valued_as_of, principal_krw, interest_krw, estimate_krw, submitted_at, updated_at)
-	SELECT k.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22 FROM k
-	RETURNING id
+	SELECT ids.id, $1, x.reference, x.access_code_hash, x.external_ref, x.content_hash, x.status, x.channel,
+		x.claimant_name, x.claimant_email, x.claimant_phone, x.claimant_locale, x.consent_at, x.consent_version, x.consent_ip, x.import_id,
+		x.rules_version, x.valued_as_of, x.principal_krw, x.interest_krw, x.estimate_krw, x.submitted_at, x.submitted_at
+	FROM unnest($4::text[], $5::bytea[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+		$13::text[], $14::timestamptz[], $15::text[], $16::text[], $17::bigint[], $18::int[], $19::text[], $20::bigint[], $21::bigint[],
+		$22::bigint[], $23::timestamptz[]) WITH ORDINALITY AS x(reference, access_code_hash, external_ref, content_hash, status, channel,
+		claimant_name, claimant_email, claimant_phone, claimant_locale, consent_at, consent_version, consent_ip, import_id,
+		rules_version, valued_as_of, principal_krw, interest_krw, estimate_krw, submitted_at, n)
+	JOIN ids USING (n)
 ), i AS (
 	INSERT INTO claim_items (claim_id, case_id, position, kind, service, feature, occurred_at, ended_at, failure, purpose,
 		expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented, description, eligibility, eligibility_code,
 		window_id, principal_krw, interest_krw)
-	SELECT c.id, $1, x.* FROM c, unnest($23::int[], $24::text[], $25::text[], $26::text[], $27::timestamptz[], $28::timestamptz[],
-		$29::text[], $30::text[], $31::bigint[], $32::bigint[], $33::bigint[], $34::bigint[], $35::bool[], $36::text[], $37::text[],
-		$38::text[], $39::bigint[], $40::bigint[], $41::bigint[]) AS x
+	SELECT ids.id, $1, x.position, x.kind, x.service, x.feature, x.occurred_at, x.ended_at, x.failure, x.purpose,
+		x.expected_fare_krw, x.alternative_cost_krw, x.amount_krw, x.loss_krw, x.documented, x.description, x.eligibility,
+		x.eligibility_code, x.window_id, x.principal_krw, x.interest_krw
+	FROM unnest($24::bigint[], $25::int[], $26::text[], $27::text[], $28::text[], $29::timestamptz[], $30::timestamptz[], $31::text[],
+		$32::text[], $33::bigint[], $34::bigint[], $35::bigint[], $36::bigint[], $37::bool[], $38::text[], $39::text[], $40::text[],
+		$41::bigint[], $42::bigint[], $43::bigint[]) AS x(n, position, kind, service, feature, occurred_at, ended_at, failure, purpose,
+		expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented, description, eligibility, eligibility_code,
+		window_id, principal_krw, interest_krw)
+	JOIN ids USING (n)
 ), p AS (
-	INSERT INTO claim_review_pending (claim_id, case_id, created_at) SELECT c.id, $1, $22 FROM c
+	INSERT INTO claim_review_pending (claim_id, case_id, created_at)
+	SELECT ids.id, $1, x.at FROM unnest($23::timestamptz[]) WITH ORDINALITY AS x(at, n) JOIN ids USING (n)
+), a AS (
+	INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
+	SELECT x.* FROM k, unnest($44::timestamptz[], $45::text[], $46::bigint[], $47::text[], $48::text[], $49::text[], $50::text[],
+		$51::bigint[], $52::text[], $53::text[], $54::text[], $55::text[], $56::text[], $57::text[]) AS x
 )
-SELECT id FROM c`
+SELECT id FROM ids ORDER BY n`
 	batch := &pgx.Batch{}
-	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(c.CaseID))
-	batch.Queue(q, c.CaseID, revision,
-		c.Reference, c.AccessCodeHash, c.ExternalRef, c.ContentHash, c.Status, c.Channel,
-		c.ClaimantName, c.ClaimantEmail, c.ClaimantPhone, c.ClaimantLocale, c.ConsentAt, c.ConsentVersion, c.ConsentIP, c.ImportID,
-		c.RulesVersion, c.ValuedAsOf, c.PrincipalKRW, c.InterestKRW, c.EstimateKRW, c.SubmittedAt,
-		position, kind, service, feature, occurred, ended, failure, purpose, fare, alt, amount, loss, documented, description,
-		eligibility, eligibilityCode, windowID, itemPrincipal, itemInterest,
-	)
-	if ev != nil {
-		// The audit record joins the same implicit transaction, and is written only if the
-		// claim was (a stale claim inserts nothing).
-		batch.Queue(`INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM claims WHERE reference = $11)`,
-			ev.At, ev.ActorKind, ev.ActorID, ev.ActorName, ev.ActorRole, ev.IP, ev.RequestID, ev.CaseID, ev.Action, ev.Entity, ev.EntityID, ev.Before, ev.After, ev.Details)
-	}
+	// The shared advisory lock waits for a change of the case in progress (it holds the
+	// exclusive one, see bumpRevision); the insert, a later statement of the same implicit
+	// transaction, then reads the revision in a snapshot taken after the lock, so it sees that
+	// change and refuses to store stale claims.
+	caseID := cs[0].Claim.CaseID
+	//
+	// A custom plan of the statement (PostgreSQL's choice, as the arrays' sizes change its
+	// estimates) costs more to make than the insert of a few claims: the generic plan is
+	// made once per connection. SET is undone with the transaction if it fails.
+	batch.Queue("SET plan_cache_mode = force_generic_plan")
+	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(caseID))
+	args := append([]any{caseID, revision, len(cs)}, cl.args()...)
+	args = append(append(args, it.args()...), ev.args()...)
+	batch.Queue(q, args...)
+	batch.Queue("RESET plan_cache_mode")
 	br := s.pool.SendBatch(ctx, batch)
 	_, err := br.Exec()
 	if err == nil {
-		err = br.QueryRow().Scan(&c.ID)
+		_, err = br.Exec()
 	}
-	if err == nil && ev != nil {
+	ids := make([]int64, 0, len(cs))
+	if err == nil {
+		var rows pgx.Rows
+		rows, err = br.Query()
+		if err == nil {
+			ids, err = pgx.AppendRows(ids, rows, pgx.RowTo[int64])
+		}
+	}
+	if err == nil {
 		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrStale
-	}
 	if err != nil {
 		return translate(err)
 	}
-	for i := range c.Items {
-		c.Items[i].ClaimID = c.ID
+	if len(ids) != len(cs) {
+		return ErrStale
+	}
+	for n, nc := range cs {
+		nc.Claim.ID = ids[n]
+		for i := range nc.Claim.Items {
+			nc.Claim.Items[i].ClaimID = ids[n]
+		}
 	}
 	return nil
 }
 
-// insertClaimSQLite writes a claim, its items, its pending-review mark and its audit record in
-// one transaction, and only if the case is still at revision.
-func (s *Store) insertClaimSQLite(ctx context.Context, c *models.Claim, revision int64, ev *models.AuditEvent) error {
+// claimArrays, itemArrays and auditArrays are rows by column, for unnest.
+type claimArrays struct {
+	externalRef                                                                         []*string
+	reference, contentHash, status, channel, name, email, phone, locale, consentVer, ip []string
+	codeHash                                                                            [][]byte
+	consentAt, submittedAt                                                              []time.Time
+	importID, principal, interest, estimate                                             []*int64
+	rulesVersion                                                                        []*int
+	valuedAsOf                                                                          []*string
+}
+
+func (a *claimArrays) add(c *models.Claim) {
+	a.reference = append(a.reference, c.Reference)
+	a.codeHash = append(a.codeHash, c.AccessCodeHash)
+	a.externalRef = append(a.externalRef, c.ExternalRef)
+	a.contentHash, a.status, a.channel = append(a.contentHash, c.ContentHash), append(a.status, c.Status), append(a.channel, c.Channel)
+	a.name, a.email, a.phone = append(a.name, c.ClaimantName), append(a.email, c.ClaimantEmail), append(a.phone, c.ClaimantPhone)
+	a.locale, a.consentAt = append(a.locale, c.ClaimantLocale), append(a.consentAt, c.ConsentAt)
+	a.consentVer, a.ip, a.importID = append(a.consentVer, c.ConsentVersion), append(a.ip, c.ConsentIP), append(a.importID, c.ImportID)
+	a.rulesVersion, a.valuedAsOf = append(a.rulesVersion, c.RulesVersion), append(a.valuedAsOf, c.ValuedAsOf)
+	a.principal, a.interest, a.estimate = append(a.principal, c.PrincipalKRW), append(a.interest, c.InterestKRW), append(a.estimate, c.EstimateKRW)
+	a.submittedAt = append(a.submittedAt, c.SubmittedAt)
+}
+
+func (a *claimArrays) args() []any {
+	return []any{a.reference, a.codeHash, a.externalRef, a.contentHash, a.status, a.channel, a.name, a.email, a.phone, a.locale,
+		a.consentAt, a.consentVer, a.ip, a.importID, a.rulesVersion, a.valuedAsOf, a.principal, a.interest, a.estimate, a.submittedAt}
+}
+
+type itemArrays struct {
+	claim                                                                        []int64
+	position                                                                     []int32
+	kind, service, feature, failure, purpose, description, eligibility, eligCode []string
+	occurred                                                                     []time.Time
+	ended                                                                        []*time.Time
+	fare, alt, amount, loss                                                      []int64
+	documented                                                                   []bool
+	windowID, principal, interest                                                []*int64
+}
+
+func (a *itemArrays) add(claim int64, it *models.ClaimItem) {
+	a.claim, a.position = append(a.claim, claim), append(a.position, int32(it.Position))
+	a.kind, a.service, a.feature = append(a.kind, it.Kind), append(a.service, it.Service), append(a.feature, it.Feature)
+	a.occurred, a.ended = append(a.occurred, it.OccurredAt), append(a.ended, it.EndedAt)
+	a.failure, a.purpose = append(a.failure, it.Failure), append(a.purpose, it.Purpose)
+	a.fare, a.alt = append(a.fare, it.ExpectedFareKRW), append(a.alt, it.AlternativeCostKRW)
+	a.amount, a.loss, a.documented = append(a.amount, it.AmountKRW), append(a.loss, it.LossKRW), append(a.documented, it.Documented)
+	a.description, a.eligibility, a.eligCode = append(a.description, it.Description), append(a.eligibility, it.Eligibility), append(a.eligCode, it.EligibilityCode)
+	a.windowID, a.principal, a.interest = append(a.windowID, it.WindowID), append(a.principal, it.PrincipalKRW), append(a.interest, it.InterestKRW)
+}
+
+func (a *itemArrays) args() []any {
+	return []any{a.claim, a.position, a.kind, a.service, a.feature, a.occurred, a.ended, a.failure, a.purpose, a.fare, a.alt,
+		a.amount, a.loss, a.documented, a.description, a.eligibility, a.eligCode, a.windowID, a.principal, a.interest}
+}
+
+type auditArrays struct {
+	at                                                                 []time.Time
+	actorID, caseID                                                    []*int64
+	kind, name, role, ip, requestID, action, entity, entityID, details []string
+	before, after                                                      []*string
+}
+
+func (a *auditArrays) add(e *models.AuditEvent) {
+	a.at, a.kind, a.actorID = append(a.at, e.At), append(a.kind, e.ActorKind), append(a.actorID, e.ActorID)
+	a.name, a.role, a.ip, a.requestID = append(a.name, e.ActorName), append(a.role, e.ActorRole), append(a.ip, e.IP), append(a.requestID, e.RequestID)
+	a.caseID, a.action, a.entity, a.entityID = append(a.caseID, e.CaseID), append(a.action, e.Action), append(a.entity, e.Entity), append(a.entityID, e.EntityID)
+	a.before, a.after, a.details = append(a.before, e.Before), append(a.after, e.After), append(a.details, e.Details)
+}
+
+func (a *auditArrays) args() []any {
+	return []any{a.at, a.kind, a.actorID, a.name, a.role, a.ip, a.requestID, a.caseID, a.action, a.entity, a.entityID, a.before, a.after, a.details}
+}
+
+// insertClaimsSQLite writes claims, their items, pending marks and audit records in one
+// transaction, and only if the case is still at revision.
+func (s *Store) insertClaimsSQLite(ctx context.Context, revision int64, cs []NewClaim) error {
 	defer s.writeLock()()
-	return s.InTx(ctx, func(tx *gorm.DB) error {
-		var current int64
-		if err := tx.Model(&models.Case{}).Where("id = ?", c.CaseID).Select("revision").Scan(&current).Error; err != nil {
-			return err
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if err := checkRevisionSQLite(ctx, tx, cs[0].Claim.CaseID, revision); err != nil {
+		return err
+	}
+	in, err := prepareSQLiteInserter(ctx, tx)
+	if err != nil {
+		return translate(err)
+	}
+	defer in.close()
+	for _, nc := range cs {
+		if err := in.insert(ctx, nc.Claim); err != nil {
+			return translate(err)
 		}
-		if current != revision {
-			return ErrStale
+		if nc.Event != nil {
+			if err := in.record(ctx, nc.Event); err != nil {
+				return translate(err)
+			}
 		}
-		if err := tx.Create(c).Error; err != nil {
-			return err
+	}
+	return translate(tx.Commit())
+}
+
+// checkRevisionSQLite returns ErrStale unless the case is at revision. The store opens SQLite
+// transactions with BEGIN IMMEDIATE, so tx holds the write lock already and the revision
+// cannot move until it ends; the update checks it under that lock (and would take the lock if
+// it were not held).
+func checkRevisionSQLite(ctx context.Context, tx *sql.Tx, caseID, revision int64) error {
+	res, err := tx.ExecContext(ctx, "UPDATE cases SET revision = revision WHERE id = ? AND revision = ?", caseID, revision)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err == nil {
+			err = ErrStale
 		}
-		if err := tx.Create(&models.ClaimReviewPending{ClaimID: c.ID, CaseID: c.CaseID, CreatedAt: c.SubmittedAt}).Error; err != nil || ev == nil {
-			return err
-		}
-		return RecordTx(tx, ev)
-	})
+		return translate(err)
+	}
+	return nil
 }
 
 func sameOrConflict(prev, c *models.Claim, err error) (*models.Claim, bool, error) {

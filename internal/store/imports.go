@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
@@ -269,14 +268,12 @@ const (
 // A savepoint taken at the start lets DiscardClaims undo every claim while keeping what the
 // transaction writes after it (the error report and the final status of an import).
 type Bulk struct {
-	s          *Store
-	caseID     int64
-	importID   *int64
-	pg         pgx.Tx
-	sq         *sql.Tx
-	insClaim   *sql.Stmt
-	insItem    *sql.Stmt
-	insPending *sql.Stmt
+	s        *Store
+	caseID   int64
+	importID *int64
+	pg       pgx.Tx
+	sq       *sql.Tx
+	ins      *sqliteInserter
 }
 
 // BeginBulk starts a bulk transaction for claims of a case decided under revision of the
@@ -341,33 +338,77 @@ func (s *Store) BeginBulk(ctx context.Context, caseID, revision int64, importID 
 	}
 	b.sq = tx
 	fail := func(err error) (*Bulk, error) { tx.Rollback(); return nil, translate(err) }
-	// The store opens SQLite transactions with BEGIN IMMEDIATE, so this one holds the write
-	// lock already; the update checks the revision under it (and would take the lock if it
-	// did not).
-	res, err := tx.ExecContext(ctx, "UPDATE cases SET revision = revision WHERE id = ? AND revision = ?", caseID, revision)
-	if err != nil {
-		return fail(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		if err == nil {
-			err = ErrStale
-		}
+	if err := checkRevisionSQLite(ctx, tx, caseID, revision); err != nil {
 		tx.Rollback()
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT bulk_claims"); err != nil {
 		return fail(err)
 	}
-	if b.insClaim, err = tx.PrepareContext(ctx, `INSERT INTO claims (`+claimColumnList+`) VALUES (`+placeholders(len(claimColumns)-1)+`)`); err != nil {
-		return fail(err)
-	}
-	if b.insItem, err = tx.PrepareContext(ctx, `INSERT INTO claim_items (`+itemColumnList+`) VALUES (`+placeholders(len(itemColumns))+`)`); err != nil {
-		return fail(err)
-	}
-	if b.insPending, err = tx.PrepareContext(ctx, `INSERT INTO claim_review_pending (`+pendingColumnList+`) VALUES (?, ?, ?)`); err != nil {
+	if b.ins, err = prepareSQLiteInserter(ctx, tx); err != nil {
 		return fail(err)
 	}
 	return b, nil
+}
+
+// sqliteInserter writes claims with their items and pending-review marks by prepared
+// statements, in a SQLite transaction (bulk paths and grouped submissions).
+type sqliteInserter struct {
+	claim, item, pending, audit *sql.Stmt
+}
+
+func prepareSQLiteInserter(ctx context.Context, tx *sql.Tx) (*sqliteInserter, error) {
+	var in sqliteInserter
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&in.claim, `INSERT INTO claims (` + claimColumnList + `) VALUES (` + placeholders(len(claimColumns)-1) + `)`},
+		{&in.item, `INSERT INTO claim_items (` + itemColumnList + `) VALUES (` + placeholders(len(itemColumns)) + `)`},
+		{&in.pending, `INSERT INTO claim_review_pending (` + pendingColumnList + `) VALUES (?, ?, ?)`},
+		{&in.audit, insertAudit},
+	} {
+		st, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			in.close()
+			return nil, err
+		}
+		*p.dst = st
+	}
+	return &in, nil
+}
+
+// insert writes a claim, its items and its pending mark; the claim and its items get their ids.
+func (in *sqliteInserter) insert(ctx context.Context, c *models.Claim) error {
+	res, err := in.claim.ExecContext(ctx, claimValues(c)[1:]...)
+	if err != nil {
+		return err
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	for i := range c.Items {
+		it := &c.Items[i]
+		it.ClaimID = c.ID
+		if _, err := in.item.ExecContext(ctx, itemValues(it)...); err != nil {
+			return err
+		}
+	}
+	_, err = in.pending.ExecContext(ctx, c.ID, c.CaseID, c.SubmittedAt.UTC())
+	return err
+}
+
+func (in *sqliteInserter) record(ctx context.Context, e *models.AuditEvent) error {
+	_, err := in.audit.ExecContext(ctx, auditValues(e)...)
+	return err
+}
+
+func (in *sqliteInserter) close() {
+	for _, st := range []*sql.Stmt{in.claim, in.item, in.pending, in.audit} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
 
 var (
@@ -566,21 +607,7 @@ func (b *Bulk) insertPG(ctx context.Context, cs []*models.Claim) error {
 
 func (b *Bulk) insertSQLite(ctx context.Context, cs []*models.Claim) error {
 	for _, c := range cs {
-		res, err := b.insClaim.ExecContext(ctx, claimValues(c)[1:]...)
-		if err != nil {
-			return bulkError(err)
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		for i := range c.Items {
-			it := &c.Items[i]
-			it.ClaimID = c.ID
-			if _, err := b.insItem.ExecContext(ctx, itemValues(it)...); err != nil {
-				return bulkError(err)
-			}
-		}
-		if _, err := b.insPending.ExecContext(ctx, c.ID, c.CaseID, c.SubmittedAt.UTC()); err != nil {
+		if err := b.ins.insert(ctx, c); err != nil {
 			return bulkError(err)
 		}
 	}
@@ -590,8 +617,7 @@ func (b *Bulk) insertSQLite(ctx context.Context, cs []*models.Claim) error {
 // bulkError translates a failed bulk insert: a unique violation means a concurrent writer
 // stored one of the claims first; the whole transaction must be retried (it will find them).
 func bulkError(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" || err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+	if err != nil && isUniqueViolation(err) {
 		return apperr.Wrap(apperr.Unavailable, "", err)
 	}
 	return translate(err)
@@ -676,9 +702,7 @@ func (b *Bulk) Commit(ctx context.Context) error {
 	if b.pg != nil {
 		return translate(b.pg.Commit(ctx))
 	}
-	b.insClaim.Close()
-	b.insItem.Close()
-	b.insPending.Close()
+	b.ins.close()
 	return translate(b.sq.Commit())
 }
 
@@ -688,9 +712,7 @@ func (b *Bulk) Rollback() {
 		b.pg.Rollback(context.Background())
 		return
 	}
-	b.insClaim.Close()
-	b.insItem.Close()
-	b.insPending.Close()
+	b.ins.close()
 	b.sq.Rollback()
 }
 

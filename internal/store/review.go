@@ -476,9 +476,19 @@ func (s *Store) SignalsOf(ctx context.Context, claimIDs []int64) (map[int64][]mo
 // Record appends an audit event inside the bulk transaction, so an import's claims and its
 // audit record are committed together.
 func (b *Bulk) Record(ctx context.Context, e *models.AuditEvent) error {
-	return b.exec(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At.UTC(), e.ActorKind, e.ActorID, e.ActorName, e.ActorRole, e.IP, e.RequestID, e.CaseID,
-		e.Action, e.Entity, e.EntityID, e.Before, e.After, e.Details)
+	if b.ins != nil {
+		return translate(b.ins.record(ctx, e))
+	}
+	return b.exec(ctx, insertAudit, auditValues(e)...)
+}
+
+// insertAudit writes an audit record (auditValues).
+const insertAudit = `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func auditValues(e *models.AuditEvent) []any {
+	return []any{e.At.UTC(), e.ActorKind, e.ActorID, e.ActorName, e.ActorRole, e.IP, e.RequestID, e.CaseID,
+		e.Action, e.Entity, e.EntityID, e.Before, e.After, e.Details}
 }
 
 // PendingReview is a stored claim whose detection pass has not run (or not finished).

@@ -173,7 +173,7 @@ func translate(err error) error {
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return apperr.Wrap(apperr.NotFound, "", err)
-	case errors.Is(err, gorm.ErrDuplicatedKey):
+	case errors.Is(err, gorm.ErrDuplicatedKey), isUniqueViolation(err):
 		return apperr.Wrap(apperr.Conflict, "", err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
@@ -181,6 +181,13 @@ func translate(err error) error {
 		return apperr.Wrap(apperr.Unavailable, "", err)
 	}
 	return err
+}
+
+// isUniqueViolation recognises a unique violation from pgx or from database/sql on SQLite
+// (the paths that do not go through gorm's translation).
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" || strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // isConnectionError recognises a database that is down, restarting or unreachable, so clients

@@ -48,6 +48,10 @@ import (
 // databases, so its user needs CREATEDB.
 const EnvURL = "TEST_DATABASE_URL"
 
+// EnvSettings names the environment variable with extra server settings (space-separated
+// name=value) for the private cluster, for profiling runs.
+const EnvSettings = "CLAIMDESK_TEST_PG_SETTINGS"
+
 const installHint = "install it with `apt-get install -y postgresql` or run `make test`, or set " + EnvURL
 
 // Dialects lists the database dialects the store supports, for table-driven tests.
@@ -326,6 +330,10 @@ func (c *cluster) launch(ctx context.Context, bin string, cred *syscall.Credenti
 		"-c", "synchronous_commit="+map[bool]string{true: "on", false: "off"}[c.syncCommit],
 		"-c", "full_page_writes=off",
 	)
+	// Extra settings for profiling runs, e.g. CLAIMDESK_TEST_PG_SETTINGS=shared_preload_libraries=pg_stat_statements.
+	for _, kv := range strings.Fields(os.Getenv(EnvSettings)) {
+		cmd.Args = append(cmd.Args, "-c", kv)
+	}
 	cmd.Dir = c.dir // the test's working directory may be closed to the postgres user
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{

@@ -1,0 +1,120 @@
+package claims
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/store"
+)
+
+// Group commit. Claims submitted at the same moment (a spike of claimants on the web form or
+// the API) are stored together: one transaction, one statement, one commit for all of them.
+// Each claim still gets its own answer, and only after the transaction that holds it has
+// committed, so a 201 always means stored.
+//
+// A transaction per claim made the database the bottleneck of intake: many writers at once
+// wait on each other for the same index pages, for extending the same files and for the lock
+// manager (a claim touches some 25 indexes), and each pays a statement and a commit. With
+// claims grouped there are only a few writers, and the more claims wait, the bigger and
+// cheaper the groups get. Nothing waits for a group to fill: a claim that arrives when a
+// writer is free is written at once, alone.
+const (
+	// groupMax is the most claims in one transaction.
+	groupMax = 64
+	// groupTimeout bounds one group's transaction: its claims are answered with the error.
+	groupTimeout = 30 * time.Second
+)
+
+// group gathers claims waiting to be written and runs up to writers transactions at once.
+type group struct {
+	mu      sync.Mutex
+	queue   []*groupWrite
+	running int
+}
+
+type groupWrite struct {
+	claim    store.NewClaim
+	revision int64
+	err      error
+	done     chan struct{}
+}
+
+// groupWriters is how many group transactions run at once: PostgreSQL overlaps two (one is
+// building while the other commits); SQLite has one writer anyway.
+func groupWriters(st *store.Store) int {
+	if st.Dialect() == store.Postgres {
+		return 2
+	}
+	return 1
+}
+
+// storeGrouped writes one claim without an external_ref (CreateClaims) together with the claims
+// submitted at the same time, and returns when it is committed or refused: store.ErrStale when
+// the case moved past revision, as CreateClaims.
+func (s *Service) storeGrouped(nc store.NewClaim, revision int64) error {
+	w := &groupWrite{claim: nc, revision: revision, done: make(chan struct{})}
+	g := &s.group
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if g.running < groupWriters(s.Store) {
+		g.running++
+		go s.writeGroups()
+	}
+	g.mu.Unlock()
+	<-w.done
+	return w.err
+}
+
+// writeGroups writes groups while claims wait, then ends.
+func (s *Service) writeGroups() {
+	g := &s.group
+	for {
+		g.mu.Lock()
+		if len(g.queue) == 0 {
+			g.running--
+			g.mu.Unlock()
+			return
+		}
+		// One group is claims of one case decided under one revision: the first waiting
+		// claim's, and every other waiting claim that shares them, oldest first.
+		first := g.queue[0]
+		batch := make([]*groupWrite, 0, min(len(g.queue), groupMax))
+		rest := g.queue[:0]
+		for _, w := range g.queue {
+			if len(batch) < groupMax && w.revision == first.revision && w.claim.Claim.CaseID == first.claim.Claim.CaseID {
+				batch = append(batch, w)
+			} else {
+				rest = append(rest, w)
+			}
+		}
+		clear(g.queue[len(rest):])
+		g.queue = rest
+		g.mu.Unlock()
+		s.writeGroup(batch)
+	}
+}
+
+func (s *Service) writeGroup(batch []*groupWrite) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	cs := make([]store.NewClaim, len(batch))
+	for i, w := range batch {
+		cs[i] = w.claim
+	}
+	err := s.Store.CreateClaims(ctx, batch[0].revision, cs)
+	if err != nil && len(batch) > 1 && !errors.Is(err, store.ErrStale) && !apperr.Is(err, apperr.Unavailable) {
+		// One claim the database refuses must not cost the others theirs: each alone, then.
+		for _, w := range batch {
+			w.err = s.Store.CreateClaims(ctx, w.revision, []store.NewClaim{w.claim})
+			close(w.done)
+		}
+		return
+	}
+	for _, w := range batch {
+		w.err = err
+		close(w.done)
+	}
+}
