@@ -25,14 +25,14 @@ func groupInput(i int) intake.ClaimInput {
 	yes := true
 	in := intake.ClaimInput{Claimant: intake.ClaimantInput{Name: fmt.Sprintf("그룹청구인%02d", i), Email: fmt.Sprintf("group%02d@example.com", i)}, Consent: &yes}
 	for j := 0; j <= i%3; j++ {
-		in.Items = append(in.Items, intake.ItemInput{Kind: "taxi_booking", OccurredAt: fmt.Sprintf("2022-10-15 18:%02d", i), Failure: "no_driver",
+		in.Items = append(in.Items, intake.ItemInput{Kind: "taxi_booking", OccurredAt: fmt.Sprintf("2022-10-15 18:%02d", i%60), Failure: "no_driver",
 			Description: fmt.Sprintf("claim %d item %d", i, j)})
 	}
 	return in
 }
 
 // groupWrites builds n claims ready to store as Submit does, at the case's revision.
-func groupWrites(t *testing.T, s *Service, n int) []*groupWrite {
+func groupWrites(t testing.TB, s *Service, n int) []*groupWrite {
 	t.Helper()
 	b, err := s.Builder(context.Background(), seed.Kakao2022)
 	if err != nil {
@@ -211,5 +211,29 @@ func TestConcurrentSubmissions(t *testing.T) {
 				t.Logf("%d claims in %d transactions", n, txs)
 			}
 		})
+	}
+}
+
+// BenchmarkGroupCommit stores claims (one to three items) in groups of several sizes: the cost
+// of a claim alone, and how much of it a group shares. Reports µs per claim.
+func BenchmarkGroupCommit(b *testing.B) {
+	for _, d := range testdb.Dialects() {
+		for _, size := range []int{1, 4, 16, 64} {
+			b.Run(fmt.Sprintf("%s/group=%d", d, size), func(b *testing.B) {
+				st, _ := casedb.Open(b, d)
+				s := &Service{Store: st, Now: time.Now}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					ws := groupWrites(b, s, size)
+					b.StartTimer()
+					s.writeGroup(ws)
+					if ws[0].err != nil {
+						b.Fatal(ws[0].err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*size), "us/claim")
+			})
+		}
 	}
 }
