@@ -145,7 +145,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/audit.csv", staff, s.exportAudit)
 
 	// Staff users and their sessions.
-	v1.POST("/session", s.signIn)
+	v1.POST(strings.TrimPrefix(sessionPath, "/api/v1"), s.signIn)
 	v1.GET("/session", s.getSession)
 	v1.DELETE("/session", s.signOut)
 	v1.POST("/users", require(auth.Admin), s.createUser)

@@ -150,6 +150,15 @@ func TestUsersAndSessions(t *testing.T) {
 			t.Fatalf("actor %+v", tr.Actor)
 		}
 		wantStatus(t, e.do("POST", "/api/v1/session", map[string]any{"email": "lawyer@example.com", "password": u.InitialPassword}, "Sec-Fetch-Site", "cross-site"), 403)
+		// A browser still holding a live session signs in again (no CSRF token of the old
+		// session needed); a cross-site sign-in is refused all the same.
+		again := e.do("POST", "/api/v1/session", map[string]any{"email": "lawyer@example.com", "password": u.InitialPassword}, s.headers(false)...)
+		wantStatus(t, again, 200)
+		if sessionOf(t, again).csrf == s.csrf {
+			t.Fatal("signing in again kept the old session")
+		}
+		wantStatus(t, e.do("POST", "/api/v1/session", map[string]any{"email": "lawyer@example.com", "password": u.InitialPassword},
+			append(s.headers(false), "Sec-Fetch-Site", "cross-site")...), 403)
 
 		// Inactivity: 29 minutes keep the session alive (and renew it), 31 more end it.
 		e.advance(29 * time.Minute)
