@@ -323,7 +323,7 @@ func (s *Server) cancelImport(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	local := s.imports.importer.Live.Cancel(imp.ID)
-	out, err := s.store.CancelImport(ctx, imp.ID, s.now())
+	out, err := s.store.CancelImport(ctx, imp.ID, time.Now()) // the wall clock, as the importer's start and end
 	if err != nil && local && apperr.Is(err, apperr.Conflict) {
 		// It stopped here between our two steps: cancelled by us, or finished just before.
 		if cur, gerr := s.store.Import(ctx, imp.ID); gerr == nil && cur.Status == store.ImportCancelled {
