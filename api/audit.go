@@ -67,12 +67,17 @@ func (s *Server) auditFilter(c *gin.Context) (store.AuditFilter, map[int64]strin
 	if err != nil {
 		return f, nil, err
 	}
+	// A local time without an offset is read in the zone of the case filtered on, as
+	// everywhere in claimdesk; without a case, in UTC.
 	loc := time.UTC
 	for _, cs := range all {
 		cases[cs.ID] = cs.Slug
 		if v := c.Query("case"); v == cs.Slug {
 			id := cs.ID
 			f.CaseID = &id
+			if loc, err = time.LoadLocation(cs.TimeZone); err != nil {
+				return f, nil, err
+			}
 		}
 	}
 	if v := c.Query("case"); v != "" && f.CaseID == nil {

@@ -458,6 +458,15 @@ func TestAuditAPI(t *testing.T) {
 		if ev := list("?to=" + url.QueryEscape(testNow.Add(time.Minute).Format(time.RFC3339))); len(ev.Events) != 3 {
 			t.Fatalf("to filter %+v", ev)
 		}
+		// A local time is read in the case's zone (Asia/Seoul, 9 hours ahead of UTC) when a
+		// case is filtered on, in UTC otherwise.
+		local := url.QueryEscape(testNow.Add(time.Minute).UTC().Format("2006-01-02 15:04"))
+		if ev := list("?case=kakao-2022&from=" + local); len(ev.Events) != 2 {
+			t.Fatalf("local from, case zone: %+v", ev)
+		}
+		if ev := list("?from=" + local); len(ev.Events) != 0 {
+			t.Fatalf("local from, UTC: %+v", ev)
+		}
 		// Pages.
 		p1 := list("?limit=2")
 		p2 := list("?limit=2&cursor=" + p1.NextCursor)
