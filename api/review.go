@@ -35,16 +35,8 @@ func (r TransitionRequest) lifecycle() lifecycle.Request {
 
 // BulkTransitionRequest applies one change to many claims of a case.
 type BulkTransitionRequest struct {
-	References  []string `json:"references"`
-	To          string   `json:"to"`
-	Reasons     []string `json:"reasons"`
-	Note        string   `json:"note"`
-	CureDays    *int     `json:"cure_days"`
-	DuplicateOf string   `json:"duplicate_of"`
-}
-
-func (r BulkTransitionRequest) lifecycle() lifecycle.Request {
-	return lifecycle.Request{To: r.To, Reasons: r.Reasons, Note: r.Note, CureDays: r.CureDays, DuplicateOf: r.DuplicateOf}
+	References []string `json:"references"`
+	TransitionRequest
 }
 
 // TransitionResponse is one change of status in a claim's history.

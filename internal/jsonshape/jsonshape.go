@@ -154,28 +154,47 @@ func sortedKeys(m map[string]any) []string {
 
 var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
 
-// fieldsOf maps the JSON names of a struct's exported fields to their types.
+// fieldsOf maps the JSON names of a struct's exported fields to their types. The fields of an
+// embedded struct without a JSON name are the outer struct's, as encoding/json reads them; a
+// field of the outer struct wins over an embedded one of the same name.
 func fieldsOf(t reflect.Type) map[string]reflect.Type {
 	if m, ok := fieldCache.Load(t); ok {
 		return m.(map[string]reflect.Type)
 	}
 	m := map[string]reflect.Type{}
+	var embedded []reflect.Type
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name := f.Name
+		name, tagged := f.Name, false
 		if tag, ok := f.Tag.Lookup("json"); ok {
 			tagName, _, _ := strings.Cut(tag, ",")
 			if tagName == "-" {
 				continue
 			}
 			if tagName != "" {
-				name = tagName
+				name, tagged = tagName, true
 			}
 		}
+		if et := f.Type; f.Anonymous && !tagged {
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				embedded = append(embedded, et)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
 		m[name] = f.Type
+	}
+	for _, et := range embedded {
+		for name, ft := range fieldsOf(et) {
+			if _, ok := m[name]; !ok {
+				m[name] = ft
+			}
+		}
 	}
 	fieldCache.Store(t, m)
 	return m

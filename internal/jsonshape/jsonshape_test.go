@@ -79,3 +79,31 @@ func TestDecodeFillsWhatFits(t *testing.T) {
 		t.Errorf("%v %+v", err, v)
 	}
 }
+
+// embedding is read as encoding/json reads it: the embedded struct's fields are the outer's,
+// and the outer's own field of a name wins.
+type embedding struct {
+	inner
+	S     []string `json:"s"`
+	Extra string   `json:"extra"`
+}
+
+func TestDecodeEmbedded(t *testing.T) {
+	var v embedding
+	if err := jsonshape.Decode([]byte(`{"n":1,"tags":[2],"s":["x"],"extra":"y"}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.N != 1 || len(v.Tags) != 1 || len(v.S) != 1 || v.Extra != "y" {
+		t.Fatalf("%+v", v)
+	}
+	err := jsonshape.Decode([]byte(`{"n":"1","s":"x","inner":{},"b":true}`), &v)
+	var got []string
+	if e, ok := err.(*apperr.Error); ok {
+		for _, f := range e.Fields {
+			got = append(got, f.Path+"|"+f.Code)
+		}
+	}
+	if want := []string{"inner|unknown_field", "n|invalid_format", "s|invalid_format"}; !cmp.Equal(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+}
