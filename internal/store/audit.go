@@ -18,7 +18,17 @@ func (s *Store) Record(ctx context.Context, e *models.AuditEvent) error {
 // RecordTx appends an event inside a transaction, so a change and its audit record are
 // committed together or not at all.
 func RecordTx(tx *gorm.DB, e *models.AuditEvent) error {
-	return translate(tx.Create(e).Error)
+	return translate(tx.Exec(insertAudit, auditValues(e)...).Error)
+}
+
+// insertAudit writes one audit record (auditValues): the one INSERT of the trail, but for the
+// grouped claims of insertClaimsPG, whose records go in the same statement as the claims.
+const insertAudit = `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func auditValues(e *models.AuditEvent) []any {
+	return []any{e.At.UTC(), e.ActorKind, e.ActorID, e.ActorName, e.ActorRole, e.IP, e.RequestID, e.CaseID,
+		e.Action, e.Entity, e.EntityID, e.Before, e.After, e.Details}
 }
 
 // AuditEvents returns the newest events first, at most limit, optionally of one entity kind.

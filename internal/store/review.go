@@ -482,14 +482,6 @@ func (b *Bulk) Record(ctx context.Context, e *models.AuditEvent) error {
 	return b.exec(ctx, insertAudit, auditValues(e)...)
 }
 
-// insertAudit writes an audit record (auditValues).
-const insertAudit = `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
-func auditValues(e *models.AuditEvent) []any {
-	return []any{e.At.UTC(), e.ActorKind, e.ActorID, e.ActorName, e.ActorRole, e.IP, e.RequestID, e.CaseID,
-		e.Action, e.Entity, e.EntityID, e.Before, e.After, e.Details}
-}
 
 // PendingReview is a stored claim whose detection pass has not run (or not finished).
 type PendingReview struct {
