@@ -482,7 +482,6 @@ func (b *Bulk) Record(ctx context.Context, e *models.AuditEvent) error {
 	return b.exec(ctx, insertAudit, auditValues(e)...)
 }
 
-
 // PendingReview is a stored claim whose detection pass has not run (or not finished).
 type PendingReview struct {
 	ClaimID, CaseID int64
