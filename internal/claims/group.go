@@ -28,7 +28,7 @@ const (
 	groupTimeout = 30 * time.Second
 )
 
-// group gathers claims waiting to be written and runs up to writers transactions at once.
+// group gathers claims waiting to be written and runs up to groupWriters transactions at once.
 type group struct {
 	mu      sync.Mutex
 	queue   []*groupWrite
@@ -53,7 +53,9 @@ func groupWriters(st *store.Store) int {
 
 // storeGrouped writes one claim without an external_ref (CreateClaims) together with the claims
 // submitted at the same time, and returns when it is committed or refused: store.ErrStale when
-// the case moved past revision, as CreateClaims.
+// the case moved past revision, as CreateClaims. A client that goes away does not take its
+// claim out of a group being written: its fate is known (within groupTimeout) before the
+// handler returns, stored or not, never half.
 func (s *Service) storeGrouped(nc store.NewClaim, revision int64) error {
 	w := &groupWrite{claim: nc, revision: revision, done: make(chan struct{})}
 	g := &s.group
