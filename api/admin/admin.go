@@ -63,7 +63,7 @@ type Config struct {
 	Now func() time.Time
 	// Case is the slug of the default case (/admin redirects to its dashboard).
 	Case string
-	// WarmReport builds the default case's report (Korean) with Claims.Background at once.
+	// WarmReport gathers the default case's report figures (every language) with Claims.Background at once.
 	WarmReport bool
 }
 

@@ -273,8 +273,10 @@ func localInput(t time.Time, loc *time.Location) string {
 	return l.Format("2006-01-02 15:04")
 }
 
-// warmReport builds the default case's report into the cache (at start), so the first
-// lawyer to open the dashboard finds it; a failure is logged and the page builds it then.
+// warmReport gathers the default case's report figures into the cache (at start), so the
+// first lawyer to open the dashboard finds them: the cache keeps one gathering for every
+// language, so warming in Korean warms the English dashboard too (it only renders). A failure
+// is logged and the page gathers them then.
 func (h *handler) warmReport(ctx context.Context) {
 	cs, err := h.claims.Case(ctx, h.caseSlug)
 	if err == nil {

@@ -10,44 +10,87 @@ import (
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
-// ReportCache keeps the report of each case and language for pages that show it often (the
-// lawyers' dashboard): building it values every item of the case, about two seconds at a
-// million items (BenchmarkDashboard). A change of the case's windows or rules (its revision) builds a new
-// one before it is shown, so no page shows figures of replaced windows or rules. Within a
-// revision, a report older than TTL is still shown while one rebuild runs in the background
-// (new claims show within TTL plus one build). Concurrent requests for a report not built yet
-// wait for that one build.
+// ReportCache keeps the report of each case for pages that show it often (the lawyers'
+// dashboard). What it keeps is the gathered figures (GatherReport), one per case and revision,
+// and the reports rendered from them in each language asked for: gathering values every item of
+// the case, about two seconds at a million items (BenchmarkDashboard), while rendering in
+// another language costs no database work, so the Korean and the English dashboards share one
+// gathering. A change of the case's windows or rules (its revision) gathers again before
+// anything is shown, so no page shows figures of replaced windows or rules. Within a revision,
+// figures older than TTL are still shown while one gathering runs in the background (new
+// claims show within TTL plus one gathering). Concurrent requests, in any language, for
+// figures not gathered yet wait for that one gathering.
 type ReportCache struct {
 	TTL     time.Duration
 	mu      sync.Mutex
 	entries map[reportKey]*reportEntry
+	// gather is GatherReport when nil; tests count the gatherings through it.
+	gather func(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time) (*ReportData, error)
 }
 
-type reportKey struct {
-	caseID, revision int64
-	lang             messages.Lang
-}
+type reportKey struct{ caseID, revision int64 }
 
 type reportEntry struct {
-	done       chan struct{} // closed when the first build ended
-	r          *Report
+	done       chan struct{} // closed when the first gathering ended
+	cur        *reportVersion
 	err        error
-	at         time.Time // when r was built
+	at         time.Time // when cur was gathered
 	refreshing bool
 }
 
-// DefaultReportTTL is how long a cached report is shown before it is rebuilt.
+// reportVersion is one gathering and the reports rendered from it, by language (guarded by
+// ReportCache.mu). A page shown twice from the same figures gets the same *Report.
+type reportVersion struct {
+	data    *ReportData
+	reports map[messages.Lang]*Report
+}
+
+// DefaultReportTTL is how long cached figures are shown before they are gathered again.
 const DefaultReportTTL = 30 * time.Second
 
-// Get returns the case's report in lang (BuildReport).
+// Get returns the case's report in lang (BuildReport), rendered from cached figures.
 func (rc *ReportCache) Get(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time, lang messages.Lang) (*Report, error) {
+	v, err := rc.version(ctx, st, svc, cs, now)
+	if err != nil {
+		return nil, err
+	}
+	rc.mu.Lock()
+	r := v.reports[lang]
+	rc.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	// Rendered outside the lock: it reads v.data only, and other cases need not wait for it.
+	r = v.data.Render(lang)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if prev := v.reports[lang]; prev != nil {
+		return prev, nil // another request rendered it meanwhile: show one report, not two
+	}
+	v.reports[lang] = r
+	return r, nil
+}
+
+// version returns the case's current figures, gathering them first when there are none of its
+// revision, and starting a gathering in the background when they are older than the TTL.
+func (rc *ReportCache) version(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time) (*reportVersion, error) {
 	ttl := rc.TTL
 	if ttl <= 0 {
 		ttl = DefaultReportTTL
 	}
-	key := reportKey{cs.ID, cs.Revision, lang}
-	// Builds do not use the request's context: others may be waiting for them.
-	build := func() (*Report, error) { return BuildReport(context.WithoutCancel(ctx), st, svc, cs, now, lang) }
+	gather := rc.gather
+	if gather == nil {
+		gather = GatherReport
+	}
+	key := reportKey{cs.ID, cs.Revision}
+	// Gatherings do not use the request's context: others may be waiting for them.
+	build := func() (*reportVersion, error) {
+		d, err := gather(context.WithoutCancel(ctx), st, svc, cs, now)
+		if err != nil {
+			return nil, err
+		}
+		return &reportVersion{data: d, reports: map[messages.Lang]*Report{}}, nil
+	}
 	rc.mu.Lock()
 	if rc.entries == nil {
 		rc.entries = map[reportKey]*reportEntry{}
@@ -57,35 +100,37 @@ func (rc *ReportCache) Get(ctx context.Context, st *store.Store, svc *claims.Ser
 		select {
 		case <-e.done:
 			if e.err != nil {
-				ok = false // build again
+				ok = false // gather again
 			}
 		default:
 			rc.mu.Unlock()
 			select {
 			case <-e.done:
-				return e.r, e.err
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			return e.cur, e.err
 		}
 	}
 	if !ok {
 		for k := range rc.entries {
-			if k.caseID == cs.ID && k.lang == lang && k.revision != cs.Revision {
+			if k.caseID == cs.ID && k.revision != cs.Revision {
 				delete(rc.entries, k) // of replaced windows or rules
 			}
 		}
 		e = &reportEntry{done: make(chan struct{}), at: now}
 		rc.entries[key] = e
 		rc.mu.Unlock()
-		r, err := build()
+		v, err := build()
 		rc.mu.Lock()
-		e.r, e.err = r, err
+		e.cur, e.err = v, err
 		rc.mu.Unlock()
 		close(e.done)
-		return r, err
+		return v, err
 	}
-	r := e.r
+	v := e.cur
 	if now.Sub(e.at) >= ttl && !e.refreshing {
 		e.refreshing = true
 		go func() {
@@ -94,10 +139,10 @@ func (rc *ReportCache) Get(ctx context.Context, st *store.Store, svc *claims.Ser
 			defer rc.mu.Unlock()
 			e.refreshing = false
 			if err == nil {
-				e.r, e.at = fresh, now
+				e.cur, e.at = fresh, now
 			}
 		}()
 	}
 	rc.mu.Unlock()
-	return r, nil
+	return v, nil
 }

@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -62,37 +63,73 @@ type Breakdown struct {
 // T returns the report's text for key.
 func (r *Report) T(key string) string { return messages.Text(r.Lang, "report_"+key, nil) }
 
-// BuildReport values every claim of the case under the active rules (claims.ValueCase, the
+// ReportData is the case report's figures before they are put into words: what the
+// database and the valuation pass (claims.ValueCase) gave, in no language. GatherReport makes
+// it, Render turns it into a Report in one language; ReportCache keeps one per case and
+// revision and renders it for each language, so a second language costs no second pass.
+//
+// Its fields are unexported because one ReportData is shared by concurrent requests: nothing
+// changes it after GatherReport returns (Render only reads it).
+type ReportData struct {
+	cs  *store.Case
+	now time.Time
+
+	// The active rules, and the valuation date they were applied at.
+	rulesVersion int
+	rulesBy      string
+	rulesAt      time.Time
+	rules        damages.Rules
+	asOf         string
+
+	// The valuation's totals and the database's counts.
+	totals       damages.Totals
+	byStatus     map[string]int64
+	claimants    int64
+	deficientDue int64
+	flagged      int64
+
+	// The charts' series.
+	services      []string // slugs, in the case's order
+	svcIndex      map[string]int
+	hourStart     time.Time
+	hours         int
+	perHour       [][]int64 // per service, items per hour from hourStart
+	days          []string  // the days of the daily chart, 2006-01-02
+	perDayChannel [][]int64 // per channel (reportChannels), claims per day of days
+	tiers         []damages.BenchmarkTier
+	itemsPerTier  []int64 // per tier, the last bucket is individual review
+	schemePerTier []int64
+	oursPerTier   []int64
+}
+
+// reportChannels are the channels of the daily chart, in the order of its series.
+var reportChannels = []string{claims.ChannelWeb, claims.ChannelAPI, claims.ChannelImport}
+
+// BuildReport is the case report in lang: GatherReport, then Render.
+func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time, lang messages.Lang) (*Report, error) {
+	d, err := GatherReport(ctx, st, svc, cs, now)
+	if err != nil {
+		return nil, err
+	}
+	return d.Render(lang), nil
+}
+
+// GatherReport values every claim of the case under the active rules (claims.ValueCase, the
 // pass the summary makes) and gathers what the report shows; what needs no valuation (claims
 // per status and per day, claimants) the database aggregates meanwhile. Memory holds
 // aggregates only. The valuation stays in Go, not SQL: the methodology has one copy (damages),
 // and the stored amounts may be of older rules or another date.
-func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time, lang messages.Lang) (*Report, error) {
+func GatherReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *store.Case, now time.Time) (*ReportData, error) {
 	rs, err := svc.ActiveRules(ctx, cs)
 	if err != nil {
 		return nil, err
 	}
 	loc := cs.Location
-	r := &Report{Lang: lang, Slug: cs.Slug, TimeZone: cs.TimeZone, CaseName: cs.NameKo}
-	if lang == messages.En {
-		r.CaseName = cs.NameEn
-	}
-	t := func(k string, kv ...string) string {
-		p := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			p[kv[i]] = kv[i+1]
-		}
-		return messages.Text(lang, "report_"+k, p)
-	}
-	r.Title = t("title")
-	r.Generated = now.In(loc).Format("2006-01-02 15:04 MST")
+	d := &ReportData{cs: cs, now: now, rulesVersion: rs.Version, rulesBy: rs.Model.CreatedBy, rulesAt: rs.Model.CreatedAt, rules: rs.Rules}
 
-	// Windows table and the span of the incident.
+	// The span of the incident.
 	var first, last time.Time
 	for _, w := range cs.Windows {
-		r.Windows = append(r.Windows, ReportWindow{Service: w.Service, Feature: w.Feature, Severity: t("severity_" + w.Severity),
-			Start: w.StartAt.In(loc).Format("2006-01-02 15:04"), End: w.EndAt.In(loc).Format("2006-01-02 15:04"),
-			Confidence: w.Confidence, Source: w.Source})
 		if first.IsZero() || w.StartAt.Before(first) {
 			first = w.StartAt
 		}
@@ -103,21 +140,25 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 
 	// One pass over every item: valuation, incidents per hour and benchmark tiers.
 	v := svc.Valuer(cs, cs.DomainWindows(), rs.Rules)
+	d.asOf = v.AsOf().String()
 	hourStart := first.In(loc).Truncate(time.Hour)
 	if first.IsZero() {
 		hourStart = now
 	}
 	hours := int(last.Sub(hourStart).Hours()) + 1
 	hours = min(max(hours, 1), 24*14)
+	d.hourStart, d.hours = hourStart, hours
 	services := make([]string, len(cs.Services))
 	svcIndex := map[string]int{}
 	for i, s := range cs.Services {
 		services[i], svcIndex[s.Slug] = s.Slug, i
 	}
+	d.services, d.svcIndex = services, svcIndex
 	perHour := make([][]int64, len(services))
 	for i := range perHour {
 		perHour[i] = make([]int64, hours)
 	}
+	d.perHour = perHour
 	var tiers []damages.BenchmarkTier
 	if rs.Rules.Benchmark != nil {
 		tiers = rs.Rules.Benchmark.Tiers
@@ -125,6 +166,7 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	schemePerTier := make([]int64, len(tiers)+1) // the last bucket is individual review
 	oursPerTier := make([]int64, len(tiers)+1)
 	itemsPerTier := make([]int64, len(tiers)+1)
+	d.tiers, d.schemePerTier, d.oursPerTier, d.itemsPerTier = tiers, schemePerTier, oursPerTier, itemsPerTier
 	// The counts do not need the valuation: the database aggregates them while the items
 	// stream past (in SQL, so a million items are not read twice).
 	var counts struct {
@@ -147,7 +189,7 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		}
 		c.perDay, c.err = st.Submissions(ctx, cs.ID, loc)
 	}()
-	totals, err := svc.ValueCase(ctx, cs, v, func(items []damages.Item, cv *damages.ClaimValuation) {
+	d.totals, err = svc.ValueCase(ctx, cs, v, func(items []damages.Item, cv *damages.ClaimValuation) {
 		for i := range items {
 			h := int(items[i].Period.Start.Sub(hourStart) / time.Hour)
 			if si, ok := svcIndex[items[i].Service]; ok && h >= 0 && h < hours {
@@ -177,32 +219,30 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	if counts.err != nil {
 		return nil, counts.err
 	}
-	byStatus := map[string]int64{}
+	d.byStatus = map[string]int64{}
 	for _, c := range counts.perDay {
-		byStatus[c.Status] += c.N
+		d.byStatus[c.Status] += c.N
 	}
-	r.ByStatus, r.Claimants, r.DeficientDue = byStatus, counts.claimants, counts.deficientDue
+	d.claimants, d.deficientDue, d.flagged = counts.claimants, counts.deficientDue, counts.flagged
 
 	// Claims per day by channel.
-	channels := []string{claims.ChannelWeb, claims.ChannelAPI, claims.ChannelImport}
 	perDay := map[string][]int64{}
-	var days []string
 	var firstDay, lastDay time.Time
 	for _, c := range counts.perDay {
-		d, err := time.Parse(time.DateOnly, c.Day)
+		day, err := time.Parse(time.DateOnly, c.Day)
 		if err != nil {
 			return nil, err
 		}
-		if firstDay.IsZero() || d.Before(firstDay) {
-			firstDay = d
+		if firstDay.IsZero() || day.Before(firstDay) {
+			firstDay = day
 		}
-		if d.After(lastDay) {
-			lastDay = d
+		if day.After(lastDay) {
+			lastDay = day
 		}
 		if perDay[c.Day] == nil {
-			perDay[c.Day] = make([]int64, len(channels))
+			perDay[c.Day] = make([]int64, len(reportChannels))
 		}
-		if i := slices.Index(channels, c.Channel); i >= 0 {
+		if i := slices.Index(reportChannels, c.Channel); i >= 0 {
 			perDay[c.Day][i] += c.N
 		}
 	}
@@ -211,23 +251,60 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		if lastDay.Sub(firstDay) > 120*24*time.Hour {
 			firstDay = lastDay.AddDate(0, 0, -120)
 		}
-		for d := firstDay; !d.After(lastDay); d = d.AddDate(0, 0, 1) {
-			days = append(days, d.Format(time.DateOnly))
+		for day := firstDay; !day.After(lastDay); day = day.AddDate(0, 0, 1) {
+			d.days = append(d.days, day.Format(time.DateOnly))
 		}
 	}
+	d.perDayChannel = make([][]int64, len(reportChannels))
+	for i := range reportChannels {
+		vals := make([]int64, len(d.days))
+		for j, day := range d.days {
+			if perDay[day] != nil {
+				vals[j] = perDay[day][i]
+			}
+		}
+		d.perDayChannel[i] = vals
+	}
+	return d, nil
+}
+
+// Render puts the figures into words in lang: titles, labelled figures, the methodology and
+// the charts. It reads d and changes nothing in it (d may be rendered concurrently), and the
+// Report shares no memory with d that a reader of the Report could change.
+func (d *ReportData) Render(lang messages.Lang) *Report {
+	cs, loc, totals, rules := d.cs, d.cs.Location, &d.totals, &d.rules
+	r := &Report{Lang: lang, Slug: cs.Slug, TimeZone: cs.TimeZone, CaseName: cs.NameKo}
+	if lang == messages.En {
+		r.CaseName = cs.NameEn
+	}
+	t := func(k string, kv ...string) string {
+		p := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+		return messages.Text(lang, "report_"+k, p)
+	}
+	r.Title = t("title")
+	r.Generated = d.now.In(loc).Format("2006-01-02 15:04 MST")
+
+	// Windows table.
+	for _, w := range cs.Windows {
+		r.Windows = append(r.Windows, ReportWindow{Service: w.Service, Feature: w.Feature, Severity: t("severity_" + w.Severity),
+			Start: w.StartAt.In(loc).Format("2006-01-02 15:04"), End: w.EndAt.In(loc).Format("2006-01-02 15:04"),
+			Confidence: w.Confidence, Source: w.Source})
+	}
+	r.ByStatus, r.Claimants, r.DeficientDue = maps.Clone(d.byStatus), d.claimants, d.deficientDue
 
 	// Methodology in words.
-	rules := rs.Rules
-	asOf := v.AsOf().String()
-	r.RulesLine = t("rules_line", "version", strconv.Itoa(rs.Version), "by", rs.Model.CreatedBy,
-		"at", rs.Model.CreatedAt.In(loc).Format("2006-01-02 15:04"), "as_of", asOf)
+	r.RulesLine = t("rules_line", "version", strconv.Itoa(d.rulesVersion), "by", d.rulesBy,
+		"at", d.rulesAt.In(loc).Format("2006-01-02 15:04"), "as_of", d.asOf)
 	r.Methodology = []string{
 		t("method_eligibility", "policy", t("policy_"+string(rules.WindowPolicy))),
 		t("method_principal", "documented", pct(rules.EvidenceFactorBPS.Documented), "undocumented", pct(rules.EvidenceFactorBPS.Undocumented),
 			"degraded", pct(rules.DegradedFactorBPS), "caps", caps(rules.ItemCapKRW)),
 		t("method_consolation", "list", consolations(rules.Consolation)),
 		t("method_interest", "civil", pct(rules.Interest.CivilRateBPS), "litigation", pct(rules.Interest.LitigationRateBPS),
-			"served", dateString(rules.Interest.ComplaintServedOn), "as_of", asOf),
+			"served", dateString(rules.Interest.ComplaintServedOn), "as_of", d.asOf),
 		t("method_reference"),
 	}
 	if b := rules.Benchmark; b != nil {
@@ -291,22 +368,22 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 	}
 	r.Quality = []Figure{
 		{t("quality_ineligible"), damages.FormatWon(ineligible)},
-		{t("quality_deficient"), damages.FormatWon(byStatus["deficient"])},
-		{t("quality_duplicates"), damages.FormatWon(byStatus["duplicate"])},
-		{t("quality_withdrawn"), damages.FormatWon(byStatus["withdrawn"])},
-		{t("quality_flagged"), damages.FormatWon(counts.flagged)},
+		{t("quality_deficient"), damages.FormatWon(d.byStatus["deficient"])},
+		{t("quality_duplicates"), damages.FormatWon(d.byStatus["duplicate"])},
+		{t("quality_withdrawn"), damages.FormatWon(d.byStatus["withdrawn"])},
+		{t("quality_flagged"), damages.FormatWon(d.flagged)},
 	}
 
-	// Charts.
-	hourLabels := make([]string, hours)
+	// Charts. barChart reads the series' values and keeps none of them.
+	hourLabels := make([]string, d.hours)
 	for i := range hourLabels {
-		hourLabels[i] = hourStart.Add(time.Duration(i) * time.Hour).In(loc).Format("01-02 15h")
+		hourLabels[i] = d.hourStart.Add(time.Duration(i) * time.Hour).In(loc).Format("01-02 15h")
 	}
 	var hourSeries []Series
 	colorOf := map[string]string{}
-	for i, s := range services {
+	for i, s := range d.services {
 		colorOf[s] = palette[i%len(palette)]
-		hourSeries = append(hourSeries, Series{Name: s, Color: colorOf[s], Values: perHour[i]})
+		hourSeries = append(hourSeries, Series{Name: s, Color: colorOf[s], Values: d.perHour[i]})
 	}
 	var bands []Band
 	for _, w := range cs.Windows {
@@ -314,42 +391,37 @@ func BuildReport(ctx context.Context, st *store.Store, svc *claims.Service, cs *
 		if w.Severity == string(damages.Degraded) {
 			op = 0.09
 		}
-		bands = append(bands, Band{From: w.StartAt.Sub(hourStart).Hours(), To: w.EndAt.Sub(hourStart).Hours(),
-			Lane: svcIndex[w.Service], Lanes: len(services), Color: colorOf[w.Service], Opacity: op,
+		bands = append(bands, Band{From: w.StartAt.Sub(d.hourStart).Hours(), To: w.EndAt.Sub(d.hourStart).Hours(),
+			Lane: d.svcIndex[w.Service], Lanes: len(d.services), Color: colorOf[w.Service], Opacity: op,
 			Title: describeWindow(w.Service, w.Feature, w.Severity, w.StartAt, w.EndAt, loc)})
 	}
 	r.Charts = append(r.Charts, barChart(t("chart_hourly"), hourLabels, hourSeries, bands, true, plainNumber,
 		[]LegendEntry{{Text: t("chart_windows_down"), Fill: "#606060", Opacity: 0.22}, {Text: t("chart_windows_degraded"), Fill: "#606060", Opacity: 0.09}}))
 
-	daySeries := make([]Series, len(channels))
-	for i, ch := range channels {
-		vals := make([]int64, len(days))
-		for j, d := range days {
-			if perDay[d] != nil {
-				vals[j] = perDay[d][i]
-			}
-		}
-		daySeries[i] = Series{Name: t("channel_" + ch), Color: palette[i], Values: vals}
+	daySeries := make([]Series, len(reportChannels))
+	for i, ch := range reportChannels {
+		daySeries[i] = Series{Name: t("channel_" + ch), Color: palette[i], Values: d.perDayChannel[i]}
 	}
-	dayLabels := make([]string, len(days))
-	for i, d := range days {
-		dayLabels[i] = d[5:]
+	dayLabels := make([]string, len(d.days))
+	for i, day := range d.days {
+		dayLabels[i] = day[5:]
 	}
 	r.Charts = append(r.Charts, barChart(t("chart_daily"), dayLabels, daySeries, nil, true, plainNumber, nil))
 
+	tiers := d.tiers
 	tierLabels := make([]string, len(tiers)+1)
 	for i, tr := range tiers {
-		tierLabels[i] = "≤ " + damages.FormatWon(tr.UpToKRW) + t("won") + " (" + damages.FormatWon(itemsPerTier[i]) + ")"
+		tierLabels[i] = "≤ " + damages.FormatWon(tr.UpToKRW) + t("won") + " (" + damages.FormatWon(d.itemsPerTier[i]) + ")"
 	}
-	tierLabels[len(tiers)] = t("benchmark_review_short") + " (" + damages.FormatWon(itemsPerTier[len(tiers)]) + ")"
+	tierLabels[len(tiers)] = t("benchmark_review_short") + " (" + damages.FormatWon(d.itemsPerTier[len(tiers)]) + ")"
 	r.Charts = append(r.Charts, barChart(t("chart_benchmark"), tierLabels, []Series{
-		{Name: t("benchmark_scheme_pays"), Color: palette[1], Values: schemePerTier},
-		{Name: t("benchmark_we_claim"), Color: palette[0], Values: oursPerTier},
+		{Name: t("benchmark_scheme_pays"), Color: palette[1], Values: d.schemePerTier},
+		{Name: t("benchmark_we_claim"), Color: palette[0], Values: d.oursPerTier},
 	}, nil, false, func(n int64) string { return damages.FormatWon(n) + t("won") }, nil))
 	for i, id := range []string{"chart-hourly", "chart-daily", "chart-benchmark"} {
 		r.Charts[i].ID = id
 	}
-	return r, nil
+	return r
 }
 
 func pct(bps *int64) string {
