@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -73,45 +71,8 @@ var sortCode = map[ClaimSort]byte{SortEstimate: 'e', SortScore: 's'}
 // sort key and id, so a page never repeats or skips a claim while new ones arrive.
 func (s *Store) ListClaims(ctx context.Context, f ClaimFilter) ([]models.Claim, string, error) {
 	q := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ?", f.CaseID)
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Channel != "" {
-		q = q.Where("channel = ?", f.Channel)
-	}
-	if f.Service != "" || f.Eligibility != "" || f.Kind != "" {
-		// case_id too, so that a filter matching few items (or none) is answered from the
-		// (case_id, service, eligibility) and (case_id, kind, eligibility) indexes instead of
-		// a walk over every claim.
-		sub := s.db.Model(&models.ClaimItem{}).Select("1").Where("claim_items.claim_id = claims.id AND claim_items.case_id = ?", f.CaseID)
-		if f.Service != "" {
-			sub = sub.Where("claim_items.service = ?", f.Service)
-		}
-		if f.Kind != "" {
-			sub = sub.Where("claim_items.kind = ?", f.Kind)
-		}
-		if f.Eligibility != "" {
-			sub = sub.Where("claim_items.eligibility = ?", f.Eligibility)
-		}
-		q = q.Where("EXISTS (?)", sub)
-	}
-	if !f.SubmittedAfter.IsZero() {
-		q = q.Where("submitted_at > ?", f.SubmittedAfter.UTC())
-	}
-	if !f.SubmittedFrom.IsZero() {
-		q = q.Where("submitted_at >= ?", f.SubmittedFrom.UTC())
-	}
-	if !f.SubmittedBefore.IsZero() {
-		q = q.Where("submitted_at < ?", f.SubmittedBefore.UTC())
-	}
-	if f.Flag != "" {
-		q = q.Where("EXISTS (?)", s.db.Model(&models.ClaimSignal{}).Select("1").Where("claim_signals.claim_id = claims.id AND claim_signals.case_id = ? AND claim_signals.code = ?", f.CaseID, f.Flag))
-	}
-	if f.MinScore > 0 {
-		q = q.Where("fraud_score >= ?", f.MinScore)
-	}
-	if f.Search != nil {
-		q = q.Where(s.searchClause(f.Search))
+	for _, c := range append(claimConds(f, "claims"), itemsExist(f, "claims")...) {
+		q = q.Where(c.sql, c.args...)
 	}
 	sort := f.Sort
 	if sort == "" {
@@ -164,31 +125,99 @@ func (s *Store) ListClaims(ctx context.Context, f ClaimFilter) ([]models.Claim, 
 	return cs, next, nil
 }
 
-// searchClause ORs the search's parts; prefixes are LIKE patterns with wildcards escaped.
-func (s *Store) searchClause(sr *ClaimSearch) *gorm.DB {
+// sqlCond is one SQL condition with ? placeholders and their values. Both the list (through
+// gorm) and the exports (numbering the ? as $n) apply the conditions below, so a filter is
+// written once and means the same everywhere. A condition holds no ? but its placeholders.
+type sqlCond struct {
+	sql  string
+	args []any
+}
+
+// claimConds are the conditions of f's claim-level filters on the claims aliased c: all but
+// the case (every query scopes itself to it) and the item filters (see itemsExist).
+func claimConds(f ClaimFilter, c string) []sqlCond {
+	var cs []sqlCond
+	add := func(sql string, args ...any) { cs = append(cs, sqlCond{sql, args}) }
+	if f.Status != "" {
+		add(c+".status = ?", f.Status)
+	}
+	if f.Channel != "" {
+		add(c+".channel = ?", f.Channel)
+	}
+	if !f.SubmittedAfter.IsZero() {
+		add(c+".submitted_at > ?", f.SubmittedAfter.UTC())
+	}
+	if !f.SubmittedFrom.IsZero() {
+		add(c+".submitted_at >= ?", f.SubmittedFrom.UTC())
+	}
+	if !f.SubmittedBefore.IsZero() {
+		add(c+".submitted_at < ?", f.SubmittedBefore.UTC())
+	}
+	if f.Flag != "" {
+		add("EXISTS (SELECT 1 FROM claim_signals g WHERE g.claim_id = "+c+".id AND g.case_id = ? AND g.code = ?)", f.CaseID, f.Flag)
+	}
+	if f.MinScore > 0 {
+		add(c+".fraud_score >= ?", f.MinScore)
+	}
+	if f.Search != nil {
+		cs = append(cs, searchCond(f.Search, c))
+	}
+	return cs
+}
+
+// searchCond ORs the search's parts on the claims aliased c; prefixes are LIKE patterns with
+// wildcards escaped. A search without parts matches nothing.
+func searchCond(sr *ClaimSearch, c string) sqlCond {
 	var parts []string
 	var args []any
 	if sr.Reference != "" {
-		parts, args = append(parts, "reference = ?"), append(args, sr.Reference)
+		parts, args = append(parts, c+".reference = ?"), append(args, sr.Reference)
 	}
-	if sr.EmailPrefix != "" {
-		parts, args = append(parts, `claimant_email LIKE ? ESCAPE '\'`), append(args, likePrefix(sr.EmailPrefix))
-	}
-	if sr.PhonePrefix != "" {
-		parts, args = append(parts, `claimant_phone LIKE ? ESCAPE '\'`), append(args, likePrefix(sr.PhonePrefix))
-	}
-	if sr.NamePrefix != "" {
-		parts, args = append(parts, `claimant_name LIKE ? ESCAPE '\'`), append(args, likePrefix(sr.NamePrefix))
+	for _, p := range []struct{ col, prefix string }{
+		{"claimant_email", sr.EmailPrefix}, {"claimant_phone", sr.PhonePrefix}, {"claimant_name", sr.NamePrefix},
+	} {
+		if p.prefix != "" {
+			parts, args = append(parts, c+"."+p.col+` LIKE ? ESCAPE '\'`), append(args, likePrefix(p.prefix))
+		}
 	}
 	if len(parts) == 0 {
-		return s.db.Where("1 = 0")
+		return sqlCond{"1 = 0", nil}
 	}
-	return s.db.Where("("+strings.Join(parts, " OR ")+")", args...)
+	return sqlCond{"(" + strings.Join(parts, " OR ") + ")", args}
 }
 
 // likePrefix is the LIKE pattern of the strings beginning with p.
 func likePrefix(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p) + "%"
+}
+
+// itemConds are the conditions of f's item filters on the items aliased i: an item matches
+// all of them.
+func itemConds(f ClaimFilter, i string) []sqlCond {
+	var cs []sqlCond
+	for _, p := range []struct{ col, v string }{{"service", f.Service}, {"kind", f.Kind}, {"eligibility", f.Eligibility}} {
+		if p.v != "" {
+			cs = append(cs, sqlCond{i + "." + p.col + " = ?", []any{p.v}})
+		}
+	}
+	return cs
+}
+
+// itemsExist selects, on the claims aliased c, the claims with an item matching f's item
+// filters (none when f has no item filter).
+func itemsExist(f ClaimFilter, c string) []sqlCond {
+	ics := itemConds(f, "i")
+	if len(ics) == 0 {
+		return nil
+	}
+	// case_id too, so that a filter matching few items (or none) is answered from the
+	// (case_id, service, eligibility) and (case_id, kind, eligibility) indexes instead of
+	// a walk over every claim.
+	sql, args := "i.claim_id = "+c+".id AND i.case_id = ?", []any{f.CaseID}
+	for _, ic := range ics {
+		sql, args = sql+" AND "+ic.sql, append(args, ic.args...)
+	}
+	return []sqlCond{{"EXISTS (SELECT 1 FROM claim_items i WHERE " + sql + ")", args}}
 }
 
 func encodeCursor(id int64) string {

@@ -40,16 +40,19 @@ func (q *exportSQL) where(cond string, vs ...any) {
 	q.sb.WriteString(cond)
 }
 
-// itemConditions adds the item-level conditions of f on the items aliased i.
-func (q *exportSQL) itemConditions(f ExportFilter) {
-	if f.Service != "" {
-		q.where("i.service = ?", f.Service)
+// conds adds the conditions cs.
+func (q *exportSQL) conds(cs []sqlCond) {
+	for _, c := range cs {
+		q.where(c.sql, c.args...)
 	}
-	if f.Kind != "" {
-		q.where("i.kind = ?", f.Kind)
-	}
-	if f.Eligibility != "" {
-		q.where("i.eligibility = ?", f.Eligibility)
+}
+
+// claimConds adds the claim-level conditions of f on the claims aliased c, the exports' own
+// ExcludeStatuses with them.
+func (q *exportSQL) claimConds(f ExportFilter, c string) {
+	q.conds(claimConds(f.ClaimFilter, c))
+	for _, s := range f.ExcludeStatuses {
+		q.where(c+".status <> ?", s)
 	}
 }
 
@@ -95,61 +98,12 @@ func ExportItemsQuery(f ExportFilter) (string, []any) {
 	i.window_id, i.principal_krw, i.interest_krw
 FROM claims c JOIN claim_items i ON i.claim_id = c.id
 WHERE c.case_id = $1`)
-	q.claimConditions(f)
-	q.itemConditions(f)
+	q.claimConds(f, "c")
+	// The matching items themselves, on the join (the plaintiff list and the claims list ask
+	// for claims with such an item instead: itemsExist).
+	q.conds(itemConds(f.ClaimFilter, "i"))
 	q.sb.WriteString("\nORDER BY c.id, i.position")
 	return q.sb.String(), q.args
-}
-
-// claimConditions adds the claim-level conditions of f on the claims aliased c.
-func (q *exportSQL) claimConditions(f ExportFilter) {
-	if f.Status != "" {
-		q.where("c.status = ?", f.Status)
-	}
-	for _, s := range f.ExcludeStatuses {
-		q.where("c.status <> ?", s)
-	}
-	if f.Channel != "" {
-		q.where("c.channel = ?", f.Channel)
-	}
-	if !f.SubmittedAfter.IsZero() {
-		q.where("c.submitted_at > ?", f.SubmittedAfter.UTC())
-	}
-	if !f.SubmittedFrom.IsZero() {
-		q.where("c.submitted_at >= ?", f.SubmittedFrom.UTC())
-	}
-	if !f.SubmittedBefore.IsZero() {
-		q.where("c.submitted_at < ?", f.SubmittedBefore.UTC())
-	}
-	if f.Flag != "" {
-		q.where("EXISTS (SELECT 1 FROM claim_signals g WHERE g.claim_id = c.id AND g.case_id = ? AND g.code = ?)", f.CaseID, f.Flag)
-	}
-	if f.MinScore > 0 {
-		q.where("c.fraud_score >= ?", f.MinScore)
-	}
-	if sr := f.Search; sr != nil {
-		var parts []string
-		var args []any
-		for _, p := range []struct{ cond, v string }{{"c.reference = ?", sr.Reference},
-			{`c.claimant_email LIKE ? ESCAPE '\'`, likeIf(sr.EmailPrefix)}, {`c.claimant_phone LIKE ? ESCAPE '\'`, likeIf(sr.PhonePrefix)},
-			{`c.claimant_name LIKE ? ESCAPE '\'`, likeIf(sr.NamePrefix)}} {
-			if p.v != "" {
-				parts, args = append(parts, p.cond), append(args, p.v)
-			}
-		}
-		if len(parts) == 0 {
-			parts = []string{"1 = 0"}
-		}
-		q.where("("+strings.Join(parts, " OR ")+")", args...)
-	}
-}
-
-// likeIf is the LIKE pattern of the strings beginning with p, "" for no prefix.
-func likeIf(p string) string {
-	if p == "" {
-		return ""
-	}
-	return likePrefix(p)
 }
 
 // StreamExportItems calls fn for every item f selects, claim by claim in id order and by
@@ -240,13 +194,8 @@ func (s *Store) CountExportClaims(ctx context.Context, f ExportFilter) (int64, e
 func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
 	q := &exportSQL{args: []any{f.CaseID}}
 	q.sb.WriteString("SELECT " + columns + "\nFROM claims c WHERE c.case_id = $1")
-	q.claimConditions(f)
-	if f.Service != "" || f.Kind != "" || f.Eligibility != "" {
-		// case_id as well, as the claims list does: the case-first item indexes answer it.
-		q.sb.WriteString(" AND EXISTS (SELECT 1 FROM claim_items i WHERE i.claim_id = c.id AND i.case_id = c.case_id")
-		q.itemConditions(f)
-		q.sb.WriteString(")")
-	}
+	q.claimConds(f, "c")
+	q.conds(itemsExist(f.ClaimFilter, "c"))
 	return q.sb.String(), q.args
 }
 
