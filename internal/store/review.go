@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"strconv"
 	"time"
 
@@ -23,14 +24,47 @@ type Scope struct {
 func (sc Scope) empty() bool { return len(sc.ClaimIDs) == 0 && sc.ImportID == nil }
 
 // cond is the scope as a condition on the claims table under alias a.
-func (sc Scope) cond(a string) (string, []any) {
+func (s *Store) cond(sc Scope, a string) (string, []any) {
 	if sc.ImportID != nil {
 		return a + ".case_id = ? AND " + a + ".import_id = ?", []any{sc.CaseID, *sc.ImportID}
 	}
 	// "+ 0" keeps the planner from reading the whole case through an index on case_id and
 	// filtering it by id, which it does when its statistics are older than the case's growth:
 	// the ids go straight to the primary key.
-	return a + ".case_id + 0 = ? AND " + a + ".id IN ?", []any{sc.CaseID, sc.ClaimIDs}
+	return a + ".case_id + 0 = ? AND " + s.inIDs(a+".id"), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
+}
+
+// inIDs is "column is one of the ids" for the dialect, with one placeholder for ids (the value
+// of s.ids). On PostgreSQL the ids are one array parameter: the statement's text is the same
+// whatever their number, so each detection statement is prepared and planned once per
+// connection instead of at every batch (planning was a fifth of detection's time).
+func (s *Store) inIDs(column string) string {
+	if s.dialect == Postgres {
+		return column + " = ANY(CAST(? AS BIGINT[]))"
+	}
+	return column + " IN ?"
+}
+
+// ids is the value of inIDs's placeholder.
+func (s *Store) ids(ids []int64) any {
+	if s.dialect == Postgres {
+		return pgIDs(ids)
+	}
+	return ids
+}
+
+// pgIDs is ids as a PostgreSQL array literal, one value (gorm would spread a slice into a list).
+type pgIDs []int64
+
+func (l pgIDs) Value() (driver.Value, error) {
+	b := []byte{'{'}
+	for i, id := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, '}')), nil
 }
 
 // tsParam is a placeholder for an instant in a SELECT list (PostgreSQL cannot infer its type
@@ -77,7 +111,7 @@ func (s *Store) DetectDuplicates(ctx context.Context, sc Scope, window time.Dura
 	db := s.db.WithContext(ctx)
 	now = now.UTC().Truncate(time.Microsecond)
 	var total int64
-	scope, sargs := sc.cond("n")
+	scope, sargs := s.cond(sc, "n")
 	near, nargs := s.near("oi.occurred_at", "ni.occurred_at", int(window/time.Second))
 	pair := `CASE WHEN n.id > o.id THEN n.id ELSE o.id END, CASE WHEN n.id > o.id THEN o.id ELSE n.id END`
 	for _, col := range []struct{ match, column string }{{MatchEmail, "claimant_email"}, {MatchPhone, "claimant_phone"}} {
@@ -265,7 +299,7 @@ func (s *Store) SignalIPBurst(ctx context.Context, sc Scope, r SignalRule, now t
 		return nil
 	}
 	secs := int(r.Window / time.Second)
-	scope, sargs := sc.cond("n")
+	scope, sargs := s.cond(sc, "n")
 	nearM, margs := s.near("m.submitted_at", "n.submitted_at", secs)
 	inL, largs := s.within("o.submitted_at", "ips.lo", "ips.hi", secs)
 	nearO, oargs := s.near("o.submitted_at", "b.submitted_at", secs)
@@ -319,7 +353,7 @@ func (s *Store) SignalOutsideWindows(ctx context.Context, sc Scope, r SignalRule
 	if sc.empty() {
 		return nil
 	}
-	scope, sargs := sc.cond("n")
+	scope, sargs := s.cond(sc, "n")
 	sel := `SELECT n.id AS claim_id, n.case_id FROM claims n WHERE ` + scope + ` AND NOT EXISTS (
 	SELECT 1 FROM claim_items i WHERE i.claim_id = n.id AND i.eligibility <> 'ineligible')`
 	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", sel, now, sargs...)
@@ -337,8 +371,8 @@ func (s *Store) SignalSameDescription(ctx context.Context, sc Scope, r SignalRul
 	if sc.empty() {
 		return nil
 	}
-	scope, sargs := sc.cond("n")
-	outside, oargs := "oi.claim_id NOT IN ?", []any{sc.ClaimIDs}
+	scope, sargs := s.cond(sc, "n")
+	outside, oargs := "NOT ("+s.inIDs("oi.claim_id")+")", []any{s.ids(sc.ClaimIDs)}
 	if sc.ImportID != nil {
 		outside, oargs = "NOT EXISTS (SELECT 1 FROM claims x WHERE x.id = oi.claim_id AND x.import_id = ?)", []any{*sc.ImportID}
 	}
@@ -395,7 +429,7 @@ func (s *Store) SignalAmountOutlier(ctx context.Context, sc Scope, r SignalRule,
 	if sc.empty() {
 		return nil
 	}
-	scope, sargs := sc.cond("n")
+	scope, sargs := s.cond(sc, "n")
 	for service, m := range medians {
 		limit := max(int64(float64(m)*r.Factor), r.MinKRW)
 		sel := `SELECT n.id AS claim_id, n.case_id FROM claims n JOIN claim_items i ON i.claim_id = n.id
@@ -422,7 +456,7 @@ func (s *Store) SameNameClaims(ctx context.Context, sc Scope, limit int) ([]Iden
 	if sc.empty() {
 		return nil, nil
 	}
-	scope, sargs := sc.cond("n")
+	scope, sargs := s.cond(sc, "n")
 	q := `SELECT n.id AS claim_id, o.id AS other_id, n.claimant_email AS email, o.claimant_email AS other_email,
 	n.claimant_phone AS phone, o.claimant_phone AS other_phone, n.case_id
 FROM claims n JOIN claims o ON o.case_id = n.case_id AND o.claimant_name = n.claimant_name AND o.id <> n.id
@@ -446,7 +480,7 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	if sc.empty() {
 		return nil
 	}
-	scope, sargs := sc.cond("n")
+	scope, sargs := s.cond(sc, "n")
 	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table).
 	// A row whose score is unchanged is not written: an update of claims rewrites every index
 	// entry of the row (fraud_score is indexed), for nothing.
@@ -512,7 +546,7 @@ func (s *Store) ReviewsDone(ctx context.Context, claimIDs []int64) error {
 		return nil
 	}
 	defer s.writeLock()()
-	return translate(s.db.WithContext(ctx).Where("claim_id IN ?", claimIDs).Delete(&models.ClaimReviewPending{}).Error)
+	return translate(s.db.WithContext(ctx).Where(s.inIDs("claim_id"), s.ids(claimIDs)).Delete(&models.ClaimReviewPending{}).Error)
 }
 
 // RefreshStats analyzes the claim tables of PostgreSQL whose row count has grown by half since
