@@ -21,10 +21,13 @@ import (
 
 // groupInput is claim i of a group test: i%3+1 items, each described "claim i item j", so
 // every stored item tells which claim it was sent with.
-func groupInput(i int) intake.ClaimInput {
+func groupInput(i int) intake.ClaimInput { return groupInputN(i, i%3+1) }
+
+// groupInputN is groupInput with n items.
+func groupInputN(i, n int) intake.ClaimInput {
 	yes := true
 	in := intake.ClaimInput{Claimant: intake.ClaimantInput{Name: fmt.Sprintf("그룹청구인%02d", i), Email: fmt.Sprintf("group%02d@example.com", i)}, Consent: &yes}
-	for j := 0; j <= i%3; j++ {
+	for j := 0; j < n; j++ {
 		in.Items = append(in.Items, intake.ItemInput{Kind: "taxi_booking", OccurredAt: fmt.Sprintf("2022-10-15 18:%02d", i%60), Failure: "no_driver",
 			Description: fmt.Sprintf("claim %d item %d", i, j)})
 	}
@@ -32,7 +35,10 @@ func groupInput(i int) intake.ClaimInput {
 }
 
 // groupWrites builds n claims ready to store as Submit does, at the case's revision.
-func groupWrites(t testing.TB, s *Service, n int) []*groupWrite {
+func groupWrites(t testing.TB, s *Service, n int) []*groupWrite { return groupWritesOf(t, s, n, groupInput) }
+
+// groupWritesOf is groupWrites of the claims input makes.
+func groupWritesOf(t testing.TB, s *Service, n int, input func(i int) intake.ClaimInput) []*groupWrite {
 	t.Helper()
 	b, err := s.Builder(context.Background(), seed.Kakao2022)
 	if err != nil {
@@ -41,7 +47,7 @@ func groupWrites(t testing.TB, s *Service, n int) []*groupWrite {
 	var ws []*groupWrite
 	for i := 0; i < n; i++ {
 		meta := Meta{Channel: ChannelWeb, IP: "198.51.100.9"}
-		m, err := b.Build(groupInput(i), meta)
+		m, err := b.Build(input(i), meta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,6 +118,19 @@ func TestGroupCommit(t *testing.T) {
 			got := stored(t, st)
 			if fmt.Sprint(got) != fmt.Sprint(want(ws)) {
 				t.Fatalf("stored:\n%v\nwant:\n%v", got, want(ws))
+			}
+
+			// A group of more rows than one INSERT takes (SQLite: 500): 12 claims of 50 items.
+			big := groupWritesOf(t, s, 12, func(i int) intake.ClaimInput { return groupInputN(100+i, 50) })
+			s.writeGroup(big)
+			for _, w := range big {
+				if w.err != nil {
+					t.Fatal(w.err)
+				}
+			}
+			ws = append(ws, big...)
+			if got := stored(t, st); fmt.Sprint(got) != fmt.Sprint(want(ws)) {
+				t.Fatalf("stored (big group):\n%v\nwant:\n%v", got, want(ws))
 			}
 
 			// Stale: the case moved on since the claims were decided.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -23,8 +24,11 @@ func RecordTx(tx *gorm.DB, e *models.AuditEvent) error {
 
 // insertAudit writes one audit record (auditValues): the one INSERT of the trail, but for the
 // grouped claims of insertClaimsPG, whose records go in the same statement as the claims.
-const insertAudit = `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, actor_role, ip, request_id, case_id, action, entity, entity_id, before, after, details)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+var insertAudit = `INSERT INTO audit_events (` + strings.Join(auditColumns, ", ") + `) VALUES (` + placeholders(len(auditColumns)) + `)`
+
+// auditColumns are the columns auditValues fills.
+var auditColumns = []string{"at", "actor_kind", "actor_id", "actor_name", "actor_role", "ip", "request_id", "case_id", "action",
+	"entity", "entity_id", "before", "after", "details"}
 
 func auditValues(e *models.AuditEvent) []any {
 	return []any{e.At.UTC(), e.ActorKind, e.ActorID, e.ActorName, e.ActorRole, e.IP, e.RequestID, e.CaseID,

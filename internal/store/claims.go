@@ -267,20 +267,20 @@ func (s *Store) insertClaimsSQLite(ctx context.Context, revision int64, cs []New
 	if err := checkRevisionSQLite(ctx, tx, cs[0].Claim.CaseID, revision); err != nil {
 		return err
 	}
-	in, err := prepareSQLiteInserter(ctx, tx)
-	if err != nil {
+	in := sqliteInserter{tx: tx}
+	claims := make([]*models.Claim, len(cs))
+	var evs []*models.AuditEvent
+	for i, nc := range cs {
+		claims[i] = nc.Claim
+		if nc.Event != nil {
+			evs = append(evs, nc.Event)
+		}
+	}
+	if err := in.insert(ctx, claims); err != nil {
 		return translate(err)
 	}
-	defer in.close()
-	for _, nc := range cs {
-		if err := in.insert(ctx, nc.Claim); err != nil {
-			return translate(err)
-		}
-		if nc.Event != nil {
-			if err := in.record(ctx, nc.Event); err != nil {
-				return translate(err)
-			}
-		}
+	if err := in.record(ctx, evs); err != nil {
+		return translate(err)
 	}
 	return translate(tx.Commit())
 }

@@ -511,7 +511,7 @@ func (s *Store) SignalsOf(ctx context.Context, claimIDs []int64) (map[int64][]mo
 // audit record are committed together.
 func (b *Bulk) Record(ctx context.Context, e *models.AuditEvent) error {
 	if b.ins != nil {
-		return translate(b.ins.record(ctx, e))
+		return translate(b.ins.record(ctx, []*models.AuditEvent{e}))
 	}
 	return b.exec(ctx, insertAudit, auditValues(e)...)
 }

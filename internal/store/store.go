@@ -109,7 +109,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every connection is kept: a new one parses the whole schema before its first statement
+	// (database/sql keeps only two idle by default, and closed the others after each burst).
 	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetMaxIdleConns(4)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, sqliteOpenError(path, err)
