@@ -35,7 +35,9 @@ func groupInputN(i, n int) intake.ClaimInput {
 }
 
 // groupWrites builds n claims ready to store as Submit does, at the case's revision.
-func groupWrites(t testing.TB, s *Service, n int) []*groupWrite { return groupWritesOf(t, s, n, groupInput) }
+func groupWrites(t testing.TB, s *Service, n int) []*groupWrite {
+	return groupWritesOf(t, s, n, groupInput)
+}
 
 // groupWritesOf is groupWrites of the claims input makes.
 func groupWritesOf(t testing.TB, s *Service, n int, input func(i int) intake.ClaimInput) []*groupWrite {
