@@ -428,9 +428,7 @@ var (
 		"eligibility", "eligibility_code", "window_id", "principal_krw", "interest_krw"}
 	// Every stored claim waits for its duplicate and fraud pass in claim_review_pending, in the
 	// transaction that stores it (as a single claim does), so a pass lost to a crash is run later.
-	pendingColumns    = []string{"claim_id", "case_id", "created_at"}
-	pendingColumnList = strings.Join(pendingColumns, ", ")
-	itemColumnList    = strings.Join(itemColumns, ", ")
+	pendingColumns = []string{"claim_id", "case_id", "created_at"}
 )
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
