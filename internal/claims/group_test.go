@@ -176,6 +176,33 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// TestExternalRefRace: a claim whose external_ref was stored by another request between its
+// lookup and its insert (the unique index refuses it) is a conflict, which CreateClaim answers
+// as the second of the two; before, PostgreSQL's refusal was an unknown error (500).
+func TestExternalRefRace(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			st, _ := casedb.Open(t, d)
+			s := &Service{Store: st, Now: time.Now}
+			withRef := func(i int) intake.ClaimInput {
+				in := groupInput(i)
+				ref := "partner-7"
+				in.ExternalRef = &ref
+				return in
+			}
+			first := groupWritesOf(t, s, 1, withRef)[0]
+			if err := st.CreateClaims(context.Background(), first.revision, []store.NewClaim{first.claim}); err != nil {
+				t.Fatal(err)
+			}
+			second := groupWritesOf(t, s, 1, withRef)[0]
+			err := st.CreateClaims(context.Background(), second.revision, []store.NewClaim{second.claim})
+			if !apperr.Is(err, apperr.Conflict) {
+				t.Fatalf("insert of a taken external_ref: %v, want a conflict", err)
+			}
+		})
+	}
+}
+
 // TestConcurrentSubmissions: claims submitted at once are each stored once, with their own
 // reference and audit record, and answered only when stored; some of them shared a transaction.
 func TestConcurrentSubmissions(t *testing.T) {
