@@ -3,6 +3,8 @@ package claims
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -106,11 +108,11 @@ func (s *Service) writeGroup(batch []*groupWrite) {
 	for i, w := range batch {
 		cs[i] = w.claim
 	}
-	err := s.Store.CreateClaims(ctx, batch[0].revision, cs)
+	err := s.createClaims(ctx, batch[0].revision, cs)
 	if err != nil && len(batch) > 1 && !errors.Is(err, store.ErrStale) && !apperr.Is(err, apperr.Unavailable) {
 		// One claim the database refuses must not cost the others theirs: each alone, then.
 		for _, w := range batch {
-			w.err = s.Store.CreateClaims(ctx, w.revision, []store.NewClaim{w.claim})
+			w.err = s.createClaims(ctx, w.revision, []store.NewClaim{w.claim})
 			close(w.done)
 		}
 		return
@@ -119,4 +121,16 @@ func (s *Service) writeGroup(batch []*groupWrite) {
 		w.err = err
 		close(w.done)
 	}
+}
+
+// createClaims is Store.CreateClaims on the writer's goroutine, where no handler's recovery
+// reaches: a panic fails the claims of the group (each request answers 500) instead of the
+// process.
+func (s *Service) createClaims(ctx context.Context, revision int64, cs []store.NewClaim) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("storing claims: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return s.Store.CreateClaims(ctx, revision, cs)
 }

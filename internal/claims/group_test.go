@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,6 +174,20 @@ func TestGroupCommit(t *testing.T) {
 				t.Fatalf("after a refused claim:\n%v\nwant:\n%v", got, all)
 			}
 		})
+	}
+}
+
+// TestGroupPanic: a panic while storing a group (here: no store at all) answers the group's
+// claims with an error; the writer goroutine, which no handler's recovery covers, does not
+// take the process down with it.
+func TestGroupPanic(t *testing.T) {
+	st, _ := casedb.Open(t, "sqlite")
+	ws := groupWrites(t, &Service{Store: st, Now: time.Now}, 3)
+	(&Service{}).writeGroup(ws)
+	for _, w := range ws {
+		if w.err == nil || !strings.Contains(w.err.Error(), "panic") {
+			t.Fatalf("claim of a group that panicked: %v", w.err)
+		}
 	}
 }
 
