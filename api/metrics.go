@@ -23,6 +23,8 @@ type Metrics struct {
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
 	ClaimsCreated *prometheus.CounterVec
+	// ClaimGroups is the size of the groups single claims are written in (group commit).
+	ClaimGroups prometheus.Histogram
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -35,8 +37,11 @@ func newMetrics(s *Server) *Metrics {
 			[]string{"route", "method"}),
 		ClaimsCreated: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "claimdesk_claims_created_total",
 			Help: "Claims stored, by channel (web, api, import)."}, []string{"channel"}),
+		ClaimGroups: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "claimdesk_claim_group_size",
+			Help:    "Claims submitted one by one (web form, POST /claims) written in one transaction together: 1 when idle, more under load.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.ClaimsCreated,
+	m.Registry.MustRegister(m.requests, m.duration, m.ClaimsCreated, m.ClaimGroups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if s.store != nil {
 		m.Registry.MustRegister(collectors.NewDBStatsCollector(s.store.SQL(), "claimdesk"),

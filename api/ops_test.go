@@ -38,6 +38,7 @@ func TestMetricsAndProfiling(t *testing.T) {
 	for _, want := range []string{
 		`claimdesk_http_requests_total{method="POST",route="/api/v1/cases/:case/claims",status="201"} 1`,
 		`claimdesk_claims_created_total{channel="api"} 1`,
+		`claimdesk_claim_group_size_bucket{le="1"} 1`,
 		`claimdesk_http_request_duration_seconds_bucket`,
 		`go_sql_max_open_connections{db_name="claimdesk"}`,
 	} {

@@ -89,6 +89,7 @@ func New(cfg Config) http.Handler {
 	s.claims.ResumeReviews() // detection passes a crash or a stop cut short
 	s.metrics = newMetrics(s)
 	s.claims.Created = func(channel string, n int) { s.metrics.ClaimsCreated.WithLabelValues(channel).Add(float64(n)) }
+	s.claims.Grouped = func(n int) { s.metrics.ClaimGroups.Observe(float64(n)) }
 	s.imports = newImportsConfig(cfg, s.claims, log)
 	return s.routes()
 }

@@ -41,6 +41,9 @@ type Service struct {
 	Background func(func(ctx context.Context))
 	// Created, when set, is told of every claim stored, by channel (metrics).
 	Created func(channel string, n int)
+	// Grouped, when set, is told of the size of every group of claims written together (see
+	// storeGrouped; metrics).
+	Grouped func(n int)
 	// Review configures duplicate detection and fraud signals; nil means the defaults.
 	Review *ReviewConfig
 	// ReviewError, when set, is told of a detection pass that failed after a submission.

@@ -108,6 +108,9 @@ func (s *Service) writeGroup(batch []*groupWrite) {
 	for i, w := range batch {
 		cs[i] = w.claim
 	}
+	if s.Grouped != nil {
+		s.Grouped(len(batch))
+	}
 	err := s.createClaims(ctx, batch[0].revision, cs)
 	if err != nil && len(batch) > 1 && !errors.Is(err, store.ErrStale) && !apperr.Is(err, apperr.Unavailable) {
 		// One claim the database refuses must not cost the others theirs: each alone, then.
