@@ -93,6 +93,7 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	svcSat := runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d)
 	<-profiled
 	<-waits
+	groups := groupSize(b, service)
 	// Detection runs after the answer (one worker per process): a claim whose detection has
 	// not run is intake not yet done. Saturation is the rate at which claims are stored and
 	// looked at: the claims of the wrk run over the run and the time detection took to catch
@@ -116,6 +117,7 @@ func runLoad(b *testing.B, wrk, dialect string) {
 		svcSat.rps, svcSat.p50, svcSat.p99, svcSat.errors, 100*svcSat.rps/baseSat.rps)
 	fmt.Printf("  claimdesk sustained (with detection): %5.0f req/s  (backlog %d caught up in %s) -> %.0f%% of baseline (target >= 50%%)\n",
 		sustained, satBacklog, satDrain.Round(10*time.Millisecond), 100*ratio)
+	fmt.Printf("  claims per group commit at saturation: %.1f on average\n", groups)
 	fmt.Printf("  claimdesk at 80%% (%d req/s, vegeta): p50 %6s  p99 %6s  success %.2f%%  (target p99 < 100ms, no errors)\n",
 		rate, at80.Latencies.P50.Round(10*time.Microsecond), at80.Latencies.P99.Round(10*time.Microsecond), 100*at80.Success)
 	fmt.Printf("  detection backlog after the 80%% run: %d claims (caught up in %s)\n", backlog80, drain80.Round(10*time.Millisecond))
@@ -472,4 +474,28 @@ WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client ba
 		printSamples(seen)
 	}()
 	return done
+}
+
+// groupSize reads the mean size of the service's group commits so far from its metrics.
+func groupSize(b *testing.B, service string) float64 {
+	req, _ := http.NewRequest("GET", service+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	value := func(name string) float64 {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindSubmatch(body)
+		if m == nil {
+			b.Fatalf("metrics lack %s", name)
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		return v
+	}
+	return value("claimdesk_claim_group_size_sum") / max(1, value("claimdesk_claim_group_size_count"))
 }
