@@ -92,8 +92,6 @@ type source interface {
 	next() (*group, error)
 	// header is the CSV header line as sent ("" for NDJSON).
 	header() string
-	// columns names the columns of errors.csv before the error columns.
-	columns() []string
 	// rowsRead counts the records read so far.
 	rowsRead() int64
 	// locate maps a JSON path of the claim to a row of the group and a column.
@@ -180,9 +178,8 @@ func newCSVSource(r io.Reader) *csvSource {
 	return &csvSource{br: br, r: cr, lim: lim}
 }
 
-func (s *csvSource) header() string    { return s.head }
-func (s *csvSource) rowsRead() int64   { return s.n }
-func (s *csvSource) columns() []string { return s.cols }
+func (s *csvSource) header() string  { return s.head }
+func (s *csvSource) rowsRead() int64 { return s.n }
 
 func (s *csvSource) rawRow(r row) string { return encodeCSV(r.fields) }
 func (s *csvSource) columnOfRef() string { return "claim_ref" }
@@ -487,7 +484,6 @@ func newNDJSONSource(r io.Reader) *ndjsonSource { return &ndjsonSource{r: stripB
 
 func (s *ndjsonSource) header() string                          { return "" }
 func (s *ndjsonSource) rowsRead() int64                         { return s.n }
-func (s *ndjsonSource) columns() []string                       { return []string{"line"} }
 func (s *ndjsonSource) rawRow(r row) string                     { return r.raw }
 func (s *ndjsonSource) columnOfRef() string                     { return "external_ref" }
 func (s *ndjsonSource) locate(_ *group, p string) (int, string) { return 0, p }

@@ -6,7 +6,9 @@ package staff
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
@@ -52,8 +54,8 @@ func Create(ctx context.Context, st *store.Store, email, role, password string, 
 	if a, err := mail.ParseAddress(email); email == "" || err != nil || a.Address != email || len(email) > 254 {
 		fields = append(fields, apperr.FieldError{Path: "email", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_email"}})
 	}
-	if role != string(auth.Admin) && role != string(auth.Lawyer) {
-		fields = append(fields, apperr.FieldError{Path: "role", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": "admin, lawyer"}})
+	if !slices.Contains(Roles, role) {
+		fields = append(fields, apperr.FieldError{Path: "role", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(Roles, ", ")}})
 	}
 	pw := password
 	if pw == "" {

@@ -22,6 +22,20 @@ func RecordTx(tx *gorm.DB, e *models.AuditEvent) error {
 	return translate(tx.Exec(insertAudit, auditValues(e)...).Error)
 }
 
+// createAudited creates row in tx with the audit event audited makes of it (audited sees the
+// stored id; nil records nothing): the shape of every store method whose change is its own
+// record.
+func createAudited[T any](tx *gorm.DB, row T, audited func(T) (*models.AuditEvent, error)) error {
+	if err := tx.Create(row).Error; err != nil || audited == nil {
+		return err
+	}
+	e, err := audited(row)
+	if err != nil {
+		return err
+	}
+	return RecordTx(tx, e)
+}
+
 // insertAudit writes one audit record (auditValues): the one INSERT of the trail, but for the
 // grouped claims of insertClaimsPG, whose records go in the same statement as the claims.
 var insertAudit = `INSERT INTO audit_events (` + strings.Join(auditColumns, ", ") + `) VALUES (` + placeholders(len(auditColumns)) + `)`

@@ -132,11 +132,11 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 )
 SELECT id FROM ids ORDER BY n`
 	batch := &pgx.Batch{}
+	caseID := cs[0].Claim.CaseID
 	// The shared advisory lock waits for a change of the case in progress (it holds the
 	// exclusive one, see bumpRevision); the insert, a later statement of the same implicit
 	// transaction, then reads the revision in a snapshot taken after the lock, so it sees that
 	// change and refuses to store stale claims.
-	caseID := cs[0].Claim.CaseID
 	//
 	// A custom plan of the statement (PostgreSQL's choice, as the arrays' sizes change its
 	// estimates) costs more to make than the insert of a few claims: the generic plan is

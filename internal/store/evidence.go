@@ -136,17 +136,7 @@ func (s *Store) AddEvidenceAudited(ctx context.Context, e *models.Evidence, cont
 		if n >= int64(max) {
 			return &apperr.Error{Code: apperr.Conflict, Message: "evidence_limit", Params: map[string]string{"max": fmt.Sprint(max)}}
 		}
-		if err := tx.Create(e).Error; err != nil {
-			return err
-		}
-		if ev == nil {
-			return nil
-		}
-		a, err := ev(e)
-		if err != nil {
-			return err
-		}
-		return RecordTx(tx, a)
+		return createAudited(tx, e, ev)
 	})
 	if err != nil {
 		blobs.Delete(context.WithoutCancel(ctx), e.StorageKey)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -22,38 +21,20 @@ type ExportFilter struct {
 // ExportFilterOf is the export of the claims a list filter selects.
 func ExportFilterOf(f ClaimFilter) ExportFilter { return ExportFilter{ClaimFilter: f} }
 
-// exportSQL builds an export statement with PostgreSQL placeholders.
-type exportSQL struct {
-	sb   strings.Builder
-	args []any
-}
-
-// where adds " AND cond", numbering each ? of cond with its value in vs.
-func (q *exportSQL) where(cond string, vs ...any) {
-	q.sb.WriteString(" AND ")
-	for _, v := range vs {
-		i := strings.IndexByte(cond, '?')
-		q.args = append(q.args, v)
-		q.sb.WriteString(cond[:i] + "$" + strconv.Itoa(len(q.args)))
-		cond = cond[i+1:]
-	}
-	q.sb.WriteString(cond)
-}
-
-// conds adds the conditions cs.
-func (q *exportSQL) conds(cs []sqlCond) {
-	for _, c := range cs {
-		q.where(c.sql, c.args...)
-	}
-}
-
-// claimConds adds the claim-level conditions of f on the claims aliased c, the exports' own
-// ExcludeStatuses with them.
-func (q *exportSQL) claimConds(f ExportFilter, c string) {
-	q.conds(claimConds(f.ClaimFilter, c))
+// exportWhere is the WHERE of an export over the claims aliased c, with PostgreSQL
+// placeholders, and their values: the case, the claim-level conditions of f, its
+// ExcludeStatuses, then more (the item conditions of each export).
+func exportWhere(f ExportFilter, c string, more []sqlCond) (string, []any) {
+	cs := append([]sqlCond{{c + ".case_id = ?", []any{f.CaseID}}}, claimConds(f.ClaimFilter, c)...)
 	for _, s := range f.ExcludeStatuses {
-		q.where(c+".status <> ?", s)
+		cs = append(cs, sqlCond{c + ".status <> ?", []any{s}})
 	}
+	parts := make([]string, 0, len(cs)+len(more))
+	var args []any
+	for _, cond := range append(cs, more...) {
+		parts, args = append(parts, cond.sql), append(args, cond.args...)
+	}
+	return dollarParams(strings.Join(parts, " AND ")), args
 }
 
 // ExportItem is one item with its claim, as exports read it. Times are UTC.
@@ -91,19 +72,15 @@ type ExportItem struct {
 // ExportItemsQuery is the SELECT of the items export (PostgreSQL placeholders), with its
 // arguments. The benchmark runs the same statement through psql \copy as the baseline.
 func ExportItemsQuery(f ExportFilter) (string, []any) {
-	q := &exportSQL{args: []any{f.CaseID}}
-	q.sb.WriteString(`SELECT c.id, c.reference, c.status, c.channel, c.submitted_at, c.claimant_name, c.claimant_email, c.claimant_phone,
+	// The matching items themselves, on the join (the plaintiff list and the claims list ask
+	// for claims with such an item instead: itemsExist).
+	where, args := exportWhere(f, "c", itemConds(f.ClaimFilter, "i"))
+	return `SELECT c.id, c.reference, c.status, c.channel, c.submitted_at, c.claimant_name, c.claimant_email, c.claimant_phone,
 	c.rules_version, c.valued_as_of, i.position, i.kind, i.service, i.feature, i.occurred_at, i.ended_at, i.failure, i.purpose,
 	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented, i.eligibility, i.eligibility_code,
 	i.window_id, i.principal_krw, i.interest_krw
 FROM claims c JOIN claim_items i ON i.claim_id = c.id
-WHERE c.case_id = $1`)
-	q.claimConds(f, "c")
-	// The matching items themselves, on the join (the plaintiff list and the claims list ask
-	// for claims with such an item instead: itemsExist).
-	q.conds(itemConds(f.ClaimFilter, "i"))
-	q.sb.WriteString("\nORDER BY c.id, i.position")
-	return q.sb.String(), q.args
+WHERE ` + where + "\nORDER BY c.id, i.position", args
 }
 
 // StreamExportItems calls fn for every item f selects, claim by claim in id order and by
@@ -192,11 +169,8 @@ func (s *Store) CountExportClaims(ctx context.Context, f ExportFilter) (int64, e
 
 // exportClaimsQuery selects columns of the claims f selects.
 func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
-	q := &exportSQL{args: []any{f.CaseID}}
-	q.sb.WriteString("SELECT " + columns + "\nFROM claims c WHERE c.case_id = $1")
-	q.claimConds(f, "c")
-	q.conds(itemsExist(f.ClaimFilter, "c"))
-	return q.sb.String(), q.args
+	where, args := exportWhere(f, "c", itemsExist(f.ClaimFilter, "c"))
+	return "SELECT " + columns + "\nFROM claims c WHERE " + where, args
 }
 
 // ClaimSubmission is when and by which channel a claim arrived (for the report's charts).

@@ -283,7 +283,7 @@ type Bulk struct {
 //
 // The revision cannot move while the transaction is open, so claims judged under old windows
 // are never stored after a change of them: on PostgreSQL the transaction holds the case's
-// advisory lock shared (as insertClaimPG does for one claim) until it ends, so a change of the
+// advisory lock shared (as insertClaimsPG does for single claims) until it ends, so a change of the
 // windows or rules (bumpRevision, exclusive) waits for a running import or batch to commit,
 // then re-decides its claims with the others, or gives up with case_busy after CaseLockWait;
 // on SQLite the transaction holds the database's
@@ -409,9 +409,7 @@ func (in sqliteInserter) insert(ctx context.Context, cs []*models.Claim) error {
 	if err := in.rows(ctx, "claim_items", itemColumns, len(items), func(i int) []any { return itemValues(items[i]) }); err != nil {
 		return err
 	}
-	return in.rows(ctx, "claim_review_pending", pendingColumns, len(cs), func(i int) []any {
-		return []any{cs[i].ID, cs[i].CaseID, cs[i].SubmittedAt.UTC()}
-	})
+	return in.rows(ctx, "claim_review_pending", pendingColumns, len(cs), func(i int) []any { return pendingValues(cs[i]) })
 }
 
 // record writes audit records.
@@ -430,6 +428,9 @@ var (
 	// transaction that stores it (as a single claim does), so a pass lost to a crash is run later.
 	pendingColumns = []string{"claim_id", "case_id", "created_at"}
 )
+
+// pendingValues is the claim_review_pending row (pendingColumns) of a stored claim.
+func pendingValues(c *models.Claim) []any { return []any{c.ID, c.CaseID, c.SubmittedAt.UTC()} }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
@@ -605,7 +606,7 @@ func (b *Bulk) insertPG(ctx context.Context, cs []*models.Claim) error {
 		return bulkError(err)
 	}
 	_, err = b.pg.CopyFrom(ctx, pgx.Identifier{"claim_review_pending"}, pendingColumns, pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
-		return []any{cs[i].ID, cs[i].CaseID, cs[i].SubmittedAt.UTC()}, nil
+		return pendingValues(cs[i]), nil
 	}))
 	return bulkError(err)
 }

@@ -42,14 +42,7 @@ func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by strin
 				return err
 			}
 			rs.Version = int(maxVersion.Int64) + 1
-			if err := tx.Create(rs).Error; err != nil || audited == nil {
-				return err
-			}
-			ev, err := audited(rs)
-			if err != nil {
-				return err
-			}
-			return RecordTx(tx, ev)
+			return createAudited(tx, rs, audited)
 		})
 		if apperr.Is(err, apperr.Conflict) && attempt < 5 {
 			continue

@@ -24,19 +24,7 @@ func (s *Store) CreateTokenAudited(ctx context.Context, t *models.APIToken, ev f
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = time.Now().UTC()
 	}
-	return s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(t).Error; err != nil {
-			return err
-		}
-		if ev == nil {
-			return nil
-		}
-		e, err := ev(t)
-		if err != nil {
-			return err
-		}
-		return RecordTx(tx, e)
-	})
+	return s.InTx(ctx, func(tx *gorm.DB) error { return createAudited(tx, t, ev) })
 }
 
 // TokenByHash returns the live (not revoked) token with the hash, or a not_found error.

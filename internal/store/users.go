@@ -14,16 +14,7 @@ import (
 // CreateUser stores a user and its audit event in one transaction; a taken email is a
 // conflict "user_exists".
 func (s *Store) CreateUser(ctx context.Context, u *models.User, ev func(*models.User) (*models.AuditEvent, error)) error {
-	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(u).Error; err != nil {
-			return err
-		}
-		e, err := ev(u)
-		if err != nil {
-			return err
-		}
-		return RecordTx(tx, e)
-	})
+	err := s.InTx(ctx, func(tx *gorm.DB) error { return createAudited(tx, u, ev) })
 	if apperr.Is(err, apperr.Conflict) {
 		return &apperr.Error{Code: apperr.Conflict, Message: "user_exists", Err: err}
 	}
