@@ -100,12 +100,7 @@ func Register(r gin.IRouter, cfg Config) {
 	}
 
 	static, _ := fs.Sub(staticFS, "static")
-	files := http.StripPrefix("/admin/static/", http.FileServer(http.FS(static)))
-	r.GET("/admin/static/*file", func(c *gin.Context) {
-		c.Header("Cache-Control", "public, max-age=3600")
-		c.Header("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(c.Writer, c.Request)
-	})
+	web.ServeStatic(r, "/admin/static/", static)
 
 	pub := r.Group("/admin", web.PageHeaders(), h.crossOrigin())
 	pub.GET("/login", h.loginPage)
@@ -161,11 +156,13 @@ func (h *handler) staff() gin.HandlerFunc {
 			return
 		}
 		c.Set(keyPrincipal, p)
-		if c.Request.Method == http.MethodPost && p.UserID != 0 {
+		if c.Request.Method == http.MethodPost {
+			// Every post is read here, within MaxFormBytes, whoever sends it: the handlers
+			// read the parsed form.
 			if !h.parseForm(c) {
 				return
 			}
-			if p.CSRF == "" || !auth.Equal([]byte(c.PostForm("csrf")), []byte(p.CSRF)) {
+			if p.UserID != 0 && (p.CSRF == "" || !auth.Equal([]byte(c.PostForm("csrf")), []byte(p.CSRF))) {
 				h.fail(c, http.StatusForbidden, "csrf_failed")
 				return
 			}

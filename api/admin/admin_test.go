@@ -2,8 +2,12 @@ package admin_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/claimdesk/claimdesk/api/admin"
+	"github.com/claimdesk/claimdesk/internal/auth"
 )
 
 // TestSignInAndPages signs a lawyer in through the page and opens every page of the nav.
@@ -37,4 +41,28 @@ func TestSignInAndPages(t *testing.T) {
 			t.Fatalf("english page: %.500s", p.Body)
 		}
 	})
+}
+
+// TestTokenPosts: a form posted with a bearer token (no CSRF token: no browser sends one on
+// its own) is read as a session's is: within MaxFormBytes, and the windows form whole.
+func TestTokenPosts(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.newUser("lawyer", "lawyer@example.com")
+	lw := e.browser()
+	lw.signIn("lawyer@example.com")
+	f := windowsForm(t, lw.get("/admin/cases/kakao-2022").Body)
+	f["source"][0] = "edited with a token"
+	tok := e.browser()
+	post := func(path string, f url.Values) page {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+e.tokens[auth.Lawyer])
+		return tok.do(req)
+	}
+	wantStatus(t, post("/admin/cases/kakao-2022/windows", f), http.StatusSeeOther)
+	if ev := e.lastAudit("windows"); !strings.Contains(*ev.After, "edited with a token") {
+		t.Fatalf("windows change audit %+v", ev)
+	}
+	wantStatus(t, post("/admin/cases/kakao-2022/rules", url.Values{"rules": {strings.Repeat(" ", admin.MaxFormBytes)}}), http.StatusRequestEntityTooLarge)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/api/web"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -48,13 +49,13 @@ func (h *handler) audit(c *gin.Context) {
 		if t.val == "" {
 			continue
 		}
-		x, err := intake.ParseInstant(t.val, seoul)
+		x, err := intake.ParseInstant(t.val, web.Seoul)
 		if err != nil {
 			v.Error, status = v.T("admin_audit_bad_time"), http.StatusUnprocessableEntity
 			continue
 		}
 		*t.dst = x
-		api.Set(t.name, x.In(seoul).Format(time.RFC3339)) // the instant, whatever zone the API reads
+		api.Set(t.name, x.In(web.Seoul).Format(time.RFC3339)) // the instant, whatever zone the API reads
 	}
 	if status == http.StatusOK {
 		evs, next, err := h.store.ListAudit(c.Request.Context(), f)

@@ -25,8 +25,8 @@ func signInTab(b *browsertest.Tab, email, next string) {
 func TestBrowser(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.newUser("lawyer", "lawyer@example.com")
-	for _, n := range []string{"김민지", "박서준", "이도윤"} {
-		e.submit(taxiClaim(n, "c"+string(rune('a'+len(n)))+"@example.com"))
+	for i, n := range []string{"김민지", "박서준", "이도윤"} {
+		e.submit(taxiClaim(n, "c"+string(rune('a'+i))+"@example.com"))
 	}
 	ref := e.submit(taxiClaim("최서연", "seoyeon@example.com"))
 	br := browsertest.Start(t, e.srv.URL)
@@ -124,7 +124,7 @@ func TestBrowser(t *testing.T) {
 			}
 			shot("claim-approved")
 
-			// English, then the placeholders of the other pages keep the nav working.
+			// English, then sign out.
 			b.Open("/admin/claims/" + ref + "?lang=en")
 			b.Wait("#claim-status")
 			if got := b.Text("#claim-status"); got != "Approved" {

@@ -131,6 +131,11 @@ func rows(list []models.Claim) []claimRow {
 	return out
 }
 
+// signalCodes are the fraud signals the list filters on, as the detection pass raises them (each
+// has a text "admin_signal_<code>").
+var signalCodes = []string{claims.SignalIPBurst, claims.SignalHoneypot, claims.SignalAmountOutlier, claims.SignalOutsideWindows,
+	claims.SignalSameDescription, claims.SignalSimilarIdentity}
+
 // claimsOptions fills the choices of the filters and of the bulk action in the page language.
 func (h *handler) claimsOptions(v *view, cs *store.Case) claimsPage {
 	var p claimsPage
@@ -152,8 +157,7 @@ func (h *handler) claimsOptions(v *view, cs *store.Case) claimsPage {
 	for _, s := range store.ClaimSorts {
 		p.Sorts = append(p.Sorts, option{string(s), v.T("admin_sort_" + string(s))})
 	}
-	for _, s := range []string{claims.SignalIPBurst, claims.SignalHoneypot, claims.SignalAmountOutlier, claims.SignalOutsideWindows,
-		claims.SignalSameDescription, claims.SignalSimilarIdentity} {
+	for _, s := range signalCodes {
 		p.Flags = append(p.Flags, option{s, v.T("admin_signal_" + s)})
 	}
 	// Bulk changes: those that need no claim of their own (duplicate needs the original).

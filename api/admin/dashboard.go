@@ -178,9 +178,8 @@ func (h *handler) saveWindows(c *gin.Context) {
 	v := h.view(c, "admin_dashboard_title")
 	v.Error = v.T("admin_windows_invalid")
 	for _, f := range ae.Fields {
-		var i int
-		var field string
-		if !parseWindowPath(f.Path, &i, &field) || i >= len(at) {
+		i, field, ok := parseWindowPath(f.Path)
+		if !ok || i >= len(at) {
 			v.Error += " " + messages.Field(v.Lang, f)
 			continue
 		}
@@ -195,24 +194,17 @@ func (h *handler) saveWindows(c *gin.Context) {
 }
 
 // parseWindowPath reads "windows[3].start" into 3 and "start".
-func parseWindowPath(p string, i *int, field *string) bool {
+func parseWindowPath(p string) (i int, field string, ok bool) {
 	rest, ok := strings.CutPrefix(p, "windows[")
 	if !ok {
-		return false
+		return 0, "", false
 	}
-	num, f, ok := strings.Cut(rest, "].")
-	if !ok || num == "" {
-		return false
+	num, field, ok := strings.Cut(rest, "].")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil || i < 0 {
+		return 0, "", false
 	}
-	n := 0
-	for _, r := range num {
-		if r < '0' || r > '9' {
-			return false
-		}
-		n = n*10 + int(r-'0')
-	}
-	*i, *field = n, f
-	return true
+	return i, field, true
 }
 
 // saveRules makes the form's JSON the case's next rule set through the API's own path

@@ -45,8 +45,7 @@ func TestTexts(t *testing.T) {
 	for _, s := range store.ClaimSorts {
 		keys = append(keys, "admin_sort_"+string(s))
 	}
-	for _, s := range []string{claims.SignalIPBurst, claims.SignalHoneypot, claims.SignalAmountOutlier, claims.SignalOutsideWindows,
-		claims.SignalSameDescription, claims.SignalSimilarIdentity} {
+	for _, s := range signalCodes {
 		keys = append(keys, "admin_signal_"+s)
 	}
 	for _, e := range claims.Eligibilities {

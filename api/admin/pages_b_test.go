@@ -28,15 +28,13 @@ func windowsForm(t *testing.T, body string) url.Values {
 	form := body[strings.Index(body, `id="windows-form"`):]
 	form = form[:strings.Index(form, "</form>")]
 	for _, m := range regexp.MustCompile(`<input name="(\w+)" id="[^"]+" value="([^"]*)"`).FindAllStringSubmatch(form, -1) {
-		f.Add(m[1], htmlUnescape(m[2]))
+		f.Add(m[1], html.UnescapeString(m[2]))
 	}
 	for _, m := range regexp.MustCompile(`(?s)<select name="severity"[^>]*>.*?<option value="(\w+)"[^>]* selected`).FindAllStringSubmatch(form, -1) {
 		f.Add("severity", m[1])
 	}
 	return f
 }
-
-func htmlUnescape(s string) string { return html.UnescapeString(s) }
 
 // TestDashboardPage: headline numbers, the report's three charts as accessible inline SVG,
 // the windows table with sources, and the two forms, which refuse bad input by field path and
@@ -101,7 +99,7 @@ func TestDashboardPage(t *testing.T) {
 
 		// Rules: bad JSON and a bad value are refused with the path; good rules become v2.
 		wantStatus(t, b.post("/admin/cases/kakao-2022/rules", "rules", "{not json"), http.StatusUnprocessableEntity)
-		rules := htmlUnescape(regexp.MustCompile(`(?s)<textarea id="rules-json"[^>]*>(.*?)</textarea>`).FindStringSubmatch(p.Body)[1])
+		rules := html.UnescapeString(regexp.MustCompile(`(?s)<textarea id="rules-json"[^>]*>(.*?)</textarea>`).FindStringSubmatch(p.Body)[1])
 		p = b.post("/admin/cases/kakao-2022/rules", "rules", strings.Replace(rules, `"degraded_factor_bps": `, `"degraded_factor_bps": -`, 1))
 		wantStatus(t, p, http.StatusUnprocessableEntity)
 		if !strings.Contains(p.Body, "degraded_factor_bps") || !strings.Contains(p.Body, `aria-invalid="true"`) {
@@ -203,6 +201,9 @@ func TestUsersPage(t *testing.T) {
 		m := regexp.MustCompile(`id="initial-password">([^<]+)<`).FindStringSubmatch(p.Body)
 		if m == nil {
 			t.Fatalf("no initial password: %.2000s", p.Body)
+		}
+		if cc := p.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Fatalf("the page with the initial password is sent with Cache-Control %q", cc)
 		}
 		var u models.User
 		e.st.Gorm().Where("email = ?", "new@example.com").Take(&u)

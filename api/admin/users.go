@@ -85,8 +85,9 @@ func (h *handler) inviteUser(c *gin.Context) {
 		}
 		return
 	}
+	// No cache keeps the password: every page is sent with Cache-Control: no-store
+	// (web.PageHeaders).
 	p = usersPage{Role: "lawyer", Created: u.Email, Initial: initial}
-	c.Header("Cache-Control", "no-store")
 	h.renderUsers(c, v, http.StatusCreated, p)
 }
 

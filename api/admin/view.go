@@ -16,6 +16,8 @@ import (
 	"github.com/claimdesk/claimdesk/api/web"
 	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/messages"
 )
 
@@ -73,22 +75,14 @@ func (v *view) at(path string) { v.url = &url.URL{Path: path} }
 func (v *view) Won(n int64) string { return damages.FormatWon(n) }
 
 // Num formats a count with thousands separators.
-func (v *view) Num(n any) string {
-	switch x := n.(type) {
-	case int:
-		return damages.FormatWon(int64(x))
-	case int64:
-		return damages.FormatWon(x)
-	}
-	return ""
-}
+func (v *view) Num(n int64) string { return damages.FormatWon(n) }
 
 // When formats an instant in Korea time with its date: "2022-10-15 18:30".
 func (v *view) When(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(seoul).Format("2006-01-02 15:04")
+	return t.In(web.Seoul).Format("2006-01-02 15:04")
 }
 
 // WhenP is When of a pointer ("" for nil).
@@ -101,16 +95,6 @@ func (v *view) WhenP(t *time.Time) string {
 
 // ISO is an instant for a <time datetime> attribute.
 func (v *view) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-var seoul = mustZone("Asia/Seoul")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone("KST", 9*3600)
-	}
-	return loc
-}
 
 // view starts the view of a page titled by titleKey.
 func (h *handler) view(c *gin.Context, titleKey string) *view {
@@ -133,6 +117,11 @@ var funcs = template.FuncMap{
 	},
 	"join": strings.Join,
 	"has":  slices.Contains[[]string],
+	// The services' limits, for the forms' own checks (the services check again).
+	"maxNote":         func() int { return lifecycle.MaxNote },
+	"maxCureDays":     func() int { return lifecycle.MaxCureDays },
+	"defaultCureDays": func() int { return lifecycle.DefaultCureDays },
+	"maxSearch":       func() int { return claims.MaxSearchLength },
 }
 
 // selectField is a labelled select of a filter, with "any" first (template "select").

@@ -499,7 +499,7 @@ func (h *handler) claimStep(c *gin.Context) {
 	action := c.PostForm("action")
 	v := h.view(c, "claim_title")
 	if l, ok := strings.CutPrefix(action, "lang:"); ok && (l == "ko" || l == "en") {
-		h.setLang(c, messages.Lang(l))
+		setLang(c, messages.Lang(l))
 		v.Lang = messages.Lang(l)
 		h.fillClaim(ctx, c, v, d, nil, nil, http.StatusOK)
 		return
@@ -701,7 +701,7 @@ func (h *handler) claimValidate(c *gin.Context) {
 		return
 	}
 	d.readFields(c)
-	l := h.lang(c)
+	l := PageLang(c)
 	ck, err := h.checker(c.Request.Context(), l)
 	if err != nil {
 		h.log.ErrorContext(c.Request.Context(), "validate failed", "err", err)

@@ -15,7 +15,7 @@ type CaseSettings struct {
 // defaults are the settings of the shipped cases.
 var defaults = map[string]CaseSettings{
 	// TODO(counsel): the filing deadline is a placeholder until the court sets one.
-	"kakao-2022": {FilingDeadline: time.Date(2027, 3, 31, 23, 59, 0, 0, seoul)},
+	"kakao-2022": {FilingDeadline: time.Date(2027, 3, 31, 23, 59, 0, 0, Seoul)},
 }
 
 // Defaults returns the settings of a case (zero settings for a case without any).

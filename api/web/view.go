@@ -90,7 +90,9 @@ func (v *view) Won(n int64) string { return damages.FormatWon(n) }
 // When formats an instant in the case zone for people: "10월 15일 (토) 15:30" or "Sat 15 Oct 15:30".
 func (v *view) When(t time.Time) string { return when(v.Lang, t) }
 
-var seoul = mustZone("Asia/Seoul")
+// Seoul is the zone pages show and read times in, the claimant's and the lawyers' (Korea has
+// one zone and no daylight saving time): a fixed +09:00 when the machine has no zone database.
+var Seoul = mustZone("Asia/Seoul")
 
 func mustZone(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
@@ -101,7 +103,7 @@ func mustZone(name string) *time.Location {
 }
 
 func when(l messages.Lang, t time.Time) string {
-	t = t.In(seoul)
+	t = t.In(Seoul)
 	wd := messages.Text(l, "weekday_"+strconv.Itoa(int(t.Weekday())), nil)
 	if l == messages.En {
 		return wd + " " + strconv.Itoa(t.Day()) + " " + t.Format("Jan 2006 15:04")
@@ -111,7 +113,7 @@ func when(l messages.Lang, t time.Time) string {
 
 // whenShort is when without the year, for the outage days (all in October 2022).
 func whenShort(l messages.Lang, t time.Time) string {
-	t = t.In(seoul)
+	t = t.In(Seoul)
 	wd := messages.Text(l, "weekday_"+strconv.Itoa(int(t.Weekday())), nil)
 	if l == messages.En {
 		return wd + " " + strconv.Itoa(t.Day()) + " " + t.Format("Jan 15:04")
@@ -129,7 +131,7 @@ func nationalPhone(p string) string {
 }
 
 func (h *handler) view(c *gin.Context, titleKey string) *view {
-	v := &view{Lang: h.lang(c), CSRF: h.csrfToken(c)}
+	v := &view{Lang: PageLang(c), CSRF: h.csrfToken(c)}
 	v.Title = v.T(titleKey)
 	return v
 }

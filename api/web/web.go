@@ -115,12 +115,7 @@ func Register(r gin.IRouter, cfg Config) {
 	h.pages = parsePages()
 
 	static, _ := fs.Sub(staticFS, "static")
-	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
-	r.GET("/static/*file", func(c *gin.Context) {
-		c.Header("Cache-Control", "public, max-age=3600")
-		c.Header("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(c.Writer, c.Request)
-	})
+	ServeStatic(r, "/static/", static)
 
 	cop := http.NewCrossOriginProtection()
 	g := r.Group("", PageHeaders(), h.crossOrigin(cop))
@@ -136,6 +131,17 @@ func Register(r gin.IRouter, cfg Config) {
 	g.POST("/status/evidence", h.uploadEvidence)
 	g.GET("/status/evidence/:id", h.evidenceFile)
 	g.POST("/status/signout", h.signOut)
+}
+
+// ServeStatic serves the files of fsys under prefix ("/static/"), the claimant's pages' and
+// the lawyers': cached for an hour, never sniffed.
+func ServeStatic(r gin.IRouter, prefix string, fsys fs.FS) {
+	files := http.StripPrefix(prefix, http.FileServer(http.FS(fsys)))
+	r.GET(prefix+"*file", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.Header("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(c.Writer, c.Request)
+	})
 }
 
 // contentSecurityPolicy allows nothing from outside and no inline script or style.
@@ -177,15 +183,11 @@ const (
 	cookieStatus = "cd_status"
 )
 
-// lang picks the page language (see PageLang).
-func (h *handler) lang(c *gin.Context) messages.Lang { return PageLang(c) }
-
 // PageLang picks the language of a page, the claimant's or the lawyers': ?lang= (remembered
 // in a cookie), then the cookie, then Accept-Language; Korean when nothing matches.
 func PageLang(c *gin.Context) messages.Lang {
 	if q := c.Query("lang"); q == "ko" || q == "en" {
-		c.SetSameSite(http.SameSiteLaxMode)
-		c.SetCookie(cookieLang, q, 365*24*3600, "/", "", secure(c), true)
+		setLang(c, messages.Lang(q))
 		return messages.Lang(q)
 	}
 	if v, err := c.Cookie(cookieLang); err == nil && (v == "ko" || v == "en") {
@@ -194,7 +196,8 @@ func PageLang(c *gin.Context) messages.Lang {
 	return messages.FromRequest(c.Request)
 }
 
-func (h *handler) setLang(c *gin.Context, l messages.Lang) {
+// setLang remembers the language chosen for the next pages.
+func setLang(c *gin.Context, l messages.Lang) {
 	c.SetSameSite(http.SameSiteLaxMode)
 	c.SetCookie(cookieLang, string(l), 365*24*3600, "/", "", secure(c), true)
 }

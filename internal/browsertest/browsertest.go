@@ -23,8 +23,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// ChromiumPath finds the browser; a machine without one fails the test.
-func ChromiumPath(t testing.TB) string {
+// chromiumPath finds the browser; a machine without one fails the test.
+func chromiumPath(t testing.TB) string {
 	for _, p := range []string{os.Getenv("CLAIMDESK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p != "" {
 			if _, err := os.Stat(p); err == nil {
@@ -45,8 +45,8 @@ func root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// ScreenshotDir is artifacts/screenshots at the root of the repository.
-func ScreenshotDir(t testing.TB) string {
+// screenshotDir is artifacts/screenshots at the root of the repository.
+func screenshotDir(t testing.TB) string {
 	dir := filepath.Join(root(), "artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ type Browser struct {
 func Start(t *testing.T, base string) *Browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(ChromiumPath(t)),
+		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
@@ -90,7 +90,7 @@ func Start(t *testing.T, base string) *Browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Browser{ctx: browserCtx, base: base, axe: string(axe), shots: ScreenshotDir(t)}
+	return &Browser{ctx: browserCtx, base: base, axe: string(axe), shots: screenshotDir(t)}
 }
 
 // Tab opens a tab in a browser context of its own (no cookies shared with other tabs), at a
@@ -176,12 +176,12 @@ func (b *Tab) whileLoading(a chromedp.Action[chromedp.Void], what string) {
 func (b *Tab) Set(id, value string) {
 	b.T.Helper()
 	if value == "" {
-		b.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById(` + JSString(id) + `).value = ""`))
+		b.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById(` + jsString(id) + `).value = ""`))
 	} else {
 		b.Do(chromedp.SetValue(chromedp.ID(id), value))
 	}
 	if b.JS {
-		b.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById(` + JSString(id) + `).dispatchEvent(new Event("change", {bubbles: true}))`))
+		b.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById(` + jsString(id) + `).dispatchEvent(new Event("change", {bubbles: true}))`))
 	}
 }
 
@@ -328,5 +328,5 @@ func (b *Tab) CheckA11y(name string) {
 	}
 }
 
-// JSString quotes s for JavaScript.
-func JSString(s string) string { b, _ := json.Marshal(s); return string(b) }
+// jsString quotes s for JavaScript.
+func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
