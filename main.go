@@ -194,8 +194,7 @@ func ensureAdmin(ctx context.Context, st *store.Store, cfg config.Config, stdout
 	secret := auth.NewToken()
 	now := time.Now()
 	err = st.CreateTokenAudited(ctx, &models.APIToken{Name: "first admin", Role: string(auth.Admin), TokenHash: auth.Hash(secret)}, func(t *models.APIToken) (*models.AuditEvent, error) {
-		return audit.Event{Actor: audit.Actor{Kind: audit.ActorSystem, Name: "first start"}, Action: audit.ActionCreate, Entity: audit.EntityToken,
-			EntityID: fmt.Sprint(t.ID), After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
+		return audit.TokenCreated(audit.Actor{Kind: audit.ActorSystem, Name: "first start"}, t, now)
 	})
 	if err != nil {
 		return err
@@ -260,8 +259,7 @@ func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writ
 	secret := auth.NewToken()
 	now := time.Now()
 	err = st.CreateTokenAudited(ctx, &models.APIToken{Name: *name, Role: *role, TokenHash: auth.Hash(secret)}, func(t *models.APIToken) (*models.AuditEvent, error) {
-		return audit.Event{Actor: audit.Actor{Kind: audit.ActorCLI, Name: "claimdesk token create"}, Action: audit.ActionCreate, Entity: audit.EntityToken,
-			EntityID: fmt.Sprint(t.ID), After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
+		return audit.TokenCreated(audit.Actor{Kind: audit.ActorCLI, Name: "claimdesk token create"}, t, now)
 	})
 	if err != nil {
 		return err

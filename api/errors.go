@@ -61,10 +61,7 @@ func writeError(c *gin.Context, err error) {
 		c.Abort() // the client went away: nobody to answer, nothing wrong on our side
 		return
 	}
-	status := statusOf[ae.Code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status := httpStatus(ae)
 	rid := requestID(c)
 	if status >= 500 {
 		logger(c).ErrorContext(c.Request.Context(), "request failed", "request_id", rid, "code", ae.Code, "err", err)
@@ -75,6 +72,14 @@ func writeError(c *gin.Context, err error) {
 	body := ErrorBody{Error: detailOf(ae, rid, lang)}
 	body.Error.RequestID = rid
 	c.AbortWithStatusJSON(status, body)
+}
+
+// httpStatus is the status that answers err: its code's, else 500.
+func httpStatus(err error) int {
+	if st := statusOf[apperr.CodeOf(err)]; st != 0 {
+		return st
+	}
+	return http.StatusInternalServerError
 }
 
 // detailOf renders ae in lang: its message (the catalogue key, else the code) with its

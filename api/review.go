@@ -217,11 +217,6 @@ func (s *Server) bulkTransition(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// caseClaim loads a claim of the case by a reference as a person types it.
-func (s *Server) caseClaim(c *gin.Context, cs *store.Case, ref string) (*models.Claim, error) {
-	return s.claims.CaseClaim(c.Request.Context(), cs.ID, ref)
-}
-
 // errorDetail renders err as the error shape, for one entry of a bulk answer.
 func errorDetail(c *gin.Context, err error, lang messages.Lang) ErrorDetail {
 	var ae *apperr.Error
@@ -364,8 +359,8 @@ func (s *Server) decideDuplicate(c *gin.Context) {
 	if req.Decision != claims.DuplicateConfirmed && req.Decision != claims.DuplicateRejected {
 		fields = append(fields, apperr.FieldError{Path: "decision", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": "duplicate, not_duplicate"}})
 	}
-	a, errA := s.caseClaim(c, cs, req.Claim)
-	b, errB := s.caseClaim(c, cs, req.Other)
+	a, errA := s.claims.CaseClaim(ctx, cs.ID, req.Claim)
+	b, errB := s.claims.CaseClaim(ctx, cs.ID, req.Other)
 	if errA != nil && !apperr.Is(errA, apperr.NotFound) {
 		writeError(c, errA)
 		return

@@ -54,8 +54,7 @@ func (s *Server) createToken(c *gin.Context) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	t := &models.APIToken{Name: req.Name, Role: req.Role, TokenHash: auth.Hash(secret), CreatedAt: now}
 	err := s.store.CreateTokenAudited(c.Request.Context(), t, func(t *models.APIToken) (*models.AuditEvent, error) {
-		return audit.Event{Actor: actorOf(c), Action: audit.ActionCreate, Entity: audit.EntityToken, EntityID: itoa64(t.ID),
-			After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
+		return audit.TokenCreated(actorOf(c), t, now)
 	})
 	if err != nil {
 		writeError(c, err)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/claimdesk/claimdesk/api/admin"
 	"github.com/claimdesk/claimdesk/api/web"
-	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 )
@@ -37,9 +36,4 @@ func (a adminAuth) SignIn(c *gin.Context, email, password string) error {
 func (a adminAuth) SignOut(c *gin.Context) error     { return a.s.endSession(c) }
 func (a adminAuth) Actor(c *gin.Context) audit.Actor { return actorOf(c) }
 
-func (a adminAuth) Status(err error) int {
-	if st := statusOf[apperr.CodeOf(err)]; st != 0 {
-		return st
-	}
-	return 500
-}
+func (a adminAuth) Status(err error) int { return httpStatus(err) }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,13 @@ func Record(ctx context.Context, r Recorder, now time.Time, e Event) error {
 		return err
 	}
 	return r.Record(ctx, m)
+}
+
+// TokenCreated is the event of a new API token t made by actor: its id, role and name, never
+// its hash. The API, the first start and `claimdesk token create` record new tokens alike.
+func TokenCreated(actor Actor, t *models.APIToken, now time.Time) (*models.AuditEvent, error) {
+	return Event{Actor: actor, Action: ActionCreate, Entity: EntityToken, EntityID: strconv.FormatInt(t.ID, 10),
+		After: map[string]any{"id": t.ID, "role": t.Role, "name": t.Name}}.Model(now)
 }
 
 // secretKeys are JSON keys an audit record must never hold.

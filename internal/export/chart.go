@@ -3,8 +3,6 @@ package export
 import (
 	"math"
 	"strings"
-
-	"github.com/claimdesk/claimdesk/damages"
 )
 
 // Chart is a chart laid out once, in its own units (Width x Height), and drawn twice: as SVG
@@ -177,8 +175,6 @@ func niceCeil(v int64) int64 {
 	}
 	return 10 * p
 }
-
-func plainNumber(v int64) string { return damages.FormatWon(v) }
 
 // textWidth estimates the width of s at size: Hangul and other wide characters take about a
 // full em, Latin about 0.6 of one.

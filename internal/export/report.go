@@ -395,7 +395,7 @@ func (d *ReportData) Render(lang messages.Lang) *Report {
 			Lane: d.svcIndex[w.Service], Lanes: len(d.services), Color: colorOf[w.Service], Opacity: op,
 			Title: describeWindow(w.Service, w.Feature, w.Severity, w.StartAt, w.EndAt, loc)})
 	}
-	r.Charts = append(r.Charts, barChart(t("chart_hourly"), hourLabels, hourSeries, bands, true, plainNumber,
+	r.Charts = append(r.Charts, barChart(t("chart_hourly"), hourLabels, hourSeries, bands, true, damages.FormatWon,
 		[]LegendEntry{{Text: t("chart_windows_down"), Fill: "#606060", Opacity: 0.22}, {Text: t("chart_windows_degraded"), Fill: "#606060", Opacity: 0.09}}))
 
 	daySeries := make([]Series, len(reportChannels))
@@ -406,7 +406,7 @@ func (d *ReportData) Render(lang messages.Lang) *Report {
 	for i, day := range d.days {
 		dayLabels[i] = day[5:]
 	}
-	r.Charts = append(r.Charts, barChart(t("chart_daily"), dayLabels, daySeries, nil, true, plainNumber, nil))
+	r.Charts = append(r.Charts, barChart(t("chart_daily"), dayLabels, daySeries, nil, true, damages.FormatWon, nil))
 
 	tiers := d.tiers
 	tierLabels := make([]string, len(tiers)+1)

@@ -85,7 +85,7 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	base := start(b, filepath.Join(bin, "baseline"), "/readyz", "BASELINE_DATABASE_URL="+testdb.URL(b, dialect), "BASELINE_ADDR=ADDR")
 
 	d := loadDuration()
-	stats := newPGStats(b, testdb.URL(b, dialect), dialect)
+	stats := newPGStats(b, dbURL, dialect) // pg_stat_statements counts the whole cluster
 	baseSat := runWrk(b, wrk, base+"/baseline", d)
 	stats.print("baseline, saturation run")
 	profiled := profile(b, service, dialect, d)
@@ -140,7 +140,7 @@ func drain(b *testing.B, st *store.Store) (int64, time.Duration) {
 	const stragglers = 64
 	sample := os.Getenv("CLAIMDESK_LOAD_PGSAMPLE") != "" && st.Dialect() == store.Postgres
 	seen := map[string]int{}
-	defer printSamples(seen)
+	defer printSamples("statements running while detection caught up", seen)
 	began := time.Now()
 	var first int64 = -1
 	for time.Since(began) < 2*time.Minute {
@@ -172,7 +172,8 @@ WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = current_databas
 	return first, time.Since(began)
 }
 
-func printSamples(seen map[string]int) {
+// printSamples prints, under title, the ten things seen most and their share of the samples.
+func printSamples(title string, seen map[string]int) {
 	if len(seen) == 0 {
 		return
 	}
@@ -183,7 +184,7 @@ func printSamples(seen map[string]int) {
 		total += n
 	}
 	sort.Slice(qs, func(i, j int) bool { return seen[qs[i]] > seen[qs[j]] })
-	fmt.Printf("  statements running while detection caught up (%d samples):\n", total)
+	fmt.Printf("  %s (%d samples):\n", title, total)
 	for _, q := range qs[:min(10, len(qs))] {
 		fmt.Printf("    %3.0f%%  %s\n", 100*float64(seen[q])/float64(total), q)
 	}
@@ -470,8 +471,7 @@ WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client ba
 				seen[w]++
 			}
 		}
-		fmt.Println("  PostgreSQL backends during the claimdesk saturation run (wait events, samples):")
-		printSamples(seen)
+		printSamples("PostgreSQL backends during the claimdesk saturation run (wait events; CPU when none)", seen)
 	}()
 	return done
 }
