@@ -106,9 +106,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			return
 		}
 		if p != nil {
-			// Signing in does not act as the cookie's session (it starts another and checks
-			// the origin itself): a browser holding a live session may sign in again.
-			if p.UserID != 0 && !(c.Request.Method == http.MethodPost && c.FullPath() == sessionPath) {
+			if p.UserID != 0 {
 				if err := s.checkCSRF(c, p); err != nil {
 					writeError(c, err)
 					return

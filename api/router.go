@@ -146,7 +146,10 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/audit.csv", staff, s.exportAudit)
 
 	// Staff users and their sessions.
-	v1.POST(strings.TrimPrefix(sessionPath, "/api/v1"), s.signIn)
+	// Signing in acts as nobody, so it is outside authenticate: a browser still holding a
+	// live session signs in again without that session's CSRF token (startSession checks
+	// the origin itself).
+	r.POST("/api/v1/session", s.signIn)
 	v1.GET("/session", s.getSession)
 	v1.DELETE("/session", s.signOut)
 	v1.POST("/users", require(auth.Admin), s.createUser)

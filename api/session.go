@@ -128,9 +128,6 @@ func clearSessionCookie(c *gin.Context) {
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
-// sessionPath is the sign-in route (POST), exempt from the cookie session's CSRF check.
-const sessionPath = "/api/v1/session"
-
 func (s *Server) signIn(c *gin.Context) {
 	var req SessionRequest
 	if err := bindJSON(c, &req); err != nil {
