@@ -302,7 +302,7 @@ func (s *Server) importResponse(imp *models.Import, cs *store.Case, lang message
 	if imp.StartedAt != nil {
 		st := localTime(*imp.StartedAt, cs.Location)
 		r.StartedAt = &st
-		end := time.Now() // imports are timed by the wall clock, whatever the service's clock
+		end := s.imports.importer.Now()
 		if imp.FinishedAt != nil {
 			end = *imp.FinishedAt
 		}
@@ -323,7 +323,7 @@ func (s *Server) cancelImport(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	local := s.imports.importer.Live.Cancel(imp.ID)
-	out, err := s.store.CancelImport(ctx, imp.ID, time.Now()) // the wall clock, as the importer's start and end
+	out, err := s.store.CancelImport(ctx, imp.ID, s.imports.importer.Now())
 	if err != nil && local && apperr.Is(err, apperr.Conflict) {
 		// It stopped here between our two steps: cancelled by us, or finished just before.
 		if cur, gerr := s.store.Import(ctx, imp.ID); gerr == nil && cur.Status == store.ImportCancelled {
