@@ -288,8 +288,6 @@ type DuplicateDecisionRequest struct {
 	Note     string `json:"note"`
 }
 
-var duplicateStatuses = []string{"candidate", claims.DuplicateConfirmed, claims.DuplicateRejected}
-
 func (s *Server) listDuplicates(c *gin.Context) {
 	ctx := c.Request.Context()
 	cs, err := s.claims.Case(ctx, c.Param("case"))
@@ -299,8 +297,8 @@ func (s *Server) listDuplicates(c *gin.Context) {
 	}
 	f := store.DuplicateFilter{CaseID: cs.ID, Status: c.Query("status"), Cursor: c.Query("cursor"), Limit: 50}
 	var fields []apperr.FieldError
-	if f.Status != "" && !slices.Contains(duplicateStatuses, f.Status) {
-		fields = append(fields, apperr.FieldError{Path: "status", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(duplicateStatuses, ", ")}})
+	if f.Status != "" && !slices.Contains(claims.DuplicateStatuses, f.Status) {
+		fields = append(fields, apperr.FieldError{Path: "status", Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(claims.DuplicateStatuses, ", ")}})
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -313,27 +311,14 @@ func (s *Server) listDuplicates(c *gin.Context) {
 		writeError(c, apperr.Validation(fields))
 		return
 	}
-	pairs, next, err := s.store.ListDuplicates(ctx, f)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	var ids []int64
-	for _, p := range pairs {
-		ids = append(ids, p.ClaimID, p.OtherClaimID)
-	}
-	byID, err := s.store.ClaimsByIDs(ctx, ids)
+	pairs, next, err := s.claims.DuplicatePairs(ctx, f)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	out := DuplicateListResponse{Pairs: make([]DuplicatePairResponse, 0, len(pairs)), NextCursor: next}
 	for _, p := range pairs {
-		a, b := byID[p.ClaimID], byID[p.OtherClaimID]
-		if a == nil || b == nil {
-			continue
-		}
-		r := DuplicatePairResponse{Claim: a.Reference, Other: b.Reference, Matched: p.Matched, Status: p.Status,
+		r := DuplicatePairResponse{Claim: p.Later.Reference, Other: p.First.Reference, Matched: p.Matched, Status: p.Status,
 			FoundAt: localTime(p.CreatedAt, cs.Location), DecidedBy: p.DecidedBy}
 		if p.DecidedAt != nil {
 			r.DecidedAt = localTime(*p.DecidedAt, cs.Location)

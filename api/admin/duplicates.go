@@ -3,7 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
-	"time"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,18 +21,9 @@ func (h *handler) duplicatesRoutes(g *gin.RouterGroup) {
 
 // duplicatesPage is a page of candidate pairs.
 type duplicatesPage struct {
-	Status string // candidate (default), duplicate, not_duplicate, or "all"
-	Pairs  []pairRow
+	Status string                 // candidate (default), duplicate, not_duplicate, or "all"
+	Pairs  []claims.DuplicatePair // First arrived first (kept by default), Later after it
 	Next   string
-}
-
-// pairRow is a pair: First arrived first (kept by default), Later after it.
-type pairRow struct {
-	First, Later *models.Claim
-	Matched      []string
-	Status       string
-	DecidedBy    string
-	DecidedAt    *time.Time
 }
 
 func (h *handler) duplicates(c *gin.Context) {
@@ -46,36 +37,17 @@ func (h *handler) duplicates(c *gin.Context) {
 		h.failErr(c, err)
 		return
 	}
-	p := duplicatesPage{Status: c.DefaultQuery("status", "candidate")}
+	p := duplicatesPage{Status: c.DefaultQuery("status", claims.DuplicateCandidate)}
 	f := store.DuplicateFilter{CaseID: cs.ID, Status: p.Status, Cursor: c.Query("cursor"), Limit: 50}
-	switch p.Status {
-	case "candidate", claims.DuplicateConfirmed, claims.DuplicateRejected:
-	default:
+	if !slices.Contains(claims.DuplicateStatuses, p.Status) {
 		p.Status, f.Status = "all", ""
 	}
-	pairs, next, err := h.store.ListDuplicates(ctx, f)
+	pairs, next, err := h.claims.DuplicatePairs(ctx, f)
 	if err != nil {
 		h.failErr(c, err)
 		return
 	}
-	var ids []int64
-	for _, pr := range pairs {
-		ids = append(ids, pr.ClaimID, pr.OtherClaimID)
-	}
-	byID, err := h.store.ClaimsByIDs(ctx, ids)
-	if err != nil {
-		h.failErr(c, err)
-		return
-	}
-	for i := range pairs {
-		pr := &pairs[i]
-		later, first := byID[pr.ClaimID], byID[pr.OtherClaimID]
-		if later == nil || first == nil {
-			continue
-		}
-		p.Pairs = append(p.Pairs, pairRow{First: first, Later: later, Matched: pr.Matched, Status: pr.Status, DecidedBy: pr.DecidedBy, DecidedAt: pr.DecidedAt})
-	}
-	p.Next = next
+	p.Pairs, p.Next = pairs, next
 	v.Section, v.Page = "duplicates", p
 	h.render(c, http.StatusOK, "duplicates", v)
 }

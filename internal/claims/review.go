@@ -465,11 +465,45 @@ func (s *Service) RecordSignal(ctx context.Context, cl *models.Claim, code, deta
 	return s.Store.RescoreClaims(ctx, store.Scope{CaseID: cl.CaseID, ClaimIDs: []int64{cl.ID}}, now)
 }
 
-// Duplicate decisions.
+// Statuses of a duplicate pair: not decided yet, and the two decisions.
 const (
+	DuplicateCandidate = "candidate"
 	DuplicateConfirmed = "duplicate"
 	DuplicateRejected  = "not_duplicate"
 )
+
+// DuplicateStatuses lists the statuses of a pair.
+var DuplicateStatuses = []string{DuplicateCandidate, DuplicateConfirmed, DuplicateRejected}
+
+// DuplicatePair is a pair with its two claims: Later, the candidate duplicate, and First.
+type DuplicatePair struct {
+	store.DuplicatePair
+	Later, First *models.Claim
+}
+
+// DuplicatePairs returns a page of the pairs f selects with their claims (one query for the
+// claims of the page), and the cursor of the next page. A pair whose claim is gone is left out.
+func (s *Service) DuplicatePairs(ctx context.Context, f store.DuplicateFilter) ([]DuplicatePair, string, error) {
+	pairs, next, err := s.Store.ListDuplicates(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]int64, 0, 2*len(pairs))
+	for _, p := range pairs {
+		ids = append(ids, p.ClaimID, p.OtherClaimID)
+	}
+	byID, err := s.Store.ClaimsByIDs(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]DuplicatePair, 0, len(pairs))
+	for _, p := range pairs {
+		if later, first := byID[p.ClaimID], byID[p.OtherClaimID]; later != nil && first != nil {
+			out = append(out, DuplicatePair{DuplicatePair: p, Later: later, First: first})
+		}
+	}
+	return out, next, nil
+}
 
 // DecideDuplicate records a lawyer's decision on a candidate pair. Confirming it moves the
 // later claim to duplicate (of the first: "keep first") through the lifecycle, when the
