@@ -84,8 +84,8 @@ func (rc *ReportCache) version(ctx context.Context, st *store.Store, svc *claims
 	}
 	key := reportKey{cs.ID, cs.Revision}
 	// Gatherings do not use the request's context: others may be waiting for them.
-	build := func() (*reportVersion, error) {
-		d, err := gather(context.WithoutCancel(ctx), st, svc, cs, now)
+	build := func(ctx context.Context) (*reportVersion, error) {
+		d, err := gather(ctx, st, svc, cs, now)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,7 @@ func (rc *ReportCache) version(ctx context.Context, st *store.Store, svc *claims
 		e = &reportEntry{done: make(chan struct{}), at: now}
 		rc.entries[key] = e
 		rc.mu.Unlock()
-		v, err := build()
+		v, err := build(context.WithoutCancel(ctx))
 		rc.mu.Lock()
 		e.cur, e.err = v, err
 		rc.mu.Unlock()
@@ -133,15 +133,21 @@ func (rc *ReportCache) version(ctx context.Context, st *store.Store, svc *claims
 	v := e.cur
 	if now.Sub(e.at) >= ttl && !e.refreshing {
 		e.refreshing = true
-		go func() {
-			fresh, err := build()
+		// The service's background runner, when it has one, so a shutdown waits for the
+		// refresh (or cancels it) instead of closing the store under it.
+		background := func(f func(context.Context)) { go f(context.WithoutCancel(ctx)) }
+		if svc.Background != nil {
+			background = svc.Background
+		}
+		background(func(ctx context.Context) {
+			fresh, err := build(ctx)
 			rc.mu.Lock()
 			defer rc.mu.Unlock()
 			e.refreshing = false
 			if err == nil {
 				e.cur, e.at = fresh, now
 			}
-		}()
+		})
 	}
 	rc.mu.Unlock()
 	return v, nil
