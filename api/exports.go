@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/api/web"
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
@@ -40,7 +41,7 @@ func (s *Server) exportRoutes(r *gin.Engine, v1 *gin.RouterGroup) {
 	v1.GET("/exports/:id", staff, s.getExport)
 	v1.GET("/exports/:id/file", staff, s.exportFile)
 	v1.GET("/cases/:case/report.pdf", staff, s.report(export.PDF))
-	// The printable page. Bearer tokens for now; issue 5 adds the staff sessions of the web UI.
+	// The printable page of the lawyers' workspace (session cookie or bearer token).
 	r.GET("/admin/cases/:case/report", s.authenticate(), staff, s.report(export.HTML))
 }
 
@@ -176,6 +177,9 @@ func (s *Server) report(format export.Format) gin.HandlerFunc {
 		lang := messages.FromRequest(c.Request)
 		if l := c.Query("lang"); l != "" {
 			lang = messages.Parse(l)
+		}
+		if format == export.HTML {
+			lang = web.PageLang(c) // a page of the workspace: in the language the lawyer chose there
 		}
 		now := s.now()
 		// The report is a few hundred kilobytes at most: it is built in memory and sent

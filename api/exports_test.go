@@ -204,6 +204,12 @@ func TestCaseReport(t *testing.T) {
 	if !bytes.Contains(r.Body, []byte("<h1>Case report</h1>")) || !bytes.Contains(r.Body, []byte("<svg")) {
 		t.Errorf("HTML report: %.300s", r.Body)
 	}
+	// The workspace's language, remembered in its cookie, holds for the report page too.
+	r = e.do("GET", "/admin/cases/kakao-2022/report", nil, append(bearer(e.lawyer), "Cookie", "cd_lang=en")...)
+	wantStatus(t, r, 200)
+	if !bytes.Contains(r.Body, []byte("<h1>Case report</h1>")) {
+		t.Errorf("HTML report with the English cookie: %.300s", r.Body)
+	}
 }
 
 // withExportRunner gives e a job runner with the export handler, as serve has; opts change
