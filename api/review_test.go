@@ -235,6 +235,14 @@ func TestBulkTransitions(t *testing.T) {
 			t.Fatalf("%s", r.Body)
 		}
 		wantStatus(t, e.do("POST", "/api/v1/cases/nope/claims/transitions", map[string]any{"references": []string{a}, "to": "approved"}, bearer(e.lawyer)...), 404)
+		// A reference given twice is one claim: the second change sees the first one's result.
+		r = e.do("POST", path, map[string]any{"references": []string{b, b}, "to": "approved"}, bearer(e.lawyer)...)
+		wantStatus(t, r, 200)
+		out = api.BulkTransitionResponse{}
+		json.Unmarshal(r.Body, &out)
+		if out.Succeeded != 1 || !out.Results[0].OK || out.Results[1].OK || out.Results[1].Error.Code != "invalid_transition" || e.status(b) != "approved" {
+			t.Fatalf("repeated reference: %s", r.Body)
+		}
 	})
 }
 

@@ -204,8 +204,8 @@ const MaxBulk = 500
 
 // BulkTransition applies one change to claims of a case given by reference (as people type
 // them), each on its own through Transition: one refused does not hold back the others. An
-// error of the server (not the client's) stops it and is returned. The claim a change to
-// duplicate names is looked up once for all.
+// error of the server (not the client's) stops it and is returned. The claims are looked up
+// in one query, and the claim a change to duplicate names once for all.
 func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []string, req lifecycle.Request, actor audit.Actor) ([]BulkResult, error) {
 	var orig *models.Claim
 	if req.To == lifecycle.Duplicate {
@@ -213,10 +213,22 @@ func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []strin
 			orig, _ = s.Store.ClaimByReference(ctx, ref) // not found: each claim is refused by planTransition
 		}
 	}
+	canonical := make([]string, len(refs))
+	for i, ref := range refs {
+		canonical[i] = auth.CanonicalReference(ref)
+	}
+	// A reference given twice is one claim: the second change sees the first one's result.
+	byRef, err := s.Store.ClaimsByReferences(ctx, caseID, canonical)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]BulkResult, len(refs))
 	for i, ref := range refs {
 		r := BulkResult{Reference: ref}
-		cl, err := s.CaseClaim(ctx, caseID, ref)
+		cl, err := byRef[canonical[i]], error(nil)
+		if cl == nil {
+			err = &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
+		}
 		if err == nil {
 			r.Transition, err = s.transition(ctx, cl, req, actor, orig)
 		}
