@@ -231,7 +231,7 @@ func (h *handler) renderClaim(c *gin.Context, v *view, cl *models.Claim, cs *sto
 		if !slices.Contains(allowed, to) {
 			continue
 		}
-		f := transitionForm{To: to, NeedsWhy: to == lifecycle.Deficient || to == lifecycle.Rejected, CureDays: to == lifecycle.Deficient,
+		f := transitionForm{To: to, NeedsWhy: lifecycle.NeedsReason(to), CureDays: to == lifecycle.Deficient,
 			Dup: to == lifecycle.Duplicate, Danger: to == lifecycle.Rejected}
 		for _, r := range lifecycle.ReasonsFor(to) {
 			f.Reasons = append(f.Reasons, option{r, v.T("reason_" + r)})

@@ -156,7 +156,7 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 				Params: map[string]string{"allowed": strings.Join(ReasonsFor(req.To), ", ")}})
 		}
 	}
-	if (req.To == Deficient || req.To == Rejected) && len(req.Reasons) == 0 {
+	if NeedsReason(req.To) && len(req.Reasons) == 0 {
 		fields = append(fields, apperr.FieldError{Path: "reasons", Code: apperr.FieldRequired})
 	}
 	if slices.Contains(req.Reasons, ReasonOther) && strings.TrimSpace(req.Note) == "" {
@@ -202,6 +202,9 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 	}
 	return d, nil
 }
+
+// NeedsReason reports whether a change to status to must give at least one reason code.
+func NeedsReason(to string) bool { return to == Deficient || to == Rejected }
 
 // ReasonsFor lists the reason codes that can explain a change to status to, sorted.
 func ReasonsFor(to string) []string {
