@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -266,15 +265,6 @@ func eligibilityResponse(cs *store.Case, windows []damages.Window, it *models.Cl
 			r.Window = &w
 		}
 	}
-	params := map[string]string{"window": "-"}
-	if named != nil {
-		params["window"] = describeWindow(named, cs.Location, lang)
-	}
-	r.Message = messages.Text(lang, it.EligibilityCode, params)
+	r.Message = claims.EligibilityText(lang, cs, named, it.EligibilityCode)
 	return r
-}
-
-// describeWindow names a window for people: "kakao_t/taxi 2022-10-15 15:30 – 2022-10-16 14:00 KST (down)".
-func describeWindow(w *models.OutageWindow, loc *time.Location, lang messages.Lang) string {
-	return messages.Window(lang, w.Service+"/"+w.Feature, w.Severity, w.StartAt, w.EndAt, loc)
 }

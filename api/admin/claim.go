@@ -246,11 +246,7 @@ func (h *handler) renderClaim(c *gin.Context, v *view, cl *models.Claim, cs *sto
 // ineligible item, the nearest one (as the API's claim answer does).
 func decision(l messages.Lang, cs *store.Case, windows []damages.Window, it *models.ClaimItem) string {
 	named, _ := claims.DecidingWindow(cs, windows, it)
-	params := map[string]string{"window": "-"}
-	if named != nil {
-		params["window"] = messages.Window(l, named.Service+"/"+named.Feature, named.Severity, named.StartAt, named.EndAt, cs.Location)
-	}
-	return messages.Text(l, it.EligibilityCode, params)
+	return claims.EligibilityText(l, cs, named, it.EligibilityCode)
 }
 
 // change summarises an audit event's before and after (JSON, without secrets).

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -29,4 +30,14 @@ func windowByID(cs *store.Case, id int64) *models.OutageWindow {
 		}
 	}
 	return nil
+}
+
+// EligibilityText is the sentence explaining an item's stored eligibility (its code) in l,
+// naming the window DecidingWindow gave ("-" when none).
+func EligibilityText(l messages.Lang, cs *store.Case, named *models.OutageWindow, code string) string {
+	params := map[string]string{"window": "-"}
+	if named != nil {
+		params["window"] = messages.Window(l, named.Service+"/"+named.Feature, named.Severity, named.StartAt, named.EndAt, cs.Location)
+	}
+	return messages.Text(l, code, params)
 }
