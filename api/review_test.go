@@ -302,6 +302,13 @@ func TestDuplicateDetection(t *testing.T) {
 		// Keep first: confirming marks the later claim a duplicate of the first.
 		dec := "/api/v1/cases/kakao-2022/duplicates/decisions"
 		before := e.auditCount()
+		// A note longer than a transition's is refused, whichever the decision, and nothing is recorded.
+		long := strings.Repeat("가", 2001)
+		r = e.do("POST", dec, map[string]any{"claim": byPhone, "other": first, "decision": "not_duplicate", "note": long}, bearer(e.lawyer)...)
+		wantStatus(t, r, 422)
+		if !strings.Contains(string(r.Body), `"path":"note"`) || e.auditCount() != before {
+			t.Fatalf("long note: %s", r.Body)
+		}
 		wantStatus(t, e.do("POST", dec, map[string]any{"claim": first, "other": byEmail, "decision": "duplicate"}, bearer(e.lawyer)...), 204)
 		if e.status(byEmail) != "duplicate" || e.status(first) != "received" {
 			t.Fatal("keep first")
