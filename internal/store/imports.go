@@ -727,6 +727,22 @@ func (s *Store) AnalyzeClaims(ctx context.Context) error {
 	if s.dialect != Postgres {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, "ANALYZE claims, claim_items")
-	return translate(err)
+	return s.analyze(ctx, "claims", "claim_items")
+}
+
+// quickStatsTarget is the statistics target of the analyses claimdesk asks for itself: a sample
+// of 3,000 rows instead of PostgreSQL's 30,000. They are there so that a table which grew fast
+// is not planned as the small table it was; row counts and rough distributions are all that
+// takes, and the full sample costs ten times as much (about 320 ms against 30 ms on 150,000
+// items, each time, in the middle of intake). Autovacuum's own analyses, with the full sample,
+// follow as usual.
+const quickStatsTarget = 10
+
+// analyze runs ANALYZE on tables with the quick statistics target (PostgreSQL only).
+func (s *Store) analyze(ctx context.Context, tables ...string) error {
+	b := &pgx.Batch{}
+	b.Queue("SET default_statistics_target = " + strconv.Itoa(quickStatsTarget))
+	b.Queue("ANALYZE " + strings.Join(tables, ", "))
+	b.Queue("RESET default_statistics_target")
+	return translate(s.pool.SendBatch(ctx, b).Close())
 }

@@ -566,12 +566,10 @@ WHERE schemaname = current_schema() AND relname IN ('claims', 'claim_items', 'cl
 	if err != nil {
 		return translate(err)
 	}
-	for _, t := range tables {
-		if err := s.db.WithContext(ctx).Exec("ANALYZE " + t).Error; err != nil {
-			return translate(err)
-		}
+	if len(tables) == 0 {
+		return nil
 	}
-	return nil
+	return s.analyze(ctx, tables...)
 }
 
 // writeLock queues a write of the intake path or of detection behind the others of this

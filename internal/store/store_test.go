@@ -224,3 +224,57 @@ func TestTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshStats: claim tables that grew past half their size get their statistics from a
+// quick sample (quickStatsTarget), and the connection's own target is put back.
+func TestRefreshStats(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			st := open(t, d)
+			ctx := context.Background()
+			if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+				t.Fatal(err)
+			}
+			if st.Dialect() != store.Postgres {
+				if err := st.RefreshStats(ctx); err != nil {
+					t.Fatalf("SQLite keeps no statistics, yet: %v", err)
+				}
+				return
+			}
+			db := st.Gorm()
+			err := db.Exec(`INSERT INTO claims (case_id, reference, access_code_hash, content_hash, channel, claimant_name,
+	consent_at, consent_version, submitted_at, updated_at)
+SELECT (SELECT id FROM cases LIMIT 1), 'CD-T-' || g, '\x00', 'h' || g, 'api', 'name ' || (g % 4000), now(), 'v1', now(), now()
+FROM generate_series(1, 20000) g`).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The insert reaches pg_stat_user_tables when its backend flushes its counters.
+			var bounds int
+			for deadline := time.Now().Add(10 * time.Second); bounds == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if err := st.RefreshStats(ctx); err != nil {
+					t.Fatal(err)
+				}
+				err := db.Raw(`SELECT COALESCE(MAX(array_length(histogram_bounds, 1)), 0) FROM pg_stats
+WHERE tablename = 'claims' AND attname = 'claimant_name'`).Scan(&bounds).Error
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A target of t gives at most t+1 bounds; PostgreSQL's default (100), 101.
+			if bounds == 0 || bounds > 11 {
+				t.Fatalf("claims.claimant_name has %d histogram bounds after RefreshStats; want 1 to 11 (target 10)", bounds)
+			}
+			var target string
+			for i := 0; i < 8; i++ {
+				if err := db.Raw("SHOW default_statistics_target").Scan(&target).Error; err != nil {
+					t.Fatal(err)
+				}
+				if target != "100" {
+					t.Fatalf("a pool connection kept default_statistics_target = %s", target)
+				}
+			}
+		})
+	}
+}
