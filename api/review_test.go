@@ -368,6 +368,10 @@ func TestFraudSignals(t *testing.T) {
 		huge := payment("2022-10-15T19:00:00+09:00")
 		huge["amount_krw"] = 5_000_000
 		outlier := e.file(person("나", "b1@example.com", "", huge))
+		// Over the limits of two services: one signal, with the first service's limit.
+		hugeTaxi := taxi("2022-10-15T18:00:00+09:00")
+		hugeTaxi["alternative_cost_krw"] = 3_000_000
+		both := e.file(person("사", "g1@example.com", "", hugeTaxi, huge))
 		outside := e.file(person("다", "c1@example.com", "", taxi("2022-12-01T10:00:00+09:00")))
 		desc := "카카오톡 먹통으로 거래처와 계약을 놓쳤습니다 정말로"
 		d1 := e.file(person("라", "d1@example.com", "", other("daum", "mail", "2022-10-15T18:00:00+09:00")))
@@ -383,20 +387,33 @@ func TestFraudSignals(t *testing.T) {
 
 		// Every claim came from the test client's one IP at the same instant: a burst.
 		burst := e.claimsWith("flag=ip_burst")
-		if len(burst) != 8 {
-			t.Errorf("ip_burst on %d claims, want all 8", len(burst))
+		if len(burst) != 9 {
+			t.Errorf("ip_burst on %d claims, want all 9", len(burst))
 		}
 		for _, tc := range []struct {
 			flag string
 			want []string
 		}{
-			{"amount_outlier", []string{outlier}},
+			{"amount_outlier", []string{both, outlier}},
 			{"outside_windows", []string{outside}},
 			{"same_description", []string{same2, same1}},
 			{"similar_identity", []string{sim2, sim1}},
 		} {
 			if got := e.claimsWith("flag=" + tc.flag); !slices.Equal(got, tc.want) {
 				t.Errorf("flag %s: %v, want %v", tc.flag, got, tc.want)
+			}
+		}
+		for ref, want := range map[string]string{outlier: "kakao_pay > 500000", both: "kakao_pay > 500000"} {
+			var cr api.ClaimResponse
+			json.Unmarshal(e.do("GET", "/api/v1/claims/"+ref, nil, bearer(e.lawyer)...).Body, &cr)
+			var details []string
+			for _, g := range cr.Review.Signals {
+				if g.Code == "amount_outlier" {
+					details = append(details, g.Detail)
+				}
+			}
+			if !slices.Equal(details, []string{want}) {
+				t.Errorf("%s: amount_outlier details %q, want [%q]", ref, details, want)
 			}
 		}
 		// The honeypot is recorded by the web form through the service.

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -424,22 +427,34 @@ func (s *Store) ServiceMedians(ctx context.Context, caseID int64) (map[string]in
 }
 
 // SignalAmountOutlier raises r on claims in scope with an item claiming more than r.Factor
-// times its service's median (and at least r.MinKRW).
+// times its service's median (and at least r.MinKRW). One statement looks at every service: the
+// limits are a list joined on the item's service. A claim over the limit of two services is
+// flagged once, with the detail of the first service by name.
 func (s *Store) SignalAmountOutlier(ctx context.Context, sc Scope, r SignalRule, medians map[string]int64, now time.Time) error {
-	if sc.empty() {
+	if sc.empty() || len(medians) == 0 {
 		return nil
 	}
-	scope, sargs := s.cond(sc, "n")
-	for service, m := range medians {
-		limit := max(int64(float64(m)*r.Factor), r.MinKRW)
-		sel := `SELECT n.id AS claim_id, n.case_id FROM claims n JOIN claim_items i ON i.claim_id = n.id
-WHERE ` + scope + ` AND i.service = ? AND ` + itemValue + ` > ?`
-		detail := service + " > " + strconv.FormatInt(limit, 10)
-		if err := s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, detail, sel, now, append(sargs, service, limit)...); err != nil {
-			return err
-		}
+	services := slices.Sorted(maps.Keys(medians))
+	rows := make([]string, len(services))
+	var largs []any
+	for i, service := range services {
+		limit := max(int64(float64(medians[service])*r.Factor), r.MinKRW)
+		rows[i] = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT))"
+		largs = append(largs, service, limit, service+" > "+strconv.FormatInt(limit, 10))
 	}
-	return nil
+	scope, sargs := s.cond(sc, "n")
+	q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
+SELECT x.claim_id, x.case_id, CAST(? AS TEXT), CAST(? AS INT), MIN(x.detail), ` + s.tsParam() + ` FROM (
+	WITH l (service, lim, detail) AS (VALUES ` + strings.Join(rows, ", ") + `)
+	SELECT n.id AS claim_id, n.case_id, l.detail FROM claims n JOIN claim_items i ON i.claim_id = n.id JOIN l ON l.service = i.service
+	WHERE ` + scope + ` AND ` + itemValue + ` > l.lim
+) x
+WHERE true
+GROUP BY x.claim_id, x.case_id
+ON CONFLICT (claim_id, code) DO NOTHING`
+	args := append([]any{r.Code, r.Weight, now}, largs...)
+	defer s.writeLock()()
+	return translate(s.db.WithContext(ctx).Exec(q, append(args, sargs...)...).Error)
 }
 
 // IdentityRow is a claim in scope and another claim of the case with the same claimant name.
