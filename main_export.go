@@ -36,7 +36,7 @@ func exportCmd(ctx context.Context, cfg config.Config, args []string, stdout io.
 	redact := fs.Bool("redact", false, "mask names, emails and phones")
 	bom := fs.Bool("bom", true, "start a CSV with a UTF-8 byte order mark (for Excel)")
 	lang := fs.String("lang", "ko", "language of labels and of the report: ko or en")
-	status := fs.String("status", "", "only claims with this status")
+	status := fs.String("status", "", "only claims with this status, or any of several separated by commas")
 	service := fs.String("service", "", "only items of this service")
 	eligibility := fs.String("eligibility", "", "only items of this eligibility")
 	after := fs.String("submitted-after", "", "only claims submitted after this time (RFC 3339 or local)")

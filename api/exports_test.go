@@ -386,6 +386,8 @@ func TestExportListFilters(t *testing.T) {
 			{"submitted_from=2022-10-01&submitted_to=2022-10-01", 0, 0},
 			{"min_score=1000000", 0, 0},
 			{"flag=no_such_signal", 0, 0},
+			{"status=received,under_review,cured", 4, 2}, // several statuses: any of them
+			{"status=approved,withdrawn", 0, 0},
 		} {
 			r := e.do("GET", "/api/v1/cases/kakao-2022/exports/claims.csv?"+c.query, nil, bearer(e.lawyer)...)
 			wantStatus(t, r, 200)

@@ -122,6 +122,7 @@ func TestOpenAPIExchanges(t *testing.T) {
 	next, _ := page["next_cursor"].(string)
 	oa.want(200, "GET", claims+"?limit=1&cursor="+next, "", lawyer...)
 	oa.want(200, "GET", claims+"?status=received&service=kakao_t&eligibility=eligible&submitted_after=2022-10-15+00:00", "", admin...)
+	oa.want(200, "GET", claims+"?status=received,under_review,cured", "", lawyer...)
 	oa.want(400, "GET", claims+"?cursor=%25", "", lawyer...)
 	oa.want(401, "GET", claims, "")
 	oa.want(403, "GET", claims, "", importer...)

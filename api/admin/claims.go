@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +86,7 @@ func (h *handler) claimsList(c *gin.Context) {
 	p := h.claimsOptions(v, cs)
 	p.F = filterQuery(q)
 	p.Back = c.Request.URL.RequestURI()
+	p.Statuses = statusChoice(v, p.Statuses, p.Get("status"))
 	status := http.StatusOK
 	// The same reading of the filters and the same query as GET /api/v1/cases/{case}/claims.
 	f, err := claims.ListFilter(cs, q)
@@ -115,6 +117,23 @@ func (h *handler) claimsList(c *gin.Context) {
 	}
 	v.Page = p
 	h.render(c, status, "claims", v)
+}
+
+// statusChoice adds to opts a filter of several statuses (the dashboard's "awaiting review"
+// link: received,under_review,cured) as a choice of its own, so that the filters form shows it
+// and sends it again instead of dropping it.
+func statusChoice(v *view, opts []option, status string) []option {
+	if !strings.Contains(status, ",") {
+		return opts
+	}
+	var names []string
+	for _, s := range strings.Split(status, ",") {
+		if !slices.Contains(lifecycle.Statuses, s) {
+			return opts // the list says what is wrong with it
+		}
+		names = append(names, v.T("admin_status_"+s))
+	}
+	return append(opts, option{status, strings.Join(names, ", ")})
 }
 
 func rows(list []models.Claim) []claimRow {

@@ -46,6 +46,9 @@ func TestClaimsList(t *testing.T) {
 		}{
 			{"q=" + url.QueryEscape("김"), []string{a}},
 			{"q=SEOJUN@", []string{b}},
+			{"q=jane", []string{c}}, // names and emails ignore ASCII case on both engines
+			{"q=JANE+P", []string{c}},
+			{"q=Jane+Park", []string{c}},
 			{"q=" + url.QueryEscape("010-2222"), []string{c}},
 			{"q=" + url.QueryEscape("+82 10 2222 3333"), []string{c}},
 			{"q=" + strings.ToLower(strings.ReplaceAll(a, "-", "")), []string{a}},

@@ -49,6 +49,14 @@ type dashboardPage struct {
 	WindowsErrors bool
 }
 
+// awaitingStatuses are the statuses of the claims awaiting a lawyer's review: new, being
+// reviewed, or cured (deficient claims wait for the claimant and are counted apart).
+var awaitingStatuses = []string{lifecycle.Received, lifecycle.UnderReview, lifecycle.Cured}
+
+// AwaitingFilter is the claims list's status filter of the claims Awaiting counts, so the
+// figure's link lists exactly those.
+func (dashboardPage) AwaitingFilter() string { return strings.Join(awaitingStatuses, ",") }
+
 // windowRow is one row of the windows form; Errors are the messages of its fields by name.
 type windowRow struct {
 	claims.WindowInput
@@ -87,8 +95,10 @@ func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []wi
 	}
 	byStatus := r.ByStatus
 	p := dashboardPage{Case: cs, Report: r, ByStatus: byStatus, Statuses: lifecycle.Statuses, Rules: rules, RulesErrors: rulesErrs,
-		Awaiting:  byStatus[lifecycle.Received] + byStatus[lifecycle.UnderReview] + byStatus[lifecycle.Cured],
 		Deficient: byStatus[lifecycle.Deficient], Claimants: r.Claimants, DeficientDue: r.DeficientDue}
+	for _, s := range awaitingStatuses {
+		p.Awaiting += byStatus[s]
+	}
 	for _, ch := range r.Charts {
 		svg, err := export.ChartSVG(ch)
 		if err != nil {

@@ -42,14 +42,22 @@ func windowsForm(t *testing.T, body string) url.Values {
 func TestDashboardPage(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		e.newUser("lawyer", "lawyer@example.com")
-		e.submit(taxiClaim("홍길동", "hong@example.com"))
-		e.submit(taxiClaim("홍길동", "hong@example.com"))
-		e.submit(taxiClaim("김철수", "kim@example.com"))
+		var refs []string
+		for i, st := range []string{"received", "under_review", "cured", "approved"} {
+			name, email := "홍길동", "hong@example.com"
+			if i == 2 {
+				name, email = "김철수", "kim@example.com"
+			}
+			refs = append(refs, e.submit(taxiClaim(name, email)))
+			if err := e.st.Gorm().Exec(`UPDATE claims SET status = ? WHERE reference = ?`, st, refs[i]).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
 		b := e.browser()
 		b.signIn("lawyer@example.com")
 		p := b.get("/admin/cases/kakao-2022?lang=en")
 		wantStatus(t, p, http.StatusOK)
-		for _, want := range []string{`id="stat-claimants">2<`, `id="stat-h0">3<`, `href="/admin/cases/kakao-2022/report"`,
+		for _, want := range []string{`id="stat-claimants">2<`, `id="stat-h0">4<`, `href="/admin/cases/kakao-2022/report"`,
 			`aria-labelledby="chart-hourly-title chart-hourly-desc"`, `<title id="chart-daily-title">`, `<desc id="chart-benchmark-desc">`,
 			`id="windows-table"`, "Kakao Mobility", `id="rules-json"`} {
 			if !strings.Contains(p.Body, want) {
@@ -58,6 +66,22 @@ func TestDashboardPage(t *testing.T) {
 		}
 		if n := strings.Count(p.Body, `role="img"`); n != 3 {
 			t.Errorf("%d charts", n)
+		}
+
+		// "Awaiting review" counts received, under review and cured claims, and its link lists
+		// exactly those; the list's filters form keeps the three statuses.
+		m := regexp.MustCompile(`id="stat-awaiting"><a href="([^"]+)">(\d+)<`).FindStringSubmatch(p.Body)
+		if m == nil {
+			t.Fatal("no linked awaiting review figure")
+		}
+		l := b.get(html.UnescapeString(m[1]))
+		wantStatus(t, l, http.StatusOK)
+		if got := refsOf(l.Body); strconv.Itoa(len(got)) != m[2] {
+			t.Errorf("awaiting review: the dashboard counts %s, its link lists %d claims", m[2], len(got))
+		}
+		sameRefs(t, "awaiting review", refsOf(l.Body), []string{refs[2], refs[1], refs[0]})
+		if !strings.Contains(l.Body, `<option value="received,under_review,cured" selected>`) {
+			t.Error("the filters form drops the awaiting review statuses")
 		}
 
 		// Windows: an unreadable time is refused, shown at its field; nothing changes.

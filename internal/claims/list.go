@@ -38,7 +38,8 @@ var ListFilterParams = []string{"status", "channel", "service", "kind", "eligibi
 // for GET /api/v1/cases/{case}/claims and the lawyers' claims page. Every bad parameter is
 // reported at once, by name:
 //
-//	status, channel, service, kind, eligibility   one value of each
+//	status                                        one status, or several separated by commas (any of them)
+//	channel, service, kind, eligibility           one value of each
 //	submitted_after                               an instant (exclusive)
 //	submitted_from, submitted_to                  days (YYYY-MM-DD) in the case's zone, both included
 //	flag, min_score                               a fraud signal's code; a score threshold
@@ -47,14 +48,25 @@ var ListFilterParams = []string{"status", "channel", "service", "kind", "eligibi
 //	cursor, limit                                 keyset pages (limit 1..500, default 50)
 func ListFilter(cs *store.Case, q url.Values) (store.ClaimFilter, error) {
 	f := store.ClaimFilter{CaseID: cs.ID, Limit: 50, Cursor: q.Get("cursor"),
-		Status: q.Get("status"), Channel: q.Get("channel"), Service: q.Get("service"), Kind: q.Get("kind"), Eligibility: q.Get("eligibility")}
+		Channel: q.Get("channel"), Service: q.Get("service"), Kind: q.Get("kind"), Eligibility: q.Get("eligibility")}
 	var errs []apperr.FieldError
 	oneOf := func(name, v string, allowed []string) {
 		if v != "" && !slices.Contains(allowed, v) {
 			errs = append(errs, apperr.FieldError{Path: name, Code: apperr.FieldInvalidValue, Params: map[string]string{"allowed": strings.Join(allowed, ", ")}})
 		}
 	}
-	oneOf("status", f.Status, lifecycle.Statuses)
+	// Several statuses are one comma-separated value, not a repeated parameter, so that
+	// everything passing the filters on as one string each (the page's links, the exports'
+	// audit record and background jobs, the export command's --status) keeps them all.
+	if v := q.Get("status"); v != "" {
+		f.Statuses = strings.Split(v, ",")
+		for _, s := range f.Statuses {
+			if !slices.Contains(lifecycle.Statuses, s) {
+				oneOf("status", v, lifecycle.Statuses) // one error for the parameter
+				break
+			}
+		}
+	}
 	oneOf("channel", f.Channel, Channels)
 	if f.Service != "" && !cs.Domain().HasService(f.Service) {
 		errs = append(errs, apperr.FieldError{Path: "service", Code: apperr.FieldUnknownService, Params: map[string]string{"value": f.Service}})

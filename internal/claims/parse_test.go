@@ -113,7 +113,8 @@ func FuzzWindows(f *testing.F) {
 func FuzzListFilter(f *testing.F) {
 	for _, s := range []string{"", "status=received&service=kakao_t&kind=taxi_booking&eligibility=eligible&channel=web",
 		"submitted_after=2022-10-15T18:00&submitted_from=2022-10-15&submitted_to=2022-10-14", "q=%ED%99%8D&sort=estimate&limit=500&cursor=abc",
-		"flag=ip_burst&min_score=-1&limit=0", "q=010-1234-5678", "q=CD-ABCD-EFGH-JKMN", "status=lost&sort=random"} {
+		"flag=ip_burst&min_score=-1&limit=0", "q=010-1234-5678", "q=CD-ABCD-EFGH-JKMN", "status=lost&sort=random",
+		"status=received,under_review,cured", "status=received,,cured", "status=received,lost"} {
 		f.Add(s)
 	}
 	c := kakao(f)
@@ -130,7 +131,7 @@ func FuzzListFilter(f *testing.F) {
 		if lf.Limit < 1 || lf.Limit > claims.MaxListLimit {
 			t.Fatalf("limit %d accepted", lf.Limit)
 		}
-		if lf.Status != "" && !slices.Contains(lifecycle.Statuses, lf.Status) || lf.Channel != "" && !slices.Contains(claims.Channels, lf.Channel) ||
+		if slices.ContainsFunc(lf.Statuses, func(s string) bool { return !slices.Contains(lifecycle.Statuses, s) }) || lf.Channel != "" && !slices.Contains(claims.Channels, lf.Channel) ||
 			lf.Eligibility != "" && !slices.Contains(claims.Eligibilities, lf.Eligibility) || lf.Service != "" && !c.Domain().HasService(lf.Service) {
 			t.Fatalf("value outside its set accepted: %+v", lf)
 		}
@@ -144,4 +145,31 @@ func FuzzListFilter(f *testing.F) {
 			t.Fatalf("search %+v", s)
 		}
 	})
+}
+
+// TestListFilterStatuses: status takes one status or several separated by commas; one that is
+// not a status, or an empty one, rejects the parameter.
+func TestListFilterStatuses(t *testing.T) {
+	c := kakao(t)
+	for _, tc := range []struct {
+		status string
+		want   []string // nil: rejected
+	}{
+		{"received", []string{"received"}},
+		{"received,under_review,cured", []string{"received", "under_review", "cured"}},
+		{"received,lost", nil},
+		{"received,", nil},
+		{"received, cured", nil},
+	} {
+		lf, err := claims.ListFilter(c, url.Values{"status": {tc.status}})
+		if tc.want == nil {
+			if e, ok := err.(*apperr.Error); !ok || len(e.Fields) != 1 || e.Fields[0].Path != "status" {
+				t.Errorf("%q: %v, want one error at status", tc.status, err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(lf.Statuses, tc.want) {
+			t.Errorf("%q: %q %v, want %q", tc.status, lf.Statuses, err, tc.want)
+		}
+	}
 }

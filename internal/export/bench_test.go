@@ -91,7 +91,7 @@ func BenchmarkExport(b *testing.B) {
 		// The baseline: the same SELECT through psql's \copy, to a file. The pair runs
 		// `repeat` times, alternating, and the best time of each counts: on a shared machine
 		// that is the figure least disturbed by other work.
-		q, args := store.ExportItemsQuery(f)
+		q, args := store.ExportItemsQuery(f, store.Postgres)
 		q = strings.Replace(q, "$1", strconv.FormatInt(args[0].(int64), 10), 1)
 		q = strings.Join(strings.Fields(q), " ")
 		copyFile := filepath.Join(dir, "psql.csv")

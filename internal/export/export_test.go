@@ -147,7 +147,7 @@ func TestItemsCSV(t *testing.T) {
 		buf.Reset()
 		o := opts(export.CSV)
 		o.BOM, o.Redact = false, true
-		if _, err := export.Items(ctx, fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID, Status: "received"}}, &buf, o); err != nil {
+		if _, err := export.Items(ctx, fx.st, fx.cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: fx.cs.ID, Statuses: []string{"received"}}}, &buf, o); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "claims-redacted.csv", buf.Bytes())

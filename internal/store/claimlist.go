@@ -14,9 +14,11 @@ import (
 // ClaimFilter selects claims of a case for a list: the one query behind the API's claims list
 // and the lawyers' claims page. Zero fields do not filter.
 type ClaimFilter struct {
-	CaseID  int64
-	Status  string
-	Channel string
+	CaseID int64
+	// Statuses selects claims in any of these statuses (the dashboard's "awaiting review" is
+	// three of them).
+	Statuses []string
+	Channel  string
 	// Service, Kind and Eligibility select claims with an item matching all three.
 	Service     string
 	Kind        string
@@ -38,8 +40,9 @@ type ClaimFilter struct {
 
 // ClaimSearch is a free-text search, already read by the caller into what it can be: a
 // reference (exact), the beginning of an email address, of a phone number (E.164) or of a
-// name. Each is answered from an index (prefix matches on PostgreSQL use the
-// text_pattern_ops indexes of migration 00012).
+// name. Emails and names match whatever the case of their ASCII letters ("JANE" finds "Jane
+// Park"), alike on both engines. Each is answered from an index on PostgreSQL (prefix matches
+// use the text_pattern_ops indexes of migrations 00012 and 00014).
 type ClaimSearch struct {
 	Reference   string
 	EmailPrefix string
@@ -71,7 +74,7 @@ var sortCode = map[ClaimSort]byte{SortEstimate: 'e', SortScore: 's'}
 // sort key and id, so a page never repeats or skips a claim while new ones arrive.
 func (s *Store) ListClaims(ctx context.Context, f ClaimFilter) ([]models.Claim, string, error) {
 	q := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ?", f.CaseID)
-	for _, c := range append(claimConds(f, "claims"), itemsExist(f, "claims")...) {
+	for _, c := range append(claimConds(f, "claims", s.dialect), itemsExist(f, "claims")...) {
 		q = q.Where(c.sql, c.args...)
 	}
 	sort := f.Sort
@@ -133,13 +136,15 @@ type sqlCond struct {
 	args []any
 }
 
-// claimConds are the conditions of f's claim-level filters on the claims aliased c: all but
-// the case (every query scopes itself to it) and the item filters (see itemsExist).
-func claimConds(f ClaimFilter, c string) []sqlCond {
+// claimConds are the conditions of f's claim-level filters on the claims aliased c in a query
+// of dialect d: all but the case (every query scopes itself to it) and the item filters (see
+// itemsExist).
+func claimConds(f ClaimFilter, c string, d Dialect) []sqlCond {
 	var cs []sqlCond
 	add := func(sql string, args ...any) { cs = append(cs, sqlCond{sql, args}) }
-	if f.Status != "" {
-		add(c+".status = ?", f.Status)
+	if len(f.Statuses) > 0 {
+		// One placeholder per status, not gorm's IN ? expansion: the exports number these ?.
+		add(c+".status IN (?"+strings.Repeat(", ?", len(f.Statuses)-1)+")", anys(f.Statuses)...)
 	}
 	if f.Channel != "" {
 		add(c+".channel = ?", f.Channel)
@@ -160,30 +165,68 @@ func claimConds(f ClaimFilter, c string) []sqlCond {
 		add(c+".fraud_score >= ?", f.MinScore)
 	}
 	if f.Search != nil {
-		cs = append(cs, searchCond(f.Search, c))
+		cs = append(cs, searchCond(f.Search, c, d))
 	}
 	return cs
 }
 
+// anys is ss as arguments of a query.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
 // searchCond ORs the search's parts on the claims aliased c; prefixes are LIKE patterns with
 // wildcards escaped. A search without parts matches nothing.
-func searchCond(sr *ClaimSearch, c string) sqlCond {
+//
+// Emails and names ignore the case of ASCII letters on both engines. Emails are stored in lower
+// case (intake), so the prefix is lowered and the column compared as it is, from its index.
+// Names are compared lower-cased in ASCII only: SQLite's lower() knows no other letters, and
+// on PostgreSQL COLLATE "C" makes lower() do the same whatever the database's locale, so
+// that both find the same claims ("É" is not "é" on either); claims_case_name_fold (00014)
+// answers it.
+func searchCond(sr *ClaimSearch, c string, d Dialect) sqlCond {
 	var parts []string
 	var args []any
 	if sr.Reference != "" {
 		parts, args = append(parts, c+".reference = ?"), append(args, sr.Reference)
 	}
+	name := nameFold(c, d)
 	for _, p := range []struct{ col, prefix string }{
-		{"claimant_email", sr.EmailPrefix}, {"claimant_phone", sr.PhonePrefix}, {"claimant_name", sr.NamePrefix},
+		{c + ".claimant_email", strings.ToLower(sr.EmailPrefix)}, {c + ".claimant_phone", sr.PhonePrefix}, {name, asciiLower(sr.NamePrefix)},
 	} {
 		if p.prefix != "" {
-			parts, args = append(parts, c+"."+p.col+` LIKE ? ESCAPE '\'`), append(args, likePrefix(p.prefix))
+			parts, args = append(parts, p.col+` LIKE ? ESCAPE '\'`), append(args, likePrefix(p.prefix))
 		}
 	}
 	if len(parts) == 0 {
 		return sqlCond{"1 = 0", nil}
 	}
 	return sqlCond{"(" + strings.Join(parts, " OR ") + ")", args}
+}
+
+// nameFold is the claimant name of the claims aliased c with its ASCII letters lowered, as
+// claims_case_name_fold indexes it on PostgreSQL: the search's prefixes and detection's
+// namesakes are looked up through it.
+func nameFold(c string, d Dialect) string {
+	if d == Postgres {
+		return "lower(" + c + `.claimant_name COLLATE "C")`
+	}
+	return "lower(" + c + ".claimant_name)"
+}
+
+// asciiLower lowers the ASCII letters of s and leaves the others as they are, as SQLite's
+// lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 // likePrefix is the LIKE pattern of the strings beginning with p.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,10 +30,11 @@ func TestClaimFilterListAndExports(t *testing.T) {
 			type cf = store.ClaimFilter
 			for _, c := range []struct {
 				f store.ClaimFilter
-				n int // claims selected; -1 where the engines differ (LIKE ignores ASCII case on SQLite)
+				n int // claims selected, the same on both engines
 			}{
-				{cf{}, 6},
-				{cf{Status: "accepted"}, 1},
+				{cf{}, 7},
+				{cf{Statuses: []string{"accepted"}}, 1},
+				{cf{Statuses: []string{"received", "withdrawn"}}, 4},
 				{cf{Channel: "web"}, 1},
 				{cf{Service: "kakao_t"}, 3},
 				{cf{Kind: "payment"}, 2},
@@ -40,11 +42,11 @@ func TestClaimFilterListAndExports(t *testing.T) {
 				// One claim has a kakao_t item and an ineligible one, but no item that is both.
 				{cf{Service: "kakao_t", Eligibility: "ineligible"}, 1},
 				{cf{Service: "kakao_pay", Kind: "payment", Eligibility: "eligible"}, 2},
-				{cf{SubmittedAfter: at(2)}, 3},
-				{cf{SubmittedFrom: at(2)}, 4},
+				{cf{SubmittedAfter: at(2)}, 4},
+				{cf{SubmittedFrom: at(2)}, 5},
 				{cf{SubmittedBefore: at(2)}, 2},
 				{cf{SubmittedFrom: at(2).In(kst), SubmittedBefore: at(4).In(kst)}, 2},
-				{cf{SubmittedAfter: at(1).In(kst)}, 4},
+				{cf{SubmittedAfter: at(1).In(kst)}, 5},
 				{cf{Flag: "shared_contact"}, 2},
 				{cf{Flag: "other_case_only"}, 0},
 				{cf{MinScore: 10}, 3},
@@ -52,13 +54,20 @@ func TestClaimFilterListAndExports(t *testing.T) {
 				{cf{Search: &store.ClaimSearch{}}, 0},
 				{cf{Search: &store.ClaimSearch{Reference: refs[2]}}, 1},
 				{cf{Search: &store.ClaimSearch{EmailPrefix: "a_"}}, 1},
-				{cf{Search: &store.ClaimSearch{EmailPrefix: "AB"}}, -1},
+				// Emails and names ignore the case of ASCII letters on both engines, not of others.
+				{cf{Search: &store.ClaimSearch{EmailPrefix: "AB"}}, 2},
+				{cf{Search: &store.ClaimSearch{EmailPrefix: "ab@"}}, 1},
+				{cf{Search: &store.ClaimSearch{NamePrefix: "BACK"}}, 2},
+				{cf{Search: &store.ClaimSearch{NamePrefix: "backs"}}, 1},
+				{cf{Search: &store.ClaimSearch{NamePrefix: "BACKSLASH"}}, 1},
+				{cf{Search: &store.ClaimSearch{NamePrefix: "émile"}}, 0},
+				{cf{Search: &store.ClaimSearch{NamePrefix: "ÉMILE z"}}, 1},
 				{cf{Search: &store.ClaimSearch{PhonePrefix: "+8210"}}, 3},
 				{cf{Search: &store.ClaimSearch{NamePrefix: "50%"}}, 1},
 				{cf{Search: &store.ClaimSearch{NamePrefix: `back\`}}, 1},
 				{cf{Search: &store.ClaimSearch{NamePrefix: "홍"}}, 2},
 				{cf{Search: &store.ClaimSearch{Reference: refs[0], NamePrefix: "홍", EmailPrefix: "zz"}}, 3},
-				{cf{Status: "accepted", Channel: "web", Service: "kakao_t", SubmittedFrom: at(1), MinScore: 10,
+				{cf{Statuses: []string{"accepted"}, Channel: "web", Service: "kakao_t", SubmittedFrom: at(1), MinScore: 10,
 					Flag: "shared_contact", Search: &store.ClaimSearch{NamePrefix: "홍"}}, 1},
 			} {
 				f := c.f
@@ -131,7 +140,7 @@ func TestClaimFilterListAndExports(t *testing.T) {
 // describe names a filter's set fields for the subtest's name.
 func describe(f store.ClaimFilter) map[string]any {
 	m := map[string]any{}
-	for k, v := range map[string]string{"status": f.Status, "channel": f.Channel, "service": f.Service, "kind": f.Kind,
+	for k, v := range map[string]string{"status": strings.Join(f.Statuses, ","), "channel": f.Channel, "service": f.Service, "kind": f.Kind,
 		"eligibility": f.Eligibility, "flag": f.Flag} {
 		if v != "" {
 			m[k] = v
@@ -166,10 +175,11 @@ func filterFixture(t *testing.T, st *store.Store) (int64, []string) {
 		signals                             []string
 		items                               []item
 	}
+	// Emails in lower case, as intake stores them; names as typed.
 	claims := []claim{
 		{"received", "api", "홍길동", "ab@example.com", "+821012345678", at(0), 0, nil,
 			[]item{{"kakao_t", "taxi_booking", "eligible"}, {"kakao_pay", "payment", "eligible"}}},
-		{"accepted", "web", "홍길순", "Ab@Example.com", "+821098765432", at(1), 10, []string{"shared_contact"},
+		{"accepted", "web", "홍길순", "abc@example.com", "+821098765432", at(1), 10, []string{"shared_contact"},
 			[]item{{"kakao_t", "taxi_booking", "eligible"}, {"kakaotalk", "message", "ineligible"}}},
 		{"received", "api", "50% Kim", "a_b@example.com", "+82201234567", at(2), 25, []string{"shared_contact", "burst"},
 			[]item{{"kakaotalk", "message", "ineligible"}}},
@@ -177,7 +187,8 @@ func filterFixture(t *testing.T, st *store.Store) (int64, []string) {
 			[]item{{"kakao_t", "taxi_booking", "ineligible"}}},
 		{"withdrawn", "api", `back\slash`, "", "+821055555555", at(4), 5, []string{"burst"},
 			[]item{{"kakao_pay", "payment", "eligible"}}},
-		{"received", "api", "backslash", "zz@example.com", "", at(5), 0, nil, nil},
+		{"received", "api", "Backslash", "zz@example.com", "", at(5), 0, nil, nil},
+		{"approved", "import", "Émile Zola", "", "", at(6), 0, nil, nil},
 	}
 	var caseIDs []int64
 	var refs []string

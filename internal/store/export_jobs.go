@@ -112,7 +112,7 @@ func (s *Store) DeleteExpiredExports(ctx context.Context, now time.Time) (int64,
 // CountExportItems counts the rows an items export of f would write (to choose between
 // streaming and a background job, and to show progress).
 func (s *Store) CountExportItems(ctx context.Context, f ExportFilter) (int64, error) {
-	q, args := ExportItemsQuery(f)
+	q, args := ExportItemsQuery(f, s.dialect)
 	// Same FROM and WHERE as the export; the ORDER BY is not needed to count.
 	from := q[strings.Index(q, "FROM claims c"):strings.Index(q, "\nORDER BY")]
 	var n int64

@@ -21,11 +21,11 @@ type ExportFilter struct {
 // ExportFilterOf is the export of the claims a list filter selects.
 func ExportFilterOf(f ClaimFilter) ExportFilter { return ExportFilter{ClaimFilter: f} }
 
-// exportWhere is the WHERE of an export over the claims aliased c, with PostgreSQL
-// placeholders, and their values: the case, the claim-level conditions of f, its
+// exportWhere is the WHERE of an export over the claims aliased c in dialect d, with
+// PostgreSQL placeholders, and their values: the case, the claim-level conditions of f, its
 // ExcludeStatuses, then more (the item conditions of each export).
-func exportWhere(f ExportFilter, c string, more []sqlCond) (string, []any) {
-	cs := append([]sqlCond{{c + ".case_id = ?", []any{f.CaseID}}}, claimConds(f.ClaimFilter, c)...)
+func exportWhere(f ExportFilter, c string, d Dialect, more []sqlCond) (string, []any) {
+	cs := append([]sqlCond{{c + ".case_id = ?", []any{f.CaseID}}}, claimConds(f.ClaimFilter, c, d)...)
 	for _, s := range f.ExcludeStatuses {
 		cs = append(cs, sqlCond{c + ".status <> ?", []any{s}})
 	}
@@ -69,12 +69,12 @@ type ExportItem struct {
 	InterestKRW        sql.NullInt64
 }
 
-// ExportItemsQuery is the SELECT of the items export (PostgreSQL placeholders), with its
-// arguments. The benchmark runs the same statement through psql \copy as the baseline.
-func ExportItemsQuery(f ExportFilter) (string, []any) {
+// ExportItemsQuery is the SELECT of the items export in dialect d (PostgreSQL placeholders),
+// with its arguments. The benchmark runs the same statement through psql \copy as the baseline.
+func ExportItemsQuery(f ExportFilter, d Dialect) (string, []any) {
 	// The matching items themselves, on the join (the plaintiff list and the claims list ask
 	// for claims with such an item instead: itemsExist).
-	where, args := exportWhere(f, "c", itemConds(f.ClaimFilter, "i"))
+	where, args := exportWhere(f, "c", d, itemConds(f.ClaimFilter, "i"))
 	return `SELECT c.id, c.reference, c.status, c.channel, c.submitted_at, c.claimant_name, c.claimant_email, c.claimant_phone,
 	c.rules_version, c.valued_as_of, i.position, i.kind, i.service, i.feature, i.occurred_at, i.ended_at, i.failure, i.purpose,
 	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented, i.eligibility, i.eligibility_code,
@@ -87,7 +87,7 @@ WHERE ` + where + "\nORDER BY c.id, i.position", args
 // position within a claim, reading one streaming query: memory stays flat however many rows
 // there are. The row is reused between calls: fn must not keep it.
 func (s *Store) StreamExportItems(ctx context.Context, f ExportFilter, fn func(*ExportItem) error) error {
-	q, args := ExportItemsQuery(f)
+	q, args := ExportItemsQuery(f, s.dialect)
 	var r ExportItem
 	dest := []any{&r.ClaimID, &r.Reference, &r.Status, &r.Channel, &r.SubmittedAt, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone,
 		&r.RulesVersion, &r.ValuedAsOf, &r.Position, &r.Kind, &r.Service, &r.Feature, &r.OccurredAt, &r.EndedAt, &r.Failure, &r.Purpose,
@@ -152,7 +152,7 @@ type ExportClaim struct {
 // With Service or Eligibility set, a claim is selected when it has a matching item. The row
 // is reused between calls.
 func (s *Store) StreamExportClaims(ctx context.Context, f ExportFilter, fn func(*ExportClaim) error) error {
-	q, args := exportClaimsQuery(f, `c.id, c.status, c.claimant_name, c.claimant_email, c.claimant_phone, c.consent_at, c.consent_version,
+	q, args := s.exportClaimsQuery(f, `c.id, c.status, c.claimant_name, c.claimant_email, c.claimant_phone, c.consent_at, c.consent_version,
 	(SELECT COUNT(*) FROM claim_items n WHERE n.claim_id = c.id), c.principal_krw, c.interest_krw, c.estimate_krw`)
 	var r ExportClaim
 	dest := []any{&r.ID, &r.Status, &r.ClaimantName, &r.ClaimantEmail, &r.ClaimantPhone, &r.ConsentAt, &r.ConsentVersion,
@@ -162,14 +162,14 @@ func (s *Store) StreamExportClaims(ctx context.Context, f ExportFilter, fn func(
 
 // CountExportClaims counts the claims StreamExportClaims would read.
 func (s *Store) CountExportClaims(ctx context.Context, f ExportFilter) (int64, error) {
-	q, args := exportClaimsQuery(f, "COUNT(*)")
+	q, args := s.exportClaimsQuery(f, "COUNT(*)")
 	var n int64
 	return n, translate(s.sqlDB.QueryRowContext(ctx, s.rebind(q), args...).Scan(&n))
 }
 
 // exportClaimsQuery selects columns of the claims f selects.
-func exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
-	where, args := exportWhere(f, "c", itemsExist(f.ClaimFilter, "c"))
+func (s *Store) exportClaimsQuery(f ExportFilter, columns string) (string, []any) {
+	where, args := exportWhere(f, "c", s.dialect, itemsExist(f.ClaimFilter, "c"))
 	return "SELECT " + columns + "\nFROM claims c WHERE " + where, args
 }
 
