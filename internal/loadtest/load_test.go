@@ -85,39 +85,64 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	base := start(b, filepath.Join(bin, "baseline"), "/readyz", "BASELINE_DATABASE_URL="+testdb.URL(b, dialect), "BASELINE_ADDR=ADDR")
 
 	d := loadDuration()
+	levels := connectionLevels()
 	stats := newPGStats(b, dbURL, dialect) // pg_stat_statements counts the whole cluster
-	baseSat := runWrk(b, wrk, base+"/baseline", d)
-	stats.print("baseline, saturation run")
-	profiled := profile(b, service, dialect, d)
-	waits := sampleWaits(b, stats, d)
-	svcSat := runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d)
-	<-profiled
-	<-waits
-	groups := groupSize(b, service)
-	// Detection runs after the answer (one worker per process): a claim whose detection has
-	// not run is intake not yet done. Saturation is the rate at which claims are stored and
-	// looked at: the claims of the wrk run over the run and the time detection took to catch
-	// up after it. The 80% run starts with the backlog gone, at 80% of that rate.
 	st, err := store.Open(context.Background(), dbURL)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	satBacklog, satDrain := drain(b, st)
-	stats.print("claimdesk, saturation run and detection catching up")
-	sustained := svcSat.rps * d.Seconds() / (d + satDrain).Seconds()
+	// Saturation is the most a server answers at any of the concurrency levels: each server is
+	// loaded at each level, and its best run counts. wrk numbers its claimants from an offset
+	// per run, so no run sends the claimants of another.
+	fmt.Printf("\nintake load on %s (%s per run, 2 cores, loopback):\n", dialect, d)
+	run := 0
+	var baseSat wrkResult
+	for _, conns := range levels {
+		r := runWrk(b, wrk, base+"/baseline", d, conns, run)
+		run++
+		fmt.Printf("  baseline (decode + insert one row), %3d connections: %7.0f req/s  p50 %6s  p99 %6s  errors %d\n", conns, r.rps, r.p50, r.p99, r.errors)
+		if r.rps > baseSat.rps {
+			baseSat = r
+		}
+	}
+	stats.print("baseline, saturation runs")
+	// Detection runs after the answer (one worker per process): a claim whose detection has
+	// not run is intake not yet done. A run's sustained rate is the rate at which claims are
+	// stored and looked at: its claims over the run and the time detection took to catch up
+	// after it. The 80% run starts with the backlog gone, at 80% of the best sustained rate.
+	var svcSat wrkResult
+	var sustained float64
+	var groupMean float64
+	for i, conns := range levels {
+		last := i == len(levels)-1
+		profiled, waits := closed(), closed()
+		if last { // the profiles are of the busiest run
+			profiled, waits = profile(b, service, dialect, d), sampleWaits(b, stats, d)
+		}
+		before := groupCounts(b, service)
+		r := runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d, conns, run)
+		run++
+		<-profiled
+		<-waits
+		g := groupCounts(b, service).minus(before).mean()
+		backlog, took := drain(b, st, conns)
+		sus := r.rps * d.Seconds() / (d + took).Seconds()
+		fmt.Printf("  claimdesk POST /claims (3 items), %3d connections: %7.0f req/s  p50 %6s  p99 %6s  errors %d  sustained %5.0f req/s (backlog %d caught up in %s)  %.1f claims per group commit\n",
+			conns, r.rps, r.p50, r.p99, r.errors, sus, backlog, took.Round(10*time.Millisecond), g)
+		if sus > sustained {
+			svcSat, sustained, groupMean = r, sus, g
+		}
+	}
+	stats.print("claimdesk, saturation runs and detection catching up")
 	rate := int(sustained * 0.8)
 	at80 := attack(b, service+"/api/v1/cases/kakao-2022/claims", rate, d)
-	backlog80, drain80 := drain(b, st)
+	backlog80, drain80 := drain(b, st, attackConnections)
 
 	ratio := sustained / baseSat.rps
-	fmt.Printf("\nintake load on %s (%s per run, 2 cores, loopback):\n", dialect, d)
-	fmt.Printf("  baseline (decode + insert one row): %7.0f req/s  p50 %6s  p99 %6s  errors %d\n", baseSat.rps, baseSat.p50, baseSat.p99, baseSat.errors)
-	fmt.Printf("  claimdesk POST /claims (3 items):   %7.0f req/s  p50 %6s  p99 %6s  errors %d  (answers; %.0f%% of baseline)\n",
-		svcSat.rps, svcSat.p50, svcSat.p99, svcSat.errors, 100*svcSat.rps/baseSat.rps)
-	fmt.Printf("  claimdesk sustained (with detection): %5.0f req/s  (backlog %d caught up in %s) -> %.0f%% of baseline (target >= 50%%)\n",
-		sustained, satBacklog, satDrain.Round(10*time.Millisecond), 100*ratio)
-	fmt.Printf("  claims per group commit at saturation: %.1f on average\n", groups)
+	fmt.Printf("  saturation: baseline %.0f req/s; claimdesk answers %.0f req/s (%.0f%%), sustained with detection %.0f req/s -> %.0f%% of baseline (target >= 50%%)\n",
+		baseSat.rps, svcSat.rps, 100*svcSat.rps/baseSat.rps, sustained, 100*ratio)
+	fmt.Printf("  claims per group commit in that run: %.1f on average\n", groupMean)
 	fmt.Printf("  claimdesk at 80%% (%d req/s, vegeta): p50 %6s  p99 %6s  success %.2f%%  (target p99 < 100ms, no errors)\n",
 		rate, at80.Latencies.P50.Round(10*time.Microsecond), at80.Latencies.P99.Round(10*time.Microsecond), 100*at80.Success)
 	fmt.Printf("  detection backlog after the 80%% run: %d claims (caught up in %s)\n", backlog80, drain80.Round(10*time.Millisecond))
@@ -130,14 +155,14 @@ func runLoad(b *testing.B, wrk, dialect string) {
 
 // drain returns how many claims wait for their detection pass, and how long until at most
 // stragglers do (at most two minutes). Stragglers: a request the load generator cancels when
-// it stops (at most one per connection) may leave its claim stored but not queued; the
-// worker's sweep takes it within two minutes.
+// it stops (at most one per connection of conns) may leave its claim stored but not queued;
+// the worker's sweep takes it within two minutes.
 //
 // With CLAIMDESK_LOAD_PGSAMPLE set (PostgreSQL), it samples the statements running while
 // detection catches up, every 2 ms, and prints the ten seen most: a profile of detection's
 // database time without pg_stat_statements (which needs a preloaded library).
-func drain(b *testing.B, st *store.Store) (int64, time.Duration) {
-	const stragglers = 64
+func drain(b *testing.B, st *store.Store, conns int) (int64, time.Duration) {
+	stragglers := int64(conns)
 	sample := os.Getenv("CLAIMDESK_LOAD_PGSAMPLE") != "" && st.Dialect() == store.Postgres
 	seen := map[string]int{}
 	defer printSamples("statements running while detection caught up", seen)
@@ -291,8 +316,13 @@ func forwardedFor(k int64) string {
 	return fmt.Sprintf("10.%d.%d.%d", k>>16&255, k>>8&255, k&255)
 }
 
+// runClaimants is the size of each wrk run's range of claimants: run r sends claimants from
+// r*runClaimants, and every run's range is below vegeta's (50,000,000).
+const runClaimants = 5_000_000
+
 const wrkScript = `
--- Claimant k = 1 + 2n + thread (two threads): distinct claimants, below 50,000,000.
+-- Claimant k = offset + 1 + 2n + thread (two threads): distinct claimants; the offset (the
+-- script's argument) sets each run apart.
 local thread_counter = 0
 function setup(thread)
   thread:set("tid", thread_counter)
@@ -300,12 +330,13 @@ function setup(thread)
 end
 function init(args)
   n = 0
+  offset = tonumber(args[1] or "0")
 end
 local places = PLACES
 local shops = SHOPS
 request = function()
   n = n + 1
-  local k = 1 + n * 2 + tid
+  local k = offset + 1 + n * 2 + tid
   local body = string.format(TEMPLATE, k, k, k % 100000000, k % 60, places[k % #places + 1], k,
     k % 60, 1000 + k % 90000, 10000 + k % 500000, shops[k % #shops + 1], k)
   local ip = string.format("10.%d.%d.%d", math.floor(k / 65536) % 256, math.floor(k / 256) % 256, k % 256)
@@ -331,12 +362,14 @@ type wrkResult struct {
 	errors   int
 }
 
-func runWrk(b *testing.B, wrk, url string, d time.Duration) wrkResult {
+// runWrk loads url with wrk for d over conns connections; run numbers the claimants' range.
+func runWrk(b *testing.B, wrk, url string, d time.Duration, conns, run int) wrkResult {
 	script := filepath.Join(b.TempDir(), "claims.lua")
 	if err := os.WriteFile(script, []byte(luaScript()), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	out, err := exec.Command(wrk, "-t2", "-c16", "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script, url).CombinedOutput()
+	out, err := exec.Command(wrk, "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script, url,
+		"--", strconv.Itoa(run*runClaimants)).CombinedOutput()
 	if err != nil {
 		b.Fatalf("wrk: %v\n%s", err, out)
 	}
@@ -365,6 +398,9 @@ func runWrk(b *testing.B, wrk, url string, d time.Duration) wrkResult {
 // luaString quotes s for Lua: a long bracket string, which takes UTF-8 and quotes as they are.
 func luaString(s string) string { return "[==[" + s + "]==]" }
 
+// attackConnections is how many connections vegeta may open.
+const attackConnections = 64
+
 // attack sends claims at a fixed rate (open loop: a slow server does not slow the sender).
 func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics {
 	var n atomic.Int64
@@ -376,7 +412,7 @@ func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics 
 		t.Header = http.Header{"Content-Type": []string{"application/json"}, "X-Forwarded-For": []string{forwardedFor(k)}}
 		return nil
 	}
-	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.MaxConnections(64), vegeta.Connections(64))
+	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.MaxConnections(attackConnections), vegeta.Connections(attackConnections))
 	var m vegeta.Metrics
 	for res := range atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, d, "80%") {
 		m.Add(res)
@@ -476,8 +512,14 @@ WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client ba
 	return done
 }
 
-// groupSize reads the mean size of the service's group commits so far from its metrics.
-func groupSize(b *testing.B, service string) float64 {
+// groups is what the service's metrics say of its group commits so far.
+type groups struct{ sum, count float64 }
+
+func (g groups) minus(h groups) groups { return groups{g.sum - h.sum, g.count - h.count} }
+func (g groups) mean() float64         { return g.sum / max(1, g.count) }
+
+// groupCounts reads the size and number of the service's group commits so far.
+func groupCounts(b *testing.B, service string) groups {
 	req, _ := http.NewRequest("GET", service+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 	res, err := http.DefaultClient.Do(req)
@@ -492,10 +534,35 @@ func groupSize(b *testing.B, service string) float64 {
 	value := func(name string) float64 {
 		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindSubmatch(body)
 		if m == nil {
-			b.Fatalf("metrics lack %s", name)
+			return 0 // no group written yet
 		}
 		v, _ := strconv.ParseFloat(string(m[1]), 64)
 		return v
 	}
-	return value("claimdesk_claim_group_size_sum") / max(1, value("claimdesk_claim_group_size_count"))
+	return groups{value("claimdesk_claim_group_size_sum"), value("claimdesk_claim_group_size_count")}
+}
+
+// connectionLevels are the numbers of connections wrk loads each server with
+// (CLAIMDESK_LOAD_CONNECTIONS, comma-separated; default 16 and 64).
+func connectionLevels() []int {
+	v := os.Getenv("CLAIMDESK_LOAD_CONNECTIONS")
+	if v == "" {
+		return []int{16, 64}
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 2 {
+			panic("CLAIMDESK_LOAD_CONNECTIONS: want numbers of connections (2 or more), comma-separated, got " + v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// closed is a channel already closed: nothing to wait for.
+func closed() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }
