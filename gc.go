@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// Garbage collector defaults, unless GOGC or GOMEMLIMIT say otherwise (the Go runtime reads
+// both; an operator who sets them is obeyed).
+//
+// The service keeps little (about 10 MB live) and allocates fast: some 40 KB per claim, so at
+// 5,000 claims a second Go's default (GOGC=100, a collection whenever the heap doubles) ran
+// about 30 collections a second, and collecting took 13 to 15% of the service's CPU. With
+// GOGC=400 a collection waits for the heap to grow fivefold: collecting drops to 3 to 4%, and a
+// claim costs about a third less CPU (212 → 144 µs in the same load run).
+//
+// The memory limit keeps the bulk paths (a 1,000,000-row import or export holds tens of MB
+// live) within their memory targets: near the limit the collector runs as often as it must,
+// whatever GOGC says. `claimdesk import` of 1,000,000 rows peaked at 115 MiB of RSS with Go's
+// defaults, 147 MiB with these (203 MiB with a 192 MiB limit; the target is 200).
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 128 << 20
+)
+
+// tuneGC applies the defaults the environment does not override.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
