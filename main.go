@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	tuneGC()
+	config.TuneGC()
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "claimdesk:", err)
 		os.Exit(1)

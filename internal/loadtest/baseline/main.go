@@ -1,6 +1,7 @@
 // Command baseline is the yardstick of the intake load benchmark: a gin server whose one
 // handler decodes a claim body and inserts one row, on the same database driver and settings as
-// claimdesk (store.Open). BASELINE_DATABASE_URL and BASELINE_ADDR configure it.
+// claimdesk (store.Open) and the same garbage collector settings (config.TuneGC).
+// BASELINE_DATABASE_URL and BASELINE_ADDR configure it.
 package main
 
 import (
@@ -14,10 +15,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/claimdesk/claimdesk/internal/config"
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
 func main() {
+	config.TuneGC()
 	url := os.Getenv("BASELINE_DATABASE_URL")
 	st, err := store.Open(context.Background(), url)
 	if err != nil {

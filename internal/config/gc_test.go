@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"runtime/debug"
@@ -13,7 +13,7 @@ func TestTuneGC(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	debug.SetMemoryLimit(1 << 62)
-	tuneGC()
+	TuneGC()
 	if got := debug.SetGCPercent(100); got != defaultGCPercent {
 		t.Errorf("GOGC unset: GC percent %d, want %d", got, defaultGCPercent)
 	}
@@ -21,12 +21,12 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("GOMEMLIMIT unset: memory limit %d, want %d", got, defaultMemoryLimit)
 	}
 
-	// Set by the operator: the runtime has read them; tuneGC leaves them.
+	// Set by the operator: the runtime has read them; TuneGC leaves them.
 	t.Setenv("GOGC", "50")
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	debug.SetGCPercent(50)
 	debug.SetMemoryLimit(1 << 30)
-	tuneGC()
+	TuneGC()
 	if got := debug.SetGCPercent(50); got != 50 {
 		t.Errorf("GOGC=50: GC percent %d", got)
 	}

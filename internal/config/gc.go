@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -23,8 +23,8 @@ const (
 	defaultMemoryLimit = 128 << 20
 )
 
-// tuneGC applies the defaults the environment does not override.
-func tuneGC() {
+// TuneGC applies the defaults the environment does not override.
+func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
