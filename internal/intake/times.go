@@ -22,13 +22,17 @@ var errTimeFormat = errors.New("invalid time")
 // stores), so a value reads back equal from either database.
 func ParseInstant(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC().Truncate(time.Microsecond), nil
-	}
-	// RFC 3339 allows a space instead of the T; people and spreadsheets use it.
-	if len(s) > 10 && s[10] == ' ' {
-		if t, err := time.Parse(time.RFC3339Nano, s[:10]+"T"+s[11:]); err == nil {
+	// Only a time ending in a zone can be RFC 3339; a local time is not tried as one (a failed
+	// parse allocates its error, and most claimants write local times).
+	if n := len(s); n > 0 && (s[n-1] == 'Z' || s[n-1] == 'z' || n >= 6 && (s[n-6] == '+' || s[n-6] == '-')) {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return t.UTC().Truncate(time.Microsecond), nil
+		}
+		// RFC 3339 allows a space instead of the T; people and spreadsheets use it.
+		if len(s) > 10 && s[10] == ' ' {
+			if t, err := time.Parse(time.RFC3339Nano, s[:10]+"T"+s[11:]); err == nil {
+				return t.UTC().Truncate(time.Microsecond), nil
+			}
 		}
 	}
 	for _, layout := range localLayouts {
