@@ -56,19 +56,13 @@ func (s *Store) ids(ids []int64) any {
 	return ids
 }
 
-// pgIDs is ids as a PostgreSQL array literal, one value (gorm would spread a slice into a list).
+// pgIDs is ids as one PostgreSQL array parameter (gorm would spread a slice into a list, but
+// passes a driver.Valuer as it is). Its value is the slice itself: pgx takes any value through
+// database/sql (stdlib.Conn.CheckNamedValue) and encodes an []int64 as a binary array, where an
+// array literal would have been parsed and encoded again on every call.
 type pgIDs []int64
 
-func (l pgIDs) Value() (driver.Value, error) {
-	b := []byte{'{'}
-	for i, id := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(append(b, '}')), nil
-}
+func (l pgIDs) Value() (driver.Value, error) { return []int64(l), nil }
 
 // tsParam is a placeholder for an instant in a SELECT list (PostgreSQL cannot infer its type
 // there).
