@@ -341,34 +341,58 @@ func (s *Store) ClaimByReference(ctx context.Context, reference string) (*models
 	return &c, nil
 }
 
-// Reevaluate is called for every stored claim of a case (items loaded) when the windows or the
-// rules change; it updates the claim and its items in place and returns how many items changed
-// eligibility.
-type Reevaluate func(c *models.Claim) (eligibilityChanged int)
-
 // ReplaceWindows replaces all windows of a case and re-evaluates every stored claim, and
 // records the audit event audited makes of it, in one transaction: readers see either the old
 // windows and decisions or the new ones, and no change is committed without its record. It
 // returns how many items were re-evaluated and how many changed eligibility.
+//
+// A window of ws keeps the id of the stored window it continues (see continueWindows); the
+// others are inserted and the stored windows none continues deleted (on SQLite the foreign key
+// clears their items' window_id first; revaluation writes the new one back).
 func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate,
 	audited func(items, changed int) (*models.AuditEvent, error)) (items, changed int, err error) {
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := bumpRevision(tx, s.dialect, caseID); err != nil {
 			return err
 		}
-		if err := tx.Where("case_id = ?", caseID).Delete(&models.OutageWindow{}).Error; err != nil {
+		var stored []models.OutageWindow
+		if err := tx.Where("case_id = ?", caseID).Order("start_at, id").Find(&stored).Error; err != nil {
 			return err
 		}
 		for i := range ws {
 			ws[i].ID, ws[i].CaseID = 0, caseID
 			ws[i].StartAt, ws[i].EndAt = ws[i].StartAt.UTC(), ws[i].EndAt.UTC()
 		}
-		if len(ws) > 0 {
-			if err := tx.Create(&ws).Error; err != nil {
+		gone, edited := continueWindows(stored, ws)
+		if len(gone) > 0 {
+			if err := tx.Where("case_id = ? AND id IN ?", caseID, gone).Delete(&models.OutageWindow{}).Error; err != nil {
 				return err
 			}
 		}
-		if items, changed, err = revalueAll(tx, caseID, reeval(ws)); err != nil {
+		for _, i := range edited {
+			if err := tx.Save(&ws[i]).Error; err != nil {
+				return err
+			}
+		}
+		var added []models.OutageWindow
+		for _, w := range ws {
+			if w.ID == 0 {
+				added = append(added, w)
+			}
+		}
+		if len(added) > 0 {
+			if err := tx.Create(&added).Error; err != nil {
+				return err
+			}
+			n := 0
+			for i := range ws {
+				if ws[i].ID == 0 {
+					ws[i].ID = added[n].ID
+					n++
+				}
+			}
+		}
+		if items, changed, err = revalueAll(tx, s.dialect, caseID, reeval(ws)); err != nil {
 			return err
 		}
 		ev, err := audited(items, changed)
@@ -378,42 +402,6 @@ func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.Ou
 		return RecordTx(tx, ev)
 	})
 	return items, changed, err
-}
-
-// revalueAll walks every claim of a case in batches and writes back what fn changed.
-func revalueAll(tx *gorm.DB, caseID int64, fn Reevaluate) (items, changed int, err error) {
-	var batch []models.Claim
-	res := tx.Preload("Items", orderItems).Where("case_id = ?", caseID).FindInBatches(&batch, 500, func(btx *gorm.DB, _ int) error {
-		for i := range batch {
-			c := &batch[i]
-			changed += fn(c)
-			items += len(c.Items)
-			if err := saveValuation(tx, c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return items, changed, res.Error
-}
-
-// saveValuation writes the eligibility and valuation columns of a claim and its items.
-func saveValuation(tx *gorm.DB, c *models.Claim) error {
-	if err := tx.Model(&models.Claim{}).Where("id = ?", c.ID).Updates(map[string]any{
-		"rules_version": c.RulesVersion, "valued_as_of": c.ValuedAsOf,
-		"principal_krw": c.PrincipalKRW, "interest_krw": c.InterestKRW, "estimate_krw": c.EstimateKRW,
-	}).Error; err != nil {
-		return err
-	}
-	for _, it := range c.Items {
-		if err := tx.Model(&models.ClaimItem{}).Where("id = ?", it.ID).Updates(map[string]any{
-			"eligibility": it.Eligibility, "eligibility_code": it.EligibilityCode, "window_id": it.WindowID,
-			"principal_krw": it.PrincipalKRW, "interest_krw": it.InterestKRW,
-		}).Error; err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // CaseCounts counts the claims of a case per status and its items per eligibility.

@@ -72,26 +72,22 @@ func (s *Store) RevalueStale(ctx context.Context, caseID int64, version int, fn 
 			var batch []models.Claim
 			err := tx.Preload("Items", orderItems).
 				Where("case_id = ? AND id > ? AND (rules_version IS NULL OR rules_version <> ?)", caseID, lastID, version).
-				Order("id").Limit(500).Find(&batch).Error
-			if err != nil {
+				Order("id").Limit(revalueBatch).Find(&batch).Error
+			if err != nil || len(batch) == 0 {
 				return err
 			}
-			for i := range batch {
-				c := &batch[i]
-				fn(c)
-				if err := saveValuation(tx, c); err != nil {
-					return err
-				}
-				lastID = c.ID
+			r := &revaluation{tx: tx, dialect: s.dialect, fn: fn}
+			if _, _, err := r.batch(batch); err != nil {
+				return err
 			}
-			n = len(batch)
+			lastID, n = batch[len(batch)-1].ID, len(batch)
 			return nil
 		})
 		if err != nil {
 			return done, err
 		}
 		done += n
-		if n < 500 {
+		if n < revalueBatch {
 			return done, nil
 		}
 	}
