@@ -243,30 +243,13 @@ func TestRefreshStats(t *testing.T) {
 				return
 			}
 			db := st.Gorm()
-			insert := func(from, to int) {
-				t.Helper()
-				err := db.Exec(`INSERT INTO claims (case_id, reference, access_code_hash, content_hash, channel, claimant_name,
+			err := db.Exec(`INSERT INTO claims (case_id, reference, access_code_hash, content_hash, channel, claimant_name,
 	consent_at, consent_version, submitted_at, updated_at)
 SELECT (SELECT id FROM cases LIMIT 1), 'CD-T-' || g, '\x00', 'h' || g, 'api', 'name ' || (g % 4000), now(), 'v1', now(), now()
-FROM generate_series(?::int, ?::int) g`, from, to).Error
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			// A table never analyzed is analyzed at once, however few its rows and whatever the
-			// (lagging) modification counters say.
-			insert(1, 10)
-			if err := st.RefreshStats(ctx); err != nil {
+FROM generate_series(1, 20000) g`).Error
+			if err != nil {
 				t.Fatal(err)
 			}
-			var reltuples float64
-			if err := db.Raw("SELECT reltuples FROM pg_class WHERE relname = 'claims'").Scan(&reltuples).Error; err != nil {
-				t.Fatal(err)
-			}
-			if reltuples != 10 {
-				t.Fatalf("claims after the first RefreshStats: reltuples %v, want 10 (analyzed)", reltuples)
-			}
-			insert(11, 20000)
 			// The insert reaches pg_stat_user_tables when its backend flushes its counters.
 			var bounds int
 			for deadline := time.Now().Add(10 * time.Second); bounds == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
