@@ -110,18 +110,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			log.Error("revaluation at start failed", "err", err)
 		}
 	})
-	set, err := importSettingsFromEnv()
-	if err != nil {
-		return err
-	}
-	imports, runner := newJobs(st, log, set)
+	imports, runner := newJobs(st, log, cfg)
 	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
-	review, err := startReview(st, log, bg)
-	if err != nil {
-		return err
-	}
-	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: set.maxBytes, Review: review,
-		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles, WarmReports: true})
+	review := startReview(st, cfg.Review, log, bg)
+	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: cfg.ImportMaxBytes, Review: review,
+		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true})
 	if cfg.Retention > 0 {
 		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
 	}

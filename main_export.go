@@ -118,7 +118,7 @@ func exportCmd(ctx context.Context, cfg config.Config, args []string, stdout io.
 		var rep *export.Report
 		rep, err = export.BuildReport(ctx, st, &claims.Service{Store: st, Now: func() time.Time { return now }}, cs, now, opts.Lang)
 		if err == nil && kind.format == export.PDF {
-			err = export.WritePDF(w, rep, now)
+			err = export.WritePDF(w, rep, now, cfg.FontDir)
 		} else if err == nil {
 			err = export.WriteHTML(w, rep)
 		}

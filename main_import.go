@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,44 +21,11 @@ import (
 	"github.com/claimdesk/claimdesk/internal/store"
 )
 
-// importSettings are the settings of imports and the job queue, from the environment:
-// CLAIMDESK_IMPORT_MAX_BYTES (default 2 GiB), CLAIMDESK_JOB_LEASE (default 30s) and
-// CLAIMDESK_JOB_POLL (default 1s).
-type importSettings struct {
-	maxBytes int64
-	lease    time.Duration
-	poll     time.Duration
-}
-
-func importSettingsFromEnv() (importSettings, error) {
-	s := importSettings{maxBytes: importer.DefaultMaxBytes, lease: 30 * time.Second, poll: time.Second}
-	if v := strings.TrimSpace(os.Getenv("CLAIMDESK_IMPORT_MAX_BYTES")); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return s, fmt.Errorf("CLAIMDESK_IMPORT_MAX_BYTES must be a positive number of bytes, not %q", v)
-		}
-		s.maxBytes = n
-	}
-	for _, d := range []struct {
-		env string
-		dst *time.Duration
-	}{{"CLAIMDESK_JOB_LEASE", &s.lease}, {"CLAIMDESK_JOB_POLL", &s.poll}} {
-		if v := strings.TrimSpace(os.Getenv(d.env)); v != "" {
-			t, err := time.ParseDuration(v)
-			if err != nil || t <= 0 {
-				return s, fmt.Errorf("%s must be a positive duration such as 30s, not %q", d.env, v)
-			}
-			*d.dst = t
-		}
-	}
-	return s, nil
-}
-
 // newJobs builds the importer and the job runner of the shared queue, which runs imports and
 // background exports (the import command only runs the job it claimed itself).
-func newJobs(st *store.Store, log *slog.Logger, set importSettings) (*importer.Importer, *jobs.Runner) {
+func newJobs(st *store.Store, log *slog.Logger, cfg config.Config) (*importer.Importer, *jobs.Runner) {
 	im := &importer.Importer{Store: st, Claims: &claims.Service{Store: st, Now: time.Now}, Log: log, Live: importer.NewLive()}
-	r := &jobs.Runner{Store: st, Log: log, Lease: set.lease, Poll: set.poll}
+	r := &jobs.Runner{Store: st, Log: log, Lease: cfg.JobLease, Poll: cfg.JobPoll}
 	r.Handle(store.JobImport, im)
 	r.Handle(store.JobExport, &export.Jobs{Store: st, Log: log})
 	return im, r
@@ -102,10 +68,6 @@ func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if *format != importer.FormatCSV && *format != importer.FormatNDJSON {
 		return fmt.Errorf("--format must be csv or ndjson, not %q", *format)
 	}
-	set, err := importSettingsFromEnv()
-	if err != nil {
-		return err
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -121,7 +83,7 @@ func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	if err != nil {
 		return fmt.Errorf("case %s: %w", *caseSlug, err)
 	}
-	im, runner := newJobs(st, log, set)
+	im, runner := newJobs(st, log, cfg)
 	n := importer.NewImport{CaseID: cs.ID, CreatedBy: "cli", Format: *format, DryRun: *dryRun}
 	if *maxRate >= 0 {
 		if *maxRate > 1 {
@@ -130,13 +92,13 @@ func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 		n.MaxErrorRate = maxRate
 	}
 	start := time.Now()
-	imp, err := im.Receive(ctx, n, f, set.maxBytes, false)
+	imp, err := im.Receive(ctx, n, f, cfg.ImportMaxBytes, false)
 	if err != nil {
 		return err
 	}
 	stored := time.Since(start)
 	now := time.Now()
-	job, err := st.EnqueueClaimedJob(ctx, store.JobImport, imp.ID, runner.ID(), now, now.Add(set.lease))
+	job, err := st.EnqueueClaimedJob(ctx, store.JobImport, imp.ID, runner.ID(), now, now.Add(cfg.JobLease))
 	if err != nil {
 		return err
 	}

@@ -65,16 +65,12 @@ func userCmd(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 // deficiencyCheck is how often the expiry job looks for deficient claims past their deadline.
 const deficiencyCheck = 15 * time.Minute
 
-// startReview reads the review configuration (CLAIMDESK_REVIEW_CONFIG, JSON over the
-// defaults) and starts the deficiency expiry job in the background.
-func startReview(st *store.Store, log *slog.Logger, bg *background) (*claims.ReviewConfig, error) {
-	review, err := claims.ParseReviewConfig(os.Getenv("CLAIMDESK_REVIEW_CONFIG"))
-	if err != nil {
-		return nil, err
-	}
+// startReview starts the deficiency expiry job in the background, with the review
+// configuration config read (CLAIMDESK_REVIEW_CONFIG).
+func startReview(st *store.Store, review claims.ReviewConfig, log *slog.Logger, bg *background) *claims.ReviewConfig {
 	svc := &claims.Service{Store: st, Now: time.Now, Review: &review}
 	bg.Go(func(ctx context.Context) {
 		svc.RunExpiry(ctx, deficiencyCheck, func(err error) { log.Error("deficiency expiry failed", "err", err) })
 	})
-	return &review, nil
+	return &review
 }

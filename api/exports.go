@@ -188,7 +188,7 @@ func (s *Server) report(format export.Format) gin.HandlerFunc {
 		var buf bytes.Buffer
 		if err == nil {
 			if format == export.PDF {
-				err = export.WritePDF(&buf, rep, now)
+				err = export.WritePDF(&buf, rep, now, s.cfg.FontDir)
 			} else {
 				err = export.WriteHTML(&buf, rep)
 			}

@@ -68,6 +68,8 @@ type Config struct {
 	Review *claims.ReviewConfig
 	// RedactRoles are the roles whose exports are always redacted (see exportOptions).
 	RedactRoles []auth.Role
+	// FontDir holds the PDF report's NanumGothic fonts ("": export.DefaultFontDir).
+	FontDir string
 }
 
 // New returns the HTTP handler of the whole service.

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/export"
+	"github.com/claimdesk/claimdesk/internal/importer"
 )
 
 // Config is every setting of the service.
@@ -46,6 +49,20 @@ type Config struct {
 	// CLAIMDESK_EXPORT_REDACT_ROLES, comma-separated (lawyer, admin). None by default. It
 	// governs exports only: the role still sees contact data in the workspace and the API.
 	RedactRoles []auth.Role
+	// ImportMaxBytes is the largest import upload (CLAIMDESK_IMPORT_MAX_BYTES, default 2 GiB).
+	ImportMaxBytes int64
+	// JobLease is how long a claimed job stays claimed without a heartbeat before another
+	// instance takes it over (CLAIMDESK_JOB_LEASE, default 30s).
+	JobLease time.Duration
+	// JobPoll is how often an idle job worker looks for work (CLAIMDESK_JOB_POLL, default 1s).
+	JobPoll time.Duration
+	// Review holds the thresholds and weights of duplicate detection and fraud signals:
+	// CLAIMDESK_REVIEW_CONFIG, a JSON object over claims.DefaultReviewConfig.
+	Review claims.ReviewConfig
+	// FontDir holds NanumGothic.ttf and NanumGothicBold.ttf for the PDF report
+	// (CLAIMDESK_FONT_DIR, default export.DefaultFontDir). It is not checked here: without
+	// the fonts only report.pdf fails, and says so.
+	FontDir string
 }
 
 // DefaultDatabase is the embedded database used when no URL is given.
@@ -58,6 +75,7 @@ func FromEnv() (Config, error) {
 		Addr:        env("CLAIMDESK_ADDR", ":8080"),
 		AdminToken:  strings.TrimSpace(os.Getenv("CLAIMDESK_ADMIN_TOKEN")),
 		LogFormat:   env("CLAIMDESK_LOG_FORMAT", "json"),
+		FontDir:     env("CLAIMDESK_FONT_DIR", export.DefaultFontDir),
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("CLAIMDESK_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("CLAIMDESK_LOG_LEVEL: %w", err)
@@ -92,6 +110,27 @@ func FromEnv() (Config, error) {
 		return c, fmt.Errorf("CLAIMDESK_RETENTION_DAYS must be a whole number of days (0 keeps data)")
 	}
 	c.Retention = time.Duration(days) * 24 * time.Hour
+	c.ImportMaxBytes = importer.DefaultMaxBytes
+	if v := env("CLAIMDESK_IMPORT_MAX_BYTES", ""); v != "" {
+		if c.ImportMaxBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.ImportMaxBytes <= 0 {
+			return c, fmt.Errorf("CLAIMDESK_IMPORT_MAX_BYTES must be a positive number of bytes, not %q", v)
+		}
+	}
+	for _, d := range []struct {
+		env string
+		def time.Duration
+		dst *time.Duration
+	}{{"CLAIMDESK_JOB_LEASE", 30 * time.Second, &c.JobLease}, {"CLAIMDESK_JOB_POLL", time.Second, &c.JobPoll}} {
+		*d.dst = d.def
+		if v := env(d.env, ""); v != "" {
+			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
+				return c, fmt.Errorf("%s must be a positive duration such as 30s, not %q", d.env, v)
+			}
+		}
+	}
+	if c.Review, err = claims.ParseReviewConfig(os.Getenv("CLAIMDESK_REVIEW_CONFIG")); err != nil {
+		return c, fmt.Errorf("CLAIMDESK_REVIEW_CONFIG: %w", err)
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, fmt.Errorf("CLAIMDESK_LOG_FORMAT must be json or text, not %q", c.LogFormat)
 	}

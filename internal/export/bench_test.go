@@ -157,7 +157,7 @@ func BenchmarkExport(b *testing.B) {
 			if err != nil {
 				return 0, err
 			}
-			return 1, export.WritePDF(w, rep, time.Now())
+			return 1, export.WritePDF(w, rep, time.Now(), "")
 		})
 		worst := max(csvRSS, ndRSS, xlsxRSS, plRSS, plxRSS, pdfRSS)
 		b.ReportMetric(worst, "max-peak-RSS-MB")

@@ -11,16 +11,9 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 )
 
-// FontDir holds NanumGothic.ttf and NanumGothicBold.ttf (Debian's fonts-nanum, SIL Open Font
-// License, which allows embedding). CLAIMDESK_FONT_DIR overrides it.
-var FontDir = "/usr/share/fonts/truetype/nanum"
-
-func fontDir() string {
-	if d := os.Getenv("CLAIMDESK_FONT_DIR"); d != "" {
-		return d
-	}
-	return FontDir
-}
+// DefaultFontDir holds NanumGothic.ttf and NanumGothicBold.ttf (Debian's fonts-nanum, SIL Open
+// Font License, which allows embedding); config's CLAIMDESK_FONT_DIR overrides it.
+const DefaultFontDir = "/usr/share/fonts/truetype/nanum"
 
 const (
 	pageW, pageH = 210.0, 297.0
@@ -30,9 +23,13 @@ const (
 )
 
 // WritePDF writes the case report as an A4 PDF with NanumGothic embedded (subset), so Hangul
-// renders and can be searched and copied. now stamps the document's creation date.
-func WritePDF(w io.Writer, r *Report, now time.Time) error {
-	dir := fontDir()
+// renders and can be searched and copied. now stamps the document's creation date. fontDir
+// holds the two NanumGothic files; empty means DefaultFontDir.
+func WritePDF(w io.Writer, r *Report, now time.Time, fontDir string) error {
+	dir := fontDir
+	if dir == "" {
+		dir = DefaultFontDir
+	}
 	regular, err := os.ReadFile(filepath.Join(dir, "NanumGothic.ttf"))
 	if err != nil {
 		return fmt.Errorf("report font: %w (install fonts-nanum or set CLAIMDESK_FONT_DIR)", err)

@@ -46,7 +46,7 @@ func TestReportPDF(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			if err := export.WritePDF(&buf, rep, testNow); err != nil {
+			if err := export.WritePDF(&buf, rep, testNow, ""); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) {
