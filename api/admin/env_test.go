@@ -19,6 +19,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
+	"github.com/claimdesk/claimdesk/models"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -180,4 +181,12 @@ func (e *env) resetStatus(ref string) {
 	if err := e.st.Gorm().Exec(`UPDATE claims SET status = 'received', cure_deadline = NULL WHERE reference = ?`, ref).Error; err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// lastAudit is the newest audit event of entity.
+func (e *env) lastAudit(entity string) models.AuditEvent {
+	e.t.Helper()
+	var ev models.AuditEvent
+	e.st.Gorm().Where("entity = ?", entity).Order("id DESC").Limit(1).Find(&ev)
+	return ev
 }
