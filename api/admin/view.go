@@ -42,16 +42,7 @@ type view struct {
 }
 
 // T returns the text of key in the page language; kv are placeholder pairs.
-func (v *view) T(key string, kv ...string) string {
-	var params map[string]string
-	if len(kv) > 1 {
-		params = make(map[string]string, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			params[kv[i]] = kv[i+1]
-		}
-	}
-	return messages.Text(v.Lang, key, params)
-}
+func (v *view) T(key string, kv ...string) string { return messages.TextPairs(v.Lang, key, kv...) }
 
 // IsAdmin reports whether the signed-in user is an admin (the Users entry of the nav).
 func (v *view) IsAdmin() bool { return v.User.Can(auth.Admin) }

@@ -240,11 +240,4 @@ var admin = map[string][2]string{
 	"admin_user_self":          {"본인", "you"},
 }
 
-func init() {
-	for k, v := range admin {
-		if _, dup := catalogue[k]; dup {
-			panic("messages: key " + k + " defined twice")
-		}
-		catalogue[k] = v
-	}
-}
+func init() { add(admin) }

@@ -19,3 +19,21 @@ func TestFillIsReplacer(t *testing.T) {
 		}
 	}
 }
+
+// TextPairs is Text with the pairs made a map; a trailing name without a value is dropped.
+func TestTextPairs(t *testing.T) {
+	params := map[string]string{"field": "이메일", "max": "100"}
+	for _, key := range Keys() {
+		for _, lang := range []Lang{Ko, En} {
+			if got, want := TextPairs(lang, key, "field", "이메일", "max", "100", "dangling"), Text(lang, key, params); got != want {
+				t.Errorf("%s %v: %q, want %q", key, lang, got, want)
+			}
+			if got, want := TextPairs(lang, key), Text(lang, key, nil); got != want {
+				t.Errorf("%s %v without pairs: %q, want %q", key, lang, got, want)
+			}
+		}
+	}
+	if got := TextPairs(En, "no_such_key", "a", "b"); got != "no_such_key" {
+		t.Errorf("unknown key: %q", got)
+	}
+}

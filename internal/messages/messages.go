@@ -63,6 +63,19 @@ func Text(lang Lang, key string, params map[string]string) string {
 	return fill(s, params)
 }
 
+// TextPairs is Text with the params as name, value pairs, the way page templates pass them
+// ({{.T "key" "name" "value"}}); a name without a value is ignored.
+func TextPairs(lang Lang, key string, kv ...string) string {
+	var params map[string]string
+	if len(kv) > 1 {
+		params = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			params[kv[i]] = kv[i+1]
+		}
+	}
+	return Text(lang, key, params)
+}
+
 // fill replaces each {name} of s whose name is in params by its value, in one pass (a value is
 // never read for names), and leaves other braces as they are. It is what a strings.Replacer
 // of the params does, without building one for every message: lists render one per item.
@@ -86,6 +99,17 @@ func fill(s string, params map[string]string) string {
 		}
 		b.WriteByte('{')
 		s = s[1:]
+	}
+}
+
+// add puts the texts of one part of the catalogue (its own file) in the catalogue, at init;
+// a key defined twice is a programming error.
+func add(part map[string][2]string) {
+	for k, v := range part {
+		if _, dup := catalogue[k]; dup {
+			panic("messages: key " + k + " defined twice")
+		}
+		catalogue[k] = v
 	}
 }
 

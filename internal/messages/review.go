@@ -33,11 +33,4 @@ var review = map[string][2]string{
 	"reason_other":                {"기타 (메모 참조)", "Other (see note)"},
 }
 
-func init() {
-	for k, v := range review {
-		if _, dup := catalogue[k]; dup {
-			panic("messages: key " + k + " defined twice")
-		}
-		catalogue[k] = v
-	}
-}
+func init() { add(review) }

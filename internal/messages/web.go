@@ -233,11 +233,4 @@ var web = map[string][2]string{
 	"withdraw_no":              {"아니요, 돌아가기", "No, go back"},
 }
 
-func init() {
-	for k, v := range web {
-		if _, dup := catalogue[k]; dup {
-			panic("messages: key " + k + " defined twice")
-		}
-		catalogue[k] = v
-	}
-}
+func init() { add(web) }
