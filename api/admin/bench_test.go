@@ -158,6 +158,7 @@ func benchData(b *testing.B) (st *store.Store, cs *store.Case, n int, ids []int6
 		`UPDATE claims SET
 			reference = 'CD-' || upper(substr(md5(id::text), 1, 4)) || '-' || upper(substr(md5(id::text), 5, 4)) || '-' || upper(substr(md5(id::text), 9, 4)),
 			status = (ARRAY['received','received','received','under_review','under_review','deficient','cured','approved','rejected','duplicate'])[id % 10 + 1],
+			cure_deadline = CASE WHEN id % 10 = 5 THEN now() + (id % 20) * interval '1 day' END,
 			channel = (ARRAY['web','api','import'])[id % 3 + 1],
 			submitted_at = timestamptz '2022-10-16 00:00:00+09' + (id % 60) * interval '1 day' + (id % 86400) * interval '1 second',
 			claimant_name = (ARRAY['김','이','박','최','정','강','조','윤','장','임'])[id % 10 + 1] || (ARRAY['민준','서연','도윤','하은','시우','지우'])[id % 6 + 1] || id,
@@ -195,34 +196,7 @@ func encodeID(id int64) string {
 //
 //	go test -run '^$' -bench Dashboard -benchtime 20x ./api/admin
 func BenchmarkDashboard(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
-	ctx := context.Background()
-	st, cs := casedb.OpenURL(b, testdb.Postgres(b))
-	began := time.Now()
-	if err := gen.Items(ctx, st, cs.ID, n); err != nil {
-		b.Fatal(err)
-	}
-	if err := gen.Valued(ctx, st, cs.ID); err != nil {
-		b.Fatal(err)
-	}
-	db := st.Gorm().WithContext(ctx)
-	// Spread the generator's alike claims over statuses, channels, days and claimants.
-	if err := db.Exec(`UPDATE claims SET
-			status = (ARRAY['received','received','received','under_review','under_review','deficient','cured','approved','rejected','duplicate'])[id % 10 + 1],
-			cure_deadline = CASE WHEN id % 10 = 5 THEN now() + (id % 20) * interval '1 day' END,
-			channel = (ARRAY['web','api','import'])[id % 3 + 1],
-			submitted_at = timestamptz '2022-10-16 00:00:00+09' + (id % 60) * interval '1 day' + (id % 86400) * interval '1 second',
-			claimant_email = 'user' || (id / 2) || '@example.com'
-		WHERE case_id = ?`, cs.ID).Error; err != nil {
-		b.Fatal(err)
-	}
-	if err := db.Exec("VACUUM ANALYZE").Error; err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("generated %d items in %s", n, time.Since(began).Round(time.Millisecond))
+	st, _, n, _, _ := benchData(b)
 	token := casedb.Token(b, st, auth.Lawyer, "bench")
 	newServer := func() *httptest.Server {
 		srv := httptest.NewServer(api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
