@@ -20,15 +20,15 @@ import (
 	"github.com/claimdesk/claimdesk/models"
 )
 
-// reviewInputs are claims that raise every kind of finding: an IP burst (all of them), shared
-// descriptions (three claims share one, two another), duplicate contacts, namesakes with near
-// emails, and claims that share nothing.
+// reviewInputs are claims that raise every kind of finding: an IP burst (all of them, more
+// than one INSERT of signals holds on SQLite), shared descriptions, duplicate contacts,
+// namesakes with near emails, and claims that share nothing.
 func reviewInputs() []intake.ClaimInput {
 	yes := true
 	var out []intake.ClaimInput
-	for i := 0; i < 24; i++ {
+	for i := 0; i < 120; i++ {
 		name, email, phone := fmt.Sprintf("청구인%02d", i), fmt.Sprintf("person%02d@example.com", i), ""
-		at := fmt.Sprintf("2022-10-15 %02d:%02d", 16+i%4, i)
+		at := fmt.Sprintf("2022-10-15 %02d:%02d", 16+i%4, i%60)
 		desc := fmt.Sprintf("각자 다른 사정으로 카카오 택시를 부르지 못했습니다 %02d", i)
 		switch {
 		case i%8 == 0:

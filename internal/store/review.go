@@ -271,13 +271,53 @@ type SignalRule struct {
 const itemValue = "(i.expected_fare_krw + i.alternative_cost_krw + i.amount_krw + i.loss_krw)"
 
 // insertSignals inserts (claim_id, case_id) rows selected by sel as signals of rule.
+//
+// On SQLite the rows are found first, outside the process's write lock (WAL readers do not
+// block the writer), and only the signals found are written under it: an INSERT ... SELECT
+// held the lock, and every claim waiting for its group commit, for the whole search (tens of
+// milliseconds for a pass of 500 claims), to write nothing most of the time. PostgreSQL writes
+// concurrently and keeps the one statement. Either way a claim that arrives during the search
+// is looked at by its own pass.
 func (s *Store) insertSignals(db *gorm.DB, code string, weight int, detail, sel string, now time.Time, args ...any) error {
-	q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
+	if s.dialect == Postgres {
+		q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
 SELECT DISTINCT x.claim_id, x.case_id, CAST(? AS TEXT), CAST(? AS INT), CAST(? AS TEXT), ` + s.tsParam() + ` FROM (` + sel + `) x
 WHERE true
 ON CONFLICT (claim_id, code) DO NOTHING`
+		return translate(db.Exec(q, append([]any{code, weight, detail, now}, args...)...).Error)
+	}
+	return s.addFound(db, code, weight, now, `SELECT DISTINCT x.claim_id, x.case_id, CAST(? AS TEXT) AS detail FROM (`+sel+`) x`,
+		append([]any{detail}, args...)...)
+}
+
+// addFound runs find (claim_id, case_id, detail rows) and stores each row as a signal of code,
+// a signal already raised being kept as it was; only the write takes the write lock (SQLite).
+func (s *Store) addFound(db *gorm.DB, code string, weight int, now time.Time, find string, args ...any) error {
+	var found []struct {
+		ClaimID, CaseID int64
+		Detail          string
+	}
+	if err := db.Raw(find, args...).Scan(&found).Error; err != nil {
+		return translate(err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	sigs := make([]models.ClaimSignal, len(found))
+	for i, f := range found {
+		sigs[i] = models.ClaimSignal{ClaimID: f.ClaimID, CaseID: f.CaseID, Code: code, Weight: weight, Detail: f.Detail, CreatedAt: now}
+	}
+	return s.writeSignals(db, sigs)
+}
+
+// writeSignals stores signals (a signal already raised on a claim is kept as it was), under
+// the write lock, in INSERTs of at most sqliteParamsPerInsert parameters (see sqliteInserter).
+func (s *Store) writeSignals(db *gorm.DB, sigs []models.ClaimSignal) error {
+	if len(sigs) == 0 {
+		return nil
+	}
 	defer s.writeLock()()
-	return translate(db.Exec(q, append([]any{code, weight, detail, now}, args...)...).Error)
+	return translate(db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&sigs, sqliteParamsPerInsert/8).Error)
 }
 
 // SignalIPBurst raises r on claims in scope, and on the other claims of the burst, when at
@@ -437,18 +477,21 @@ func (s *Store) SignalAmountOutlier(ctx context.Context, sc Scope, r SignalRule,
 		largs = append(largs, service, limit, service+" > "+strconv.FormatInt(limit, 10))
 	}
 	scope, sargs := s.cond(sc, "n")
-	q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
-SELECT x.claim_id, x.case_id, CAST(? AS TEXT), CAST(? AS INT), MIN(x.detail), ` + s.tsParam() + ` FROM (
+	find := `SELECT x.claim_id, x.case_id, MIN(x.detail) AS detail FROM (
 	WITH l (service, lim, detail) AS (VALUES ` + strings.Join(rows, ", ") + `)
 	SELECT n.id AS claim_id, n.case_id, l.detail FROM claims n JOIN claim_items i ON i.claim_id = n.id JOIN l ON l.service = i.service
 	WHERE ` + scope + ` AND ` + itemValue + ` > l.lim
 ) x
 WHERE true
-GROUP BY x.claim_id, x.case_id
+GROUP BY x.claim_id, x.case_id`
+	db := s.db.WithContext(ctx)
+	if s.dialect != Postgres {
+		return s.addFound(db, r.Code, r.Weight, now, find, append(largs, sargs...)...)
+	}
+	q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
+SELECT f.claim_id, f.case_id, CAST(? AS TEXT), CAST(? AS INT), f.detail, ` + s.tsParam() + ` FROM (` + find + `) f
 ON CONFLICT (claim_id, code) DO NOTHING`
-	args := append([]any{r.Code, r.Weight, now}, largs...)
-	defer s.writeLock()()
-	return translate(s.db.WithContext(ctx).Exec(q, append(args, sargs...)...).Error)
+	return translate(db.Exec(q, append(append([]any{r.Code, r.Weight, now}, largs...), sargs...)...).Error)
 }
 
 // IdentityRow is a claim in scope and another claim of the case with the same claimant name.
@@ -479,11 +522,7 @@ WHERE ` + scope + ` LIMIT ?`
 
 // AddSignals stores signals (a signal already raised on a claim is kept as it was).
 func (s *Store) AddSignals(ctx context.Context, sigs []models.ClaimSignal) error {
-	if len(sigs) == 0 {
-		return nil
-	}
-	defer s.writeLock()()
-	return translate(s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&sigs).Error)
+	return s.writeSignals(s.db.WithContext(ctx), sigs)
 }
 
 // RescoreClaims sets fraud_score to the sum of the signal weights of the claims in scope and
