@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
-	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/models"
@@ -17,14 +16,7 @@ import (
 // newClaim stores a bare claim of the seeded case.
 func newClaim(t *testing.T, st *store.Store, ref string) *models.Claim {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := st.Case(ctx, seed.Kakao2022)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := seededCase(t, st)
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	c := &models.Claim{CaseID: cs.ID, Reference: ref, AccessCodeHash: []byte{1}, ContentHash: ref, Status: "received", Channel: "web",
 		ClaimantName: "김", ClaimantLocale: "ko", ConsentAt: now, ConsentVersion: "v", SubmittedAt: now, UpdatedAt: now}

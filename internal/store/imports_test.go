@@ -22,13 +22,7 @@ import (
 func newImport(t *testing.T, st *store.Store) (*models.Import, int64) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := st.Case(ctx, seed.Kakao2022)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := seededCase(t, st)
 	imp := &models.Import{CaseID: cs.ID, Format: "csv", Attestation: "test"}
 	if err := st.CreateImport(ctx, imp); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,20 @@ func open(t *testing.T, dialect string) *store.Store {
 	return st
 }
 
+// seededCase loads the Kakao 2022 case into st (if it is not there yet) and returns it.
+func seededCase(t *testing.T, st *store.Store) *store.Case {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
 // allModels lists every gorm model; a new table without an entry here fails
 // TestModelsMatchSchema.
 var allModels = []any{&models.Case{}, &models.CaseService{}, &models.CaseFeature{}, &models.OutageWindow{},

@@ -24,13 +24,7 @@ func TestReplaceWindowsWritesChangesOnly(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			st := open(t, d)
-			if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-				t.Fatal(err)
-			}
-			cs, err := st.Case(ctx, seed.Kakao2022)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cs := seededCase(t, st)
 			// T (kakao_t taxi) gets a later end, M (another feature) a later start; U stays.
 			ti, mi, ui := -1, -1, -1
 			for i, w := range cs.Windows {
@@ -159,13 +153,7 @@ func TestRevalueStaleWritesChangesOnly(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			st := open(t, d)
-			if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-				t.Fatal(err)
-			}
-			cs, err := st.Case(ctx, seed.Kakao2022)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cs := seededCase(t, st)
 			w := cs.Windows[0]
 			past := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
 			var ncs []store.NewClaim
