@@ -48,7 +48,7 @@ type groupWrite struct {
 // writer anyway. On PostgreSQL a second writer overlapped building a group with committing the
 // other, but halved the groups: with one, claims wait in bigger groups, and a stored claim cost
 // PostgreSQL 131 to 141 µs of CPU against 161 to 169 µs with two (and 180 to 190 with three),
-// for 3 to 5% more claims a second (64 connections, same load run).
+// for 3 to 5% more claims a second (64 connections, the same load run with each).
 const groupWriters = 1
 
 // storeGrouped writes one claim without an external_ref (CreateClaims) together with the claims

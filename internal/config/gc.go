@@ -12,7 +12,7 @@ import (
 // 5,000 claims a second Go's default (GOGC=100, a collection whenever the heap doubles) ran
 // about 30 collections a second, and collecting took 13 to 15% of the service's CPU. With
 // GOGC=400 a collection waits for the heap to grow fivefold: collecting drops to 3 to 4%, and a
-// claim costs about a third less CPU (212 → 144 µs in the same load run).
+// claim costs about a third less CPU (212 → 144 µs, two runs of the same load).
 //
 // The memory limit keeps the bulk paths (a 1,000,000-row import or export holds tens of MB
 // live) within their memory targets: near the limit the collector runs as often as it must,
