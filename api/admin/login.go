@@ -43,15 +43,8 @@ func (h *handler) login(c *gin.Context) {
 	}
 	next := safeNext(c.PostForm("next"))
 	email := strings.TrimSpace(c.PostForm("email"))
-	if email == "" || c.PostForm("password") == "" {
-		// Nothing to check: not an attempt that counts against the sign-in limits.
-		v := h.view(c, "admin_sign_in_title")
-		v.at("/admin/login")
-		v.Page = loginForm{Next: next, Email: email}
-		v.Error = v.T("admin_sign_in_missing")
-		h.render(c, http.StatusUnprocessableEntity, "login", v)
-		return
-	}
+	// A missing email or password is a 422 with its fields from SignIn, which does not count it
+	// against the limits.
 	if err := h.auth.SignIn(c, email, c.PostForm("password")); err != nil {
 		if h.auth.Status(err) >= 500 {
 			h.failErr(c, err)

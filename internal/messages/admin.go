@@ -22,12 +22,11 @@ var admin = map[string][2]string{
 	"admin_back_dashboard": {"대시보드로 돌아가기", "Back to the dashboard"},
 
 	// Sign-in.
-	"admin_sign_in_title":   {"소송대리인 로그인", "Counsel sign-in"},
-	"admin_sign_in":         {"로그인", "Sign in"},
-	"admin_signed_out":      {"로그아웃했습니다.", "You are signed out."},
-	"admin_field_email":     {"이메일", "Email"},
-	"admin_field_password":  {"비밀번호", "Password"},
-	"admin_sign_in_missing": {"이메일과 비밀번호를 입력해 주세요.", "Enter your email and password."},
+	"admin_sign_in_title":  {"소송대리인 로그인", "Counsel sign-in"},
+	"admin_sign_in":        {"로그인", "Sign in"},
+	"admin_signed_out":     {"로그아웃했습니다.", "You are signed out."},
+	"admin_field_email":    {"이메일", "Email"},
+	"admin_field_password": {"비밀번호", "Password"},
 
 	// Page titles.
 	"admin_dashboard_title":  {"대시보드", "Dashboard"},
