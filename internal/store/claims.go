@@ -287,18 +287,15 @@ func (s *Store) insertClaimsSQLite(ctx context.Context, revision int64, cs []New
 
 // checkRevisionSQLite returns ErrStale unless the case is at revision. The store opens SQLite
 // transactions with BEGIN IMMEDIATE, so tx holds the write lock already and the revision
-// cannot move until it ends; the update checks it under that lock (and would take the lock if
-// it were not held).
+// cannot move until it ends: reading it is enough (an UPDATE would write the case's page to
+// the WAL at every commit).
 func checkRevisionSQLite(ctx context.Context, tx *sql.Tx, caseID, revision int64) error {
-	res, err := tx.ExecContext(ctx, "UPDATE cases SET revision = revision WHERE id = ? AND revision = ?", caseID, revision)
-	if err != nil {
+	var current int64
+	if err := tx.QueryRowContext(ctx, "SELECT revision FROM cases WHERE id = ?", caseID).Scan(&current); err != nil {
 		return translate(err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		if err == nil {
-			err = ErrStale
-		}
-		return translate(err)
+	if current != revision {
+		return ErrStale
 	}
 	return nil
 }

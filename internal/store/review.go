@@ -282,7 +282,6 @@ func (s *Store) insertSignals(db *gorm.DB, code string, weight int, detail, sel 
 	if s.dialect == Postgres {
 		q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
 SELECT DISTINCT x.claim_id, x.case_id, CAST(? AS TEXT), CAST(? AS INT), CAST(? AS TEXT), ` + s.tsParam() + ` FROM (` + sel + `) x
-WHERE true
 ON CONFLICT (claim_id, code) DO NOTHING`
 		return translate(db.Exec(q, append([]any{code, weight, detail, now}, args...)...).Error)
 	}
@@ -482,7 +481,6 @@ func (s *Store) SignalAmountOutlier(ctx context.Context, sc Scope, r SignalRule,
 	SELECT n.id AS claim_id, n.case_id, l.detail FROM claims n JOIN claim_items i ON i.claim_id = n.id JOIN l ON l.service = i.service
 	WHERE ` + scope + ` AND ` + itemValue + ` > l.lim
 ) x
-WHERE true
 GROUP BY x.claim_id, x.case_id`
 	db := s.db.WithContext(ctx)
 	if s.dialect != Postgres {
@@ -561,9 +559,6 @@ func (s *Store) SignalsOf(ctx context.Context, claimIDs []int64) (map[int64][]mo
 // Record appends an audit event inside the bulk transaction, so an import's claims and its
 // audit record are committed together.
 func (b *Bulk) Record(ctx context.Context, e *models.AuditEvent) error {
-	if b.ins != nil {
-		return translate(b.ins.record(ctx, []*models.AuditEvent{e}))
-	}
 	return b.exec(ctx, insertAudit, auditValues(e)...)
 }
 
