@@ -277,13 +277,7 @@ func (d *ReportData) Render(lang messages.Lang) *Report {
 	if lang == messages.En {
 		r.CaseName = cs.NameEn
 	}
-	t := func(k string, kv ...string) string {
-		p := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			p[kv[i]] = kv[i+1]
-		}
-		return messages.Text(lang, "report_"+k, p)
-	}
+	t := func(k string, kv ...string) string { return messages.TextPairs(lang, "report_"+k, kv...) }
 	r.Title = t("title")
 	r.Generated = d.now.In(loc).Format("2006-01-02 15:04 MST")
 
