@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
@@ -511,8 +509,8 @@ func (s *Service) DuplicatePairs(ctx context.Context, f store.DuplicateFilter) (
 // later claim to duplicate (of the first: "keep first") through the lifecycle, when the
 // later claim is still open; keep names which claim to keep when it is not the first.
 func (s *Service) DecideDuplicate(ctx context.Context, later, first *models.Claim, decision string, keep string, note string, actor audit.Actor) error {
-	if utf8.RuneCountInString(note) > lifecycle.MaxNote { // as a transition's note, whichever the decision
-		return apperr.Validation([]apperr.FieldError{{Path: "note", Code: apperr.FieldTooLong, Params: map[string]string{"max": strconv.Itoa(lifecycle.MaxNote)}}})
+	if fields := lifecycle.CheckNote(note); fields != nil { // as a transition's note, whichever the decision
+		return apperr.Validation(fields)
 	}
 	now := s.Now()
 	caseID := later.CaseID

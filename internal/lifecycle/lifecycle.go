@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 )
@@ -162,9 +163,7 @@ func Check(cur Current, req Request, now time.Time) (Decision, error) {
 	if slices.Contains(req.Reasons, ReasonOther) && strings.TrimSpace(req.Note) == "" {
 		fields = append(fields, apperr.FieldError{Path: "note", Code: apperr.FieldRequired})
 	}
-	if len([]rune(req.Note)) > MaxNote {
-		fields = append(fields, apperr.FieldError{Path: "note", Code: apperr.FieldTooLong, Params: map[string]string{"max": strconv.Itoa(MaxNote)}})
-	}
+	fields = append(fields, CheckNote(req.Note)...)
 	if req.CureDays != nil {
 		if req.To != Deficient {
 			fields = append(fields, apperr.FieldError{Path: "cure_days", Code: apperr.FieldNotApplicable, Params: map[string]string{"kind": req.To}})
@@ -215,4 +214,13 @@ func ReasonsFor(to string) []string {
 		}
 	}
 	return out
+}
+
+// CheckNote is the error of a note longer than MaxNote characters, if it is (a transition's
+// note, and a duplicate decision's).
+func CheckNote(note string) []apperr.FieldError {
+	if utf8.RuneCountInString(note) <= MaxNote {
+		return nil
+	}
+	return []apperr.FieldError{{Path: "note", Code: apperr.FieldTooLong, Params: map[string]string{"max": strconv.Itoa(MaxNote)}}}
 }
