@@ -210,7 +210,10 @@ func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []strin
 	var orig *models.Claim
 	if req.To == lifecycle.Duplicate {
 		if ref := auth.CanonicalReference(req.DuplicateOf); ref != "" {
-			orig, _ = s.Store.ClaimByReference(ctx, ref) // not found: each claim is refused by planTransition
+			var err error
+			if orig, err = s.Store.ClaimByReference(ctx, ref); err != nil && !apperr.Is(err, apperr.NotFound) {
+				return nil, err
+			} // not found: each claim is refused by planTransition
 		}
 	}
 	canonical := make([]string, len(refs))
@@ -227,7 +230,7 @@ func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []strin
 		r := BulkResult{Reference: ref}
 		cl, err := byRef[canonical[i]], error(nil)
 		if cl == nil {
-			err = &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
+			err = errClaimNotFound()
 		}
 		if err == nil {
 			r.Transition, err = s.transition(ctx, cl, req, actor, orig)
@@ -250,16 +253,21 @@ func (s *Service) BulkTransition(ctx context.Context, caseID int64, refs []strin
 func (s *Service) CaseClaim(ctx context.Context, caseID int64, ref string) (*models.Claim, error) {
 	r := auth.CanonicalReference(ref)
 	if r == "" {
-		return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
+		return nil, errClaimNotFound()
 	}
 	cl, err := s.Store.ClaimByReference(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	if cl.CaseID != caseID {
-		return nil, &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
+		return nil, errClaimNotFound()
 	}
 	return cl, nil
+}
+
+// errClaimNotFound is the error of a reference that names no claim of the case.
+func errClaimNotFound() error {
+	return &apperr.Error{Code: apperr.NotFound, Message: "claim_not_found"}
 }
 
 // IsClientError reports whether err is the client's (answered per claim in a bulk request)
