@@ -208,14 +208,14 @@ func searchCond(sr *ClaimSearch, c string, d Dialect) sqlCond {
 	return sqlCond{"(" + strings.Join(parts, " OR ") + ")", args}
 }
 
-// nameFold is the claimant name of the claims aliased c with its ASCII letters lowered, as
-// claims_case_name_fold indexes it on PostgreSQL: the search's prefixes and detection's
-// namesakes are looked up through it.
+// nameFold is what a name search on the claims aliased c matches its (lowered) prefix against:
+// on PostgreSQL the name with its ASCII letters lowered, as claims_case_name_fold indexes it;
+// on SQLite the name itself, as its LIKE already ignores the case of ASCII letters.
 func nameFold(c string, d Dialect) string {
 	if d == Postgres {
 		return "lower(" + c + `.claimant_name COLLATE "C")`
 	}
-	return "lower(" + c + ".claimant_name)"
+	return c + ".claimant_name"
 }
 
 // asciiLower lowers the ASCII letters of s and leaves the others as they are, as SQLite's

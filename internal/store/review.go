@@ -507,12 +507,15 @@ func (s *Store) SameNameClaims(ctx context.Context, sc Scope, limit int) ([]Iden
 		return nil, nil
 	}
 	scope, sargs := s.cond(sc, "n")
-	// The folded names are equal when the names are: the condition lets claims_case_name_fold
-	// find the namesakes on PostgreSQL.
+	// On PostgreSQL the folded names, equal when the names are, let claims_case_name_fold find
+	// the namesakes; SQLite has claims_case_name for the names themselves.
+	fold := ""
+	if s.dialect == Postgres {
+		fold = nameFold("o", s.dialect) + " = " + nameFold("n", s.dialect) + " AND "
+	}
 	q := `SELECT n.id AS claim_id, o.id AS other_id, n.claimant_email AS email, o.claimant_email AS other_email,
 	n.claimant_phone AS phone, o.claimant_phone AS other_phone, n.case_id
-FROM claims n JOIN claims o ON o.case_id = n.case_id AND ` + nameFold("o", s.dialect) + ` = ` + nameFold("n", s.dialect) + `
-	AND o.claimant_name = n.claimant_name AND o.id <> n.id
+FROM claims n JOIN claims o ON o.case_id = n.case_id AND ` + fold + `o.claimant_name = n.claimant_name AND o.id <> n.id
 WHERE ` + scope + ` LIMIT ?`
 	var out []IdentityRow
 	return out, translate(s.db.WithContext(ctx).Raw(q, append(sargs, limit)...).Scan(&out).Error)

@@ -1,6 +1,7 @@
 -- +goose Up
--- Nothing to do: the claims list's name search matches lower(claimant_name), ASCII letters
--- only, as the PostgreSQL migration's index does; SQLite's sizes need no index for it.
+-- Nothing to do: SQLite's LIKE already ignores the case of ASCII letters, which is what the
+-- PostgreSQL migration's index gives the claims list's name search there. This file keeps the
+-- two version lists aligned.
 SELECT 1;
 
 -- +goose Down
