@@ -174,17 +174,24 @@ func (s *Server) report(format export.Format) gin.HandlerFunc {
 			writeError(c, err)
 			return
 		}
-		lang := messages.FromRequest(c.Request)
-		if l := c.Query("lang"); l != "" {
-			lang = messages.Parse(l)
-		}
-		if format == export.HTML {
-			lang = web.PageLang(c) // a page of the workspace: in the language the lawyer chose there
-		}
 		now := s.now()
 		// The report is a few hundred kilobytes at most: it is built in memory and sent
-		// whole, so a failure is an ordinary error answer.
-		rep, err := export.BuildReport(ctx, s.store, s.claims, cs, now, lang)
+		// whole, so a failure is an ordinary error answer. The page is one of the workspace's,
+		// in the language the lawyer chose there, from the figures its dashboard shows
+		// (gathered at most a TTL ago, and stamped with that time); the PDF, a document to
+		// keep, is gathered afresh.
+		var lang messages.Lang
+		var rep *export.Report
+		if format == export.HTML {
+			lang = web.PageLang(c)
+			rep, err = s.reports.Get(ctx, s.store, s.claims, cs, now, lang)
+		} else {
+			lang = messages.FromRequest(c.Request)
+			if l := c.Query("lang"); l != "" {
+				lang = messages.Parse(l)
+			}
+			rep, err = export.BuildReport(ctx, s.store, s.claims, cs, now, lang)
+		}
 		var buf bytes.Buffer
 		if err == nil {
 			if format == export.PDF {

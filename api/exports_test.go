@@ -210,6 +210,14 @@ func TestCaseReport(t *testing.T) {
 	if !bytes.Contains(r.Body, []byte("<h1>Case report</h1>")) {
 		t.Errorf("HTML report with the English cookie: %.300s", r.Body)
 	}
+	// The page shows the figures the workspace keeps (gathered once per case, revision and
+	// TTL): a claim filed since shows after the TTL, not at every view of the page.
+	e.file(person("캐시", "cache@example.com", "", taxi("2022-10-15T18:00:00+09:00")))
+	again := e.do("GET", "/admin/cases/kakao-2022/report", nil, append(bearer(e.lawyer), "Cookie", "cd_lang=en")...)
+	wantStatus(t, again, 200)
+	if !bytes.Equal(again.Body, r.Body) {
+		t.Errorf("the report page gathered its figures again within the TTL")
+	}
 }
 
 // withExportRunner gives e a job runner with the export handler, as serve has; opts change

@@ -17,6 +17,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/ratelimit"
@@ -40,6 +41,9 @@ type Server struct {
 	signIns     signInLimits
 	sessionIdle time.Duration
 	crossOrigin *http.CrossOriginProtection
+	// reports keeps each case's report figures for the workspace's dashboard and the printable
+	// report page (export.ReportCache).
+	reports *export.ReportCache
 }
 
 // Config is what New needs.
@@ -83,7 +87,7 @@ func New(cfg Config) http.Handler {
 		log = slog.Default()
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, codeFailures: ratelimit.New(time.Minute, 10), claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background, Review: cfg.Review}, log: log, now: now,
-		signIns: newSignInLimits(), sessionIdle: cfg.SessionIdle, crossOrigin: http.NewCrossOriginProtection()}
+		signIns: newSignInLimits(), sessionIdle: cfg.SessionIdle, crossOrigin: http.NewCrossOriginProtection(), reports: &export.ReportCache{}}
 	if s.sessionIdle <= 0 {
 		s.sessionIdle = DefaultSessionIdle
 	}

@@ -13,7 +13,7 @@ import (
 // workspace (/admin) to r.
 func (s *Server) webRoutes(r *gin.Engine) {
 	web.Register(r, web.Config{Store: s.store, Claims: s.claims, Logger: s.log, Now: s.now, Secret: s.cfg.SessionSecret})
-	admin.Register(r, admin.Config{Store: s.store, Claims: s.claims, Auth: adminAuth{s}, Logger: s.log, Now: s.now, WarmReport: s.cfg.WarmReports})
+	admin.Register(r, admin.Config{Store: s.store, Claims: s.claims, Auth: adminAuth{s}, Logger: s.log, Now: s.now, WarmReport: s.cfg.WarmReports, Reports: s.reports})
 }
 
 // adminAuth gives the workspace pages the API's one way to resolve, sign in and sign out a

@@ -65,6 +65,9 @@ type Config struct {
 	Case string
 	// WarmReport gathers the default case's report figures (every language) with Claims.Background at once.
 	WarmReport bool
+	// Reports keeps each case's report figures; the API's printable report shares it. Nil: the
+	// workspace keeps its own.
+	Reports *export.ReportCache
 }
 
 // handler serves the pages; part of its methods live in one file per page.
@@ -78,13 +81,16 @@ type handler struct {
 	pages    map[string]*template.Template
 	cop      *http.CrossOriginProtection
 	// reports keeps each case's report (the dashboard's figures and charts) briefly.
-	reports export.ReportCache
+	reports *export.ReportCache
 }
 
 // Register adds the workspace under /admin to r.
 func Register(r gin.IRouter, cfg Config) {
 	h := &handler{store: cfg.Store, claims: cfg.Claims, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, caseSlug: cfg.Case,
-		cop: http.NewCrossOriginProtection()}
+		cop: http.NewCrossOriginProtection(), reports: cfg.Reports}
+	if h.reports == nil {
+		h.reports = &export.ReportCache{}
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}
