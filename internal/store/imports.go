@@ -364,21 +364,31 @@ const sqliteParamsPerInsert = 400
 
 // rows inserts n rows of cols into table, row(i) giving the values of row i.
 func (in sqliteInserter) rows(ctx context.Context, table string, cols []string, n int, row func(i int) []any) error {
-	one := "(" + placeholders(len(cols)) + ")"
-	per := max(1, sqliteParamsPerInsert/len(cols))
+	return sqliteValues(ctx, in.tx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES ", "", nil, len(cols), n,
+		func(args []any, i int) []any { return append(args, row(i)...) })
+}
+
+// sqliteValues runs head + rows of (VALUES) + tail over n rows of cols values each, as few
+// statements as sqliteParamsPerInsert allows; fixed are the parameters of head, bound first.
+func sqliteValues(ctx context.Context, db gorm.ConnPool, head, tail string, fixed []any, cols, n int, row func(args []any, i int) []any) error {
+	one := "(" + placeholders(cols) + ")"
+	per := max(1, (sqliteParamsPerInsert-len(fixed))/cols)
+	var sb strings.Builder
+	args := make([]any, 0, len(fixed)+per*cols)
 	for start := 0; start < n; start += per {
 		end := min(n, start+per)
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		args := make([]any, 0, (end-start)*len(cols))
+		sb.Reset()
+		sb.WriteString(head)
+		args = append(args[:0], fixed...)
 		for i := start; i < end; i++ {
 			if i > start {
 				sb.WriteString(", ")
 			}
 			sb.WriteString(one)
-			args = append(args, row(i)...)
+			args = row(args, i)
 		}
-		if _, err := in.tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		sb.WriteString(tail)
+		if _, err := db.ExecContext(ctx, sb.String(), args...); err != nil {
 			return err
 		}
 	}

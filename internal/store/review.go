@@ -309,14 +309,23 @@ func (s *Store) addFound(db *gorm.DB, code string, weight int, now time.Time, fi
 	return s.writeSignals(db, sigs)
 }
 
-// writeSignals stores signals (a signal already raised on a claim is kept as it was), under
-// the write lock, in INSERTs of at most sqliteParamsPerInsert parameters (see sqliteInserter).
+// writeSignals stores signals (a signal already raised on a claim is kept as it was): one
+// INSERT on PostgreSQL; on SQLite under the write lock, in INSERTs of at most
+// sqliteParamsPerInsert parameters (see sqliteValues).
 func (s *Store) writeSignals(db *gorm.DB, sigs []models.ClaimSignal) error {
 	if len(sigs) == 0 {
 		return nil
 	}
+	if s.dialect == Postgres {
+		return translate(db.Clauses(clause.OnConflict{DoNothing: true}).Create(&sigs).Error)
+	}
 	defer s.writeLock()()
-	return translate(db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&sigs, sqliteParamsPerInsert/8).Error)
+	return translate(sqliteValues(db.Statement.Context, db.Statement.ConnPool,
+		"INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at) VALUES ", " ON CONFLICT DO NOTHING", nil, 6, len(sigs),
+		func(args []any, i int) []any {
+			g := &sigs[i]
+			return append(args, g.ClaimID, g.CaseID, g.Code, g.Weight, g.Detail, g.CreatedAt.UTC())
+		}))
 }
 
 // SignalIPBurst raises r on claims in scope, and on the other claims of the burst, when at

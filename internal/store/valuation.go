@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -157,7 +156,7 @@ WHERE i.id = x.id`, ids, elig, code, window, principal, interest)
 // UPDATE ... FROM (VALUES ...) (SQLite 3.33 and later), under sqliteParamsPerInsert bound
 // parameters: the driver binds in time quadratic in their number (see sqliteInserter).
 func (r *revaluation) writeSQLite(ctx context.Context, db gorm.ConnPool, now time.Time) error {
-	err := updateFromValues(ctx, db, `UPDATE claims SET updated_at = ?, rules_version = x.column2, valued_as_of = x.column3,
+	err := sqliteValues(ctx, db, `UPDATE claims SET updated_at = ?, rules_version = x.column2, valued_as_of = x.column3,
 	principal_krw = x.column4, interest_krw = x.column5, estimate_krw = x.column6
 FROM (VALUES `, `) AS x WHERE claims.id = x.column1`, []any{now}, 6, len(r.claims), func(args []any, i int) []any {
 		c := r.claims[i]
@@ -166,39 +165,12 @@ FROM (VALUES `, `) AS x WHERE claims.id = x.column1`, []any{now}, 6, len(r.claim
 	if err != nil {
 		return err
 	}
-	return updateFromValues(ctx, db, `UPDATE claim_items SET eligibility = x.column2, eligibility_code = x.column3,
+	return sqliteValues(ctx, db, `UPDATE claim_items SET eligibility = x.column2, eligibility_code = x.column3,
 	window_id = x.column4, principal_krw = x.column5, interest_krw = x.column6
 FROM (VALUES `, `) AS x WHERE claim_items.id = x.column1`, nil, 6, len(r.items), func(args []any, i int) []any {
 		it := r.items[i]
 		return append(args, it.ID, it.Eligibility, it.EligibilityCode, it.WindowID, it.PrincipalKRW, it.InterestKRW)
 	})
-}
-
-// updateFromValues runs head + rows of (VALUES) + tail over n rows of cols values each, as few
-// statements as sqliteParamsPerInsert allows; fixed are the parameters of head, bound first.
-func updateFromValues(ctx context.Context, db gorm.ConnPool, head, tail string, fixed []any, cols, n int, row func(args []any, i int) []any) error {
-	one := "(" + placeholders(cols) + ")"
-	per := max(1, (sqliteParamsPerInsert-len(fixed))/cols)
-	var sb strings.Builder
-	args := make([]any, 0, len(fixed)+per*cols)
-	for start := 0; start < n; start += per {
-		end := min(n, start+per)
-		sb.Reset()
-		sb.WriteString(head)
-		args = append(args[:0], fixed...)
-		for i := start; i < end; i++ {
-			if i > start {
-				sb.WriteString(", ")
-			}
-			sb.WriteString(one)
-			args = row(args, i)
-		}
-		sb.WriteString(tail)
-		if _, err := db.ExecContext(ctx, sb.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // revalueAll walks every claim of a case in batches and writes back what fn changed.
