@@ -11,8 +11,8 @@ import (
 	"github.com/claimdesk/claimdesk/models"
 )
 
-// ClaimFilter selects claims of a case for a list: the one query behind the API's claims list
-// and the lawyers' claims page. Zero fields do not filter.
+// ClaimFilter selects claims of a case: the one filter behind the API's claims list, the
+// lawyers' claims page and every export. Zero fields do not filter.
 type ClaimFilter struct {
 	CaseID int64
 	// Statuses selects claims in any of these statuses (the dashboard's "awaiting review" is

@@ -371,22 +371,15 @@ func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.Ou
 				return err
 			}
 		}
-		var added []models.OutageWindow
-		for _, w := range ws {
-			if w.ID == 0 {
-				added = append(added, w)
+		var added []*models.OutageWindow // gorm sets their ids through the pointers
+		for i := range ws {
+			if ws[i].ID == 0 {
+				added = append(added, &ws[i])
 			}
 		}
 		if len(added) > 0 {
 			if err := tx.Create(&added).Error; err != nil {
 				return err
-			}
-			n := 0
-			for i := range ws {
-				if ws[i].ID == 0 {
-					ws[i].ID = added[n].ID
-					n++
-				}
 			}
 		}
 		if items, changed, err = revalueAll(tx, s.dialect, caseID, reeval(ws)); err != nil {

@@ -283,7 +283,7 @@ type Bulk struct {
 //
 // The revision cannot move while the transaction is open, so claims judged under old windows
 // are never stored after a change of them: on PostgreSQL the transaction holds the case's
-// advisory lock shared (as insertClaimsPG does for single claims) until it ends, so a change of the
+// advisory lock shared (as insertClaimsPG does for a group of single claims) until it ends, so a change of the
 // windows or rules (bumpRevision, exclusive) waits for a running import or batch to commit,
 // then re-decides its claims with the others, or gives up with case_busy after CaseLockWait;
 // on SQLite the transaction holds the database's
@@ -395,7 +395,8 @@ func sqliteValues(ctx context.Context, db gorm.ConnPool, head, tail string, fixe
 	return nil
 }
 
-// insert writes claims, their items and their pending marks; claims and items get their ids.
+// insert writes claims, their items and their pending marks; claims get their ids and items
+// their claim's (their own ids are SQLite's, not read back).
 // The claims' ids are given, not left to SQLite, so the items can name their claim: the
 // transaction holds the write lock, and AUTOINCREMENT would have given the same ones (past
 // the largest id ever used).
