@@ -20,7 +20,7 @@ import (
 )
 
 // BenchmarkReplaceWindows changes one window of a case holding CLAIMDESK_BENCH_ITEMS stored
-// items (3,000 by default; the figures in the notes are at 100,000), on each engine: the taxi
+// items (3,000 by default; the README's figures are at 100,000), on each engine: the taxi
 // window's end moves by half an hour and back (two changes an op, timed apart), which
 // re-decides a few percent of the items.
 // Every claim is read and re-valued either way; the figure that matters is the ratio to the
