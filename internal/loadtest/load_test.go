@@ -317,8 +317,12 @@ func forwardedFor(k int64) string {
 }
 
 // runClaimants is the size of each wrk run's range of claimants: run r sends claimants from
-// r*runClaimants, and every run's range is below vegeta's (50,000,000).
-const runClaimants = 5_000_000
+// r*runClaimants, below vegeta's, from attackClaimants (connectionLevels keeps the runs few
+// enough).
+const (
+	runClaimants    = 5_000_000
+	attackClaimants = 50_000_000
+)
 
 const wrkScript = `
 -- Claimant k = offset + 1 + 2n + thread (two threads): distinct claimants; the offset (the
@@ -405,7 +409,7 @@ const attackConnections = 256
 // attack sends claims at a fixed rate (open loop: a slow server does not slow the sender).
 func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics {
 	var n atomic.Int64
-	n.Store(50_000_000) // past every claimant of the wrk runs (see wrkScript)
+	n.Store(attackClaimants) // past every claimant of the wrk runs (see wrkScript)
 	targeter := func(t *vegeta.Target) error {
 		k := n.Add(1)
 		t.Method, t.URL = "POST", url
@@ -559,6 +563,10 @@ func connectionLevels() []int {
 			panic("CLAIMDESK_LOAD_CONNECTIONS: want numbers of connections (2 or more), comma-separated, got " + v)
 		}
 		out = append(out, n)
+	}
+	// Two servers, a run each per level: their claimants must stay below vegeta's.
+	if 2*len(out)*runClaimants > attackClaimants {
+		panic("CLAIMDESK_LOAD_CONNECTIONS: at most " + strconv.Itoa(attackClaimants/runClaimants/2) + " levels")
 	}
 	return out
 }
