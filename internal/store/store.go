@@ -100,7 +100,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	// WAL lets readers go on while one writer writes; immediate transactions take the write
 	// lock up front, so two writers wait for each other (busy_timeout) instead of deadlocking.
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	db, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {
 		return nil, sqliteOpenError(path, err)
