@@ -3,11 +3,13 @@ package claims_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -182,6 +184,122 @@ func TestDetectionWorker(t *testing.T) {
 			}
 			if p, _ := st.PendingReviews(ctx, time.Time{}, 100); len(p) != 0 {
 				t.Fatalf("still pending after resuming: %v", p)
+			}
+		})
+	}
+}
+
+// TestSameDescriptionPasses: whatever the passes' boundaries (batches of ids in arrival order,
+// or an import's claims at once), same_description ends on exactly the claims with an item
+// whose description (long enough) is an item's description in another claim: shared with a
+// claim of the same pass, with one claim before it, or with several.
+func TestSameDescriptionPasses(t *testing.T) {
+	shared := []string{
+		"카카오톡 먹통으로 거래처와 계약을 놓쳤습니다 정말로",
+		"택시가 잡히지 않아 중요한 면접에 늦었습니다 정말로요",
+		"대리운전 호출이 안 되어 집에 가지 못하고 숙박했습니다",
+		"카카오페이 결제가 실패해서 항공권을 비싸게 샀습니다",
+		"The taxi app was down and I missed my train to Busan",
+	}
+	const short = "택시 안 옴" // shared too, but shorter than the rule's minimum
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			rng := rand.New(rand.NewPCG(7, 11))
+			st, cs := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			// Detection is left to the passes below: the claims stay pending.
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }, Background: func(func(context.Context)) {}}
+			imp := &models.Import{CaseID: cs.ID, Format: "csv", Attestation: "test"}
+			if err := st.CreateImport(ctx, imp); err != nil {
+				t.Fatal(err)
+			}
+			yes := true
+			var ids []int64
+			descs := map[int64][]string{}
+			submit := func(i int) {
+				var items []intake.ItemInput
+				for j := range 1 + i%3/2 {
+					desc := fmt.Sprintf("서로 다른 사정으로 택시를 부르지 못했습니다 %03d-%d", i, j)
+					switch r := rng.IntN(20); {
+					case r < 7:
+						desc = shared[rng.IntN(len(shared))]
+					case r < 10:
+						desc = short
+					case r < 11 && j == 1:
+						desc = items[0].Description // twice in one claim: shared with no one
+					}
+					items = append(items, intake.ItemInput{Kind: "taxi_booking", OccurredAt: fmt.Sprintf("2022-10-15 %02d:%02d", 16+i%4, i%60),
+						Failure: "no_driver", Description: desc})
+				}
+				meta := claims.Meta{Channel: claims.ChannelAPI, IP: fmt.Sprintf("198.51.100.%d", i)}
+				if i >= 70 {
+					meta.ImportID = &imp.ID
+				}
+				res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
+					Claimant: intake.ClaimantInput{Name: fmt.Sprintf("청구인%02d", i), Email: fmt.Sprintf("p%02d@example.com", i)}, Consent: &yes,
+					Items: items}, meta)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, res.Claim.ID)
+				for _, it := range items {
+					descs[res.Claim.ID] = append(descs[res.Claim.ID], it.Description)
+				}
+			}
+			// Claims arrive in batches of 1 to 12, each looked at by its pass before the next
+			// batch arrives; then an import of 20 claims, looked at at once.
+			for lo := 0; lo < 70; {
+				hi := min(70, lo+1+rng.IntN(12))
+				for i := lo; i < hi; i++ {
+					submit(i)
+				}
+				if err := svc.Detect(ctx, store.Scope{CaseID: cs.ID, ClaimIDs: ids[lo:hi]}); err != nil {
+					t.Fatal(err)
+				}
+				lo = hi
+			}
+			for i := 70; i < 90; i++ {
+				submit(i)
+			}
+			if err := svc.Detect(ctx, store.Scope{CaseID: cs.ID, ImportID: &imp.ID}); err != nil {
+				t.Fatal(err)
+			}
+
+			holders := map[string]map[int64]bool{}
+			for id, ds := range descs {
+				for _, d := range ds {
+					if holders[d] == nil {
+						holders[d] = map[int64]bool{}
+					}
+					holders[d][id] = true
+				}
+			}
+			var want, got []int64
+			for _, id := range ids {
+				for _, d := range descs[id] {
+					if utf8.RuneCountInString(d) >= 20 && len(holders[d]) > 1 {
+						want = append(want, id)
+						break
+					}
+				}
+			}
+			sigs, err := st.SignalsOf(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				for _, s := range sigs[id] {
+					if s.Code == claims.SignalSameDescription {
+						got = append(got, id)
+					}
+				}
+			}
+			if len(want) < 20 || len(want) > 80 {
+				t.Fatalf("the scenario flags %d claims of 90: too few or too many to tell", len(want))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("claims with same_description (-want +got):\n%s", diff)
 			}
 		})
 	}

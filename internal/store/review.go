@@ -408,10 +408,12 @@ func (s *Store) SignalOutsideWindows(ctx context.Context, sc Scope, r SignalRule
 // when an item's description (at least r.MinLength characters) is word for word the
 // description of another claim's item.
 //
-// Its cost does not grow with how many claims share a description. A claim in scope needs one
-// other claim with its description (the first found). Of the other claims, only a description
-// held by exactly one claim outside the scope can have one not flagged yet: when two or more
-// hold it, the pass over the later of them flagged both.
+// Its cost does not grow with how many claims share a description. The scope's descriptions
+// are read once; one probe of at most two rows per description keeps only those another item
+// holds too (most descriptions are unique, and the search stops there). A claim in scope
+// needs one other claim with its description (the first found). Of the other claims, only a
+// description held by exactly one claim outside the scope can have one not flagged yet: when
+// two or more hold it, the pass over the later of them flagged both.
 func (s *Store) SignalSameDescription(ctx context.Context, sc Scope, r SignalRule, now time.Time) error {
 	if sc.empty() {
 		return nil
@@ -421,27 +423,29 @@ func (s *Store) SignalSameDescription(ctx context.Context, sc Scope, r SignalRul
 	if sc.ImportID != nil {
 		outside, oargs = "NOT EXISTS (SELECT 1 FROM claims x WHERE x.id = oi.claim_id AND x.import_id = ?)", []any{*sc.ImportID}
 	}
-	other := func(dir string) string {
-		return `(SELECT oi.claim_id FROM claim_items oi WHERE oi.case_id = d.case_id AND oi.description = d.description AND oi.description <> ''
-		AND ` + outside + ` ORDER BY oi.claim_id ` + dir + ` LIMIT 1)`
+	// holders is the items with the description of row a.
+	holders := func(a string) string {
+		return `claim_items oi WHERE oi.case_id = ` + a + `.case_id AND oi.description = ` + a + `.description AND oi.description <> ''`
 	}
-	q := `SELECT ni.claim_id, ni.case_id FROM claims n JOIN claim_items ni ON ni.claim_id = n.id
-WHERE ` + scope + ` AND ni.description <> '' AND length(ni.description) >= ? AND (
-	SELECT oi.claim_id FROM claim_items oi WHERE oi.case_id = ni.case_id AND oi.description = ni.description AND oi.description <> '' AND oi.claim_id <> ni.claim_id
-	ORDER BY oi.claim_id LIMIT 1) IS NOT NULL
+	other := func(dir string) string {
+		return `(SELECT oi.claim_id FROM ` + holders("h") + ` AND ` + outside + ` ORDER BY oi.claim_id ` + dir + ` LIMIT 1)`
+	}
+	q := `WITH d AS MATERIALIZED (
+	SELECT ni.claim_id, ni.case_id, ni.description FROM claims n JOIN claim_items ni ON ni.claim_id = n.id
+	WHERE ` + scope + ` AND ni.description <> '' AND length(ni.description) >= ?
+), h AS MATERIALIZED (
+	SELECT DISTINCT d.case_id, d.description FROM d WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM ` + holders("d") + ` LIMIT 2) z) = 2
+)
+SELECT d.claim_id, d.case_id FROM d JOIN h ON h.case_id = d.case_id AND h.description = d.description
+WHERE EXISTS (SELECT 1 FROM ` + holders("d") + ` AND oi.claim_id <> d.claim_id)
 UNION
-SELECT e.first_id, e.case_id FROM (
-	SELECT d.case_id, ` + other("ASC") + ` AS first_id, ` + other("DESC") + ` AS last_id
-	FROM (SELECT DISTINCT ni.case_id, ni.description FROM claims n JOIN claim_items ni ON ni.claim_id = n.id
-		WHERE ` + scope + ` AND ni.description <> '' AND length(ni.description) >= ?) d
-) e WHERE e.first_id = e.last_id`
+SELECT e.first_id, e.case_id FROM (SELECT h.case_id, ` + other("ASC") + ` AS first_id, ` + other("DESC") + ` AS last_id FROM h) e
+WHERE e.first_id = e.last_id`
 	var args []any
 	args = append(args, sargs...)
 	args = append(args, r.MinLength)
 	args = append(args, oargs...)
 	args = append(args, oargs...)
-	args = append(args, sargs...)
-	args = append(args, r.MinLength)
 	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", q, now, args...)
 }
 
