@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/api"
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
@@ -102,7 +103,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err := ensureAdmin(ctx, st, cfg, stdout); err != nil {
 		return err
 	}
-	bg := &background{ctx: ctx}
+	bg := &background{ctx: ctx, log: log}
 	defer bg.wait()
 	// Finish re-valuations a restart cut short (a rule change's background work).
 	bg.Go(func(ctx context.Context) {
@@ -148,9 +149,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 }
 
 // background runs work that outlives a request; on shutdown its context is cancelled and serve
-// waits for it (work is resumable: what a stop cuts short is redone at the next start).
+// waits for it (work is resumable: what a stop cuts short is redone at the next start). A panic
+// of that work is logged and ends only that work: the process goes on serving claims.
 type background struct {
 	ctx context.Context
+	log *slog.Logger
 	wg  sync.WaitGroup
 }
 
@@ -158,8 +161,16 @@ func (b *background) Go(fn func(ctx context.Context)) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		fn(b.ctx)
+		if err := b.run(fn); err != nil {
+			b.log.Error("background work failed", "err", err)
+		}
 	}()
+}
+
+func (b *background) run(fn func(ctx context.Context)) (err error) {
+	defer apperr.Catch("background work", &err)
+	fn(b.ctx)
+	return nil
 }
 
 func (b *background) wait() { b.wg.Wait() }

@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -583,4 +585,21 @@ func submitTo(t *testing.T, p *proc) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestBackgroundPanic: a panic of background work is logged and ends that work alone; the
+// process and the other work go on.
+func TestBackgroundPanic(t *testing.T) {
+	var logs bytes.Buffer
+	bg := &background{ctx: context.Background(), log: slog.New(slog.NewTextHandler(&logs, nil))}
+	ran := false
+	bg.Go(func(context.Context) { panic("bug in background work") })
+	bg.Go(func(context.Context) { ran = true })
+	bg.wait()
+	if !ran {
+		t.Error("the other work did not run")
+	}
+	if s := logs.String(); !strings.Contains(s, "background work failed") || !strings.Contains(s, "bug in background work") {
+		t.Errorf("log: %s", s)
+	}
 }

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 )
@@ -197,4 +198,13 @@ func leadingNumber(s string) (int, string) {
 	}
 	n, _ := strconv.Atoi(s[:i])
 	return n, s[i:]
+}
+
+// Catch, deferred by a function returning err, turns a panic of that function into err (with
+// the stack), for work on goroutines no handler's recovery reaches (group commit, detection
+// passes, jobs, background work): that work fails, the process goes on serving claims.
+func Catch(what string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: panic: %v\n%s", what, r, debug.Stack())
+	}
 }

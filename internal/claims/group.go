@@ -3,8 +3,6 @@ package claims
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -128,10 +126,6 @@ func (s *Service) writeGroup(batch []*groupWrite) {
 // reaches: a panic fails the claims of the group (each request answers 500) instead of the
 // process.
 func (s *Service) createClaims(ctx context.Context, revision int64, cs []store.NewClaim) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("storing claims: panic: %v\n%s", r, debug.Stack())
-		}
-	}()
+	defer apperr.Catch("storing claims", &err)
 	return s.Store.CreateClaims(ctx, revision, cs)
 }

@@ -308,8 +308,10 @@ func (s *Service) reviewError(err error) {
 }
 
 // detectPending runs one pass per case over the claims of batch and takes them off the pending
-// list. A claim in the batch twice (queued, and found by a sweep) is looked at once.
-func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview) error {
+// list. A claim in the batch twice (queued, and found by a sweep) is looked at once. A panic
+// fails the pass, not the process nor the worker: its claims stay pending for the sweep.
+func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview) (err error) {
+	defer apperr.Catch("detection pass", &err)
 	byCase := map[int64][]int64{}
 	seen := make(map[int64]bool, len(batch))
 	for _, r := range batch {

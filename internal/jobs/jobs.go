@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -202,7 +203,7 @@ func (r *Runner) execute(ctx context.Context, j *models.Job) error {
 			}
 		}
 	}()
-	err := h.Run(jctx, j.RefID)
+	err := run(jctx, h, j)
 	close(done)
 	wg.Wait()
 
@@ -225,4 +226,11 @@ func (r *Runner) execute(ctx context.Context, j *models.Job) error {
 		return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, time.Time{})
 	}
 	return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), nil, time.Time{})
+}
+
+// run runs a job's handler; a panic fails that attempt like an error (retried, then failed for
+// good), instead of taking the process down and the job with it at every restart.
+func run(ctx context.Context, h Handler, j *models.Job) (err error) {
+	defer apperr.Catch("job "+j.Kind, &err)
+	return h.Run(ctx, j.RefID)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-// handler records runs; ref 13 fails every time, ref 7 fails once.
+// handler records runs; ref 13 fails every time, ref 7 fails once, ref 9 panics once.
 type handler struct {
 	mu     sync.Mutex
 	runs   map[int64]int
@@ -32,6 +33,9 @@ func (h *handler) Run(ctx context.Context, ref int64) error {
 	h.runs[ref]++
 	if ref == 13 || ref == 7 && h.runs[ref] == 1 {
 		return errors.New("boom")
+	}
+	if ref == 9 && h.runs[ref] == 1 {
+		panic("bug")
 	}
 	return nil
 }
@@ -55,7 +59,7 @@ func TestRunner(t *testing.T) {
 			if err := st.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			for _, ref := range []int64{1, 7, 13} {
+			for _, ref := range []int64{1, 7, 9, 13} {
 				st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", ref, time.Now()); return err })
 			}
 			// A job left running by a dead worker (its lease is over).
@@ -89,7 +93,9 @@ func TestRunner(t *testing.T) {
 			<-done
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			if h.runs[1] != 1 || h.runs[7] != 2 || h.runs[13] != 3 || h.runs[21] != 1 {
+			// The panic failed one attempt of job 9 like an error, and neither the worker nor the
+			// process: every job ran.
+			if h.runs[1] != 1 || h.runs[7] != 2 || h.runs[9] != 2 || h.runs[13] != 3 || h.runs[21] != 1 {
 				t.Errorf("runs %v", h.runs)
 			}
 			if len(h.failed) != 1 || h.failed[0] != 13 {
@@ -97,7 +103,7 @@ func TestRunner(t *testing.T) {
 			}
 			var statuses []string
 			st.Gorm().Model(&models.Job{}).Order("ref_id").Pluck("status", &statuses)
-			if len(statuses) != 4 || statuses[0] != "done" || statuses[1] != "done" || statuses[2] != "failed" || statuses[3] != "done" {
+			if !slices.Equal(statuses, []string{"done", "done", "done", "failed", "done"}) {
 				t.Errorf("statuses %v", statuses)
 			}
 		})
