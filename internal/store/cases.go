@@ -27,6 +27,11 @@ type Case struct {
 	Location *time.Location
 	Services []Service
 	Windows  []models.OutageWindow
+
+	// The domain's view of the case, made once by loadCase (every claim submitted reads it):
+	// shared, read-only.
+	domain        *damages.Case
+	domainWindows []damages.Window
 }
 
 // Service is a service of a case.
@@ -47,6 +52,9 @@ type Feature struct {
 
 // Domain returns the case as the domain sees it.
 func (c *Case) Domain() *damages.Case {
+	if c.domain != nil {
+		return c.domain
+	}
 	d := &damages.Case{Slug: c.Slug, Location: c.Location, Services: make([]damages.Service, len(c.Services))}
 	for i, s := range c.Services {
 		ds := damages.Service{Slug: s.Slug, Kinds: s.Kinds, Features: make([]string, len(s.Features))}
@@ -58,8 +66,13 @@ func (c *Case) Domain() *damages.Case {
 	return d
 }
 
-// DomainWindows returns the windows as the domain sees them.
-func (c *Case) DomainWindows() []damages.Window { return DomainWindows(c.Windows) }
+// DomainWindows returns the windows as the domain sees them (shared: not to be modified).
+func (c *Case) DomainWindows() []damages.Window {
+	if c.domainWindows != nil {
+		return c.domainWindows
+	}
+	return DomainWindows(c.Windows)
+}
 
 // DomainWindows converts stored windows.
 func DomainWindows(ws []models.OutageWindow) []damages.Window {
@@ -136,6 +149,7 @@ func loadCase(db *gorm.DB, slug string) (*Case, error) {
 	for i := range c.Windows {
 		c.Windows[i].StartAt, c.Windows[i].EndAt = c.Windows[i].StartAt.UTC(), c.Windows[i].EndAt.UTC()
 	}
+	c.domain, c.domainWindows = c.Domain(), DomainWindows(c.Windows)
 	return c, nil
 }
 
