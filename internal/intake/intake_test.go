@@ -210,6 +210,9 @@ func FuzzParseInstant(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := intake.ParseInstant(s, seoul)
+		if want, ok := parseEveryWay(s); ok != (err == nil) || ok && !want.Equal(got) {
+			t.Fatalf("%q: %v %v, trying every layout in turn gives %v %v", s, got, err, want, ok)
+		}
 		if err != nil {
 			return
 		}
@@ -224,6 +227,28 @@ func FuzzParseInstant(f *testing.F) {
 			t.Fatalf("%q: %v does not round-trip: %v %v", s, got, again, err)
 		}
 	})
+}
+
+// parseEveryWay is ParseInstant's reference: RFC 3339 (with a T or a space), then every local
+// layout in turn, with no shortcut.
+func parseEveryWay(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	layouts := []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"}
+	if len(s) > 10 && s[10] == ' ' {
+		if t, err := time.Parse(time.RFC3339Nano, s[:10]+"T"+s[11:]); err == nil {
+			return t.UTC().Truncate(time.Microsecond), true
+		}
+	}
+	for i, l := range layouts {
+		loc := seoul
+		if i == 0 {
+			loc = time.UTC
+		}
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t.UTC().Truncate(time.Microsecond), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // FuzzNormalizePhone: a normalized number is E.164 (+ and 8 to 15 digits) and normalizing it

@@ -35,7 +35,17 @@ func ParseInstant(s string, loc *time.Location) (time.Time, error) {
 			}
 		}
 	}
-	for _, layout := range localLayouts {
+	// At most one layout reads a given string, so the order only saves failed parses (each
+	// allocates its error): the layout the string looks like first, then the others.
+	first := 0
+	if strings.IndexByte(s, ' ') >= 0 {
+		first = 2
+	}
+	if strings.Count(s, ":") < 2 {
+		first++
+	}
+	for i := range localLayouts {
+		layout := localLayouts[(first+i)%len(localLayouts)]
 		// time.Parse takes a fraction after the seconds even where the layout has none (and
 		// with a comma too): keep it to the microsecond like the RFC 3339 form.
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
