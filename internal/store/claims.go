@@ -74,25 +74,13 @@ func (s *Store) CreateClaims(ctx context.Context, revision int64, cs []NewClaim)
 	return s.insertClaimsSQLite(ctx, revision, cs)
 }
 
-// insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
-// in one round trip, and only if the case is still at revision.
-func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
-	var cl claimArrays
-	var it itemArrays
-	var ev auditArrays
-	for n, nc := range cs {
-		cl.add(nc.Claim)
-		for i := range nc.Claim.Items {
-			it.add(int64(n+1), &nc.Claim.Items[i])
-		}
-		if nc.Event != nil {
-			ev.add(nc.Event)
-		}
-	}
-	// Ids come from the sequence first (ids, materialized: evaluated once), so items, pending
-	// marks and the answer can name each claim by its position in the arrays. Nothing is
-	// inserted when the case has moved past revision (k is empty).
-	const q = `WITH k AS (
+// groupInsertPG stores a group of claims (insertClaimsPG) from arrays, one per column; its
+// column lists are those of claimColumns, itemColumns, pendingColumns and auditColumns, which
+// the other writers use (TestGroupInsertColumns). Ids come from the sequence first (ids,
+// materialized: evaluated once), so items, pending marks and the answer can name each claim by
+// its position in the arrays. Nothing is inserted when the case has moved past revision (k is
+// empty).
+const groupInsertPG = `WITH k AS (
 	SELECT id FROM cases WHERE id = $1 AND revision = $2
 ), ids AS MATERIALIZED (
 	SELECT nextval('claims_id_seq') AS id, g AS n FROM k, generate_series(1, $3::bigint) AS g
@@ -131,6 +119,22 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 		$51::bigint[], $52::text[], $53::text[], $54::text[], $55::text[], $56::text[], $57::text[]) AS x
 )
 SELECT id FROM ids ORDER BY n`
+
+// insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
+// in one round trip, and only if the case is still at revision.
+func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
+	var cl claimArrays
+	var it itemArrays
+	var ev auditArrays
+	for n, nc := range cs {
+		cl.add(nc.Claim)
+		for i := range nc.Claim.Items {
+			it.add(int64(n+1), &nc.Claim.Items[i])
+		}
+		if nc.Event != nil {
+			ev.add(nc.Event)
+		}
+	}
 	batch := &pgx.Batch{}
 	caseID := cs[0].Claim.CaseID
 	// The shared advisory lock waits for a change of the case in progress (it holds the
@@ -145,7 +149,7 @@ SELECT id FROM ids ORDER BY n`
 	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(caseID))
 	args := append([]any{caseID, revision, len(cs)}, cl.args()...)
 	args = append(append(args, it.args()...), ev.args()...)
-	batch.Queue(q, args...)
+	batch.Queue(groupInsertPG, args...)
 	batch.Queue("RESET plan_cache_mode")
 	br := s.pool.SendBatch(ctx, batch)
 	_, err := br.Exec()
