@@ -1,6 +1,7 @@
 package claims_test
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
 )
 
 // kakao is the shipped case as ParseRules and ParseWindows see it, built from the case file
@@ -170,6 +172,36 @@ func TestListFilterStatuses(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(lf.Statuses, tc.want) {
 			t.Errorf("%q: %q %v, want %q", tc.status, lf.Statuses, err, tc.want)
+		}
+	}
+}
+
+// TestEligibilityText: the sentences a case keeps are told apart by language, window and code
+// (each of these twelve is its own).
+func TestEligibilityText(t *testing.T) {
+	cs := kakao(t)
+	w1, w2 := &cs.Windows[0], &cs.Windows[1]
+	seen := map[string]string{}
+	for _, l := range []messages.Lang{messages.Ko, messages.En} {
+		for _, w := range []*models.OutageWindow{w1, w2, nil} {
+			for _, code := range []string{"in_down_window", "outside_outage_window"} {
+				label := fmt.Sprint(l, w, code)
+				got := claims.EligibilityText(l, cs, w, code)
+				if again := claims.EligibilityText(l, cs, w, code); again != got {
+					t.Errorf("%s: %q then %q", label, got, again)
+				}
+				want := messages.Text(l, code, map[string]string{"window": "-"})
+				if w != nil {
+					want = messages.Text(l, code, map[string]string{"window": messages.Window(l, w.Service+"/"+w.Feature, w.Severity, w.StartAt, w.EndAt, cs.Location)})
+				}
+				if got != want {
+					t.Errorf("%s: %q, want %q", label, got, want)
+				}
+				if other, ok := seen[got]; ok {
+					t.Errorf("%s and %s share %q", label, other, got)
+				}
+				seen[got] = label
+			}
 		}
 	}
 }

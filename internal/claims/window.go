@@ -33,11 +33,19 @@ func windowByID(cs *store.Case, id int64) *models.OutageWindow {
 }
 
 // EligibilityText is the sentence explaining an item's stored eligibility (its code) in l,
-// naming the window DecidingWindow gave ("-" when none).
+// naming the window DecidingWindow gave ("-" when none). Every answer about a claim has one per
+// item, and a case has few windows and codes: each sentence is made once per case snapshot.
 func EligibilityText(l messages.Lang, cs *store.Case, named *models.OutageWindow, code string) string {
-	params := map[string]string{"window": "-"}
-	if named != nil {
-		params["window"] = messages.Window(l, named.Service+"/"+named.Feature, named.Severity, named.StartAt, named.EndAt, cs.Location)
+	type key struct {
+		lang   messages.Lang
+		window *models.OutageWindow // one of cs.Windows, or nil
+		code   string
 	}
-	return messages.Text(l, code, params)
+	return cs.Memo(key{l, named, code}, func() any {
+		params := map[string]string{"window": "-"}
+		if named != nil {
+			params["window"] = messages.Window(l, named.Service+"/"+named.Feature, named.Severity, named.StartAt, named.EndAt, cs.Location)
+		}
+		return messages.Text(l, code, params)
+	}).(string)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,6 +33,19 @@ type Case struct {
 	// shared, read-only.
 	domain        *damages.Case
 	domainWindows []damages.Window
+	// memo keeps values made from this snapshot alone (see Memo).
+	memo sync.Map
+}
+
+// Memo returns the value kept under key, made by make the first time: values that depend on
+// the case alone (claims.EligibilityText's sentences) are made once per snapshot, since a
+// case that changes is loaded again, not changed in place.
+func (c *Case) Memo(key any, make func() any) any {
+	if v, ok := c.memo.Load(key); ok {
+		return v
+	}
+	v, _ := c.memo.LoadOrStore(key, make())
+	return v
 }
 
 // Service is a service of a case.
