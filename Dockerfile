@@ -7,6 +7,8 @@ RUN apt-get update -qq \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces glebarez/go-sqlite with this local module: go mod download reads its go.mod.
+COPY internal/thirdparty/gosqlite/ internal/thirdparty/gosqlite/
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/claimdesk .

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"container/list"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -25,6 +26,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	moderncsqlite "modernc.org/sqlite"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 )
@@ -100,14 +102,21 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	// WAL lets readers go on while one writer writes; immediate transactions take the write
 	// lock up front, so two writers wait for each other (busy_timeout) instead of deadlocking.
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	// Times are written as the databases written by glebarez/go-sqlite hold them,
+	// "2006-01-02 15:04:05.999999999-07:00" (modernc's default is time.Time.String, which
+	// SQLite's date functions cannot read), and read back in UTC as that driver did
+	// (TestSQLiteStoredTimeText).
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+		"&_time_format=sqlite&_timezone=UTC"
+	conn, err := moderncsqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, sqliteOpenError(path, err)
 	}
-	sqlDB, err := db.DB()
+	sqlDB := sql.OpenDB(sqliteConnector{conn})
+	db, err := gorm.Open(&sqlite.Dialector{Conn: sqlDB}, cfg)
 	if err != nil {
-		return nil, err
+		sqlDB.Close()
+		return nil, sqliteOpenError(path, err)
 	}
 	// Every connection is kept: a new one parses the whole schema before its first statement
 	// (database/sql keeps only two idle by default, and closed the others after each burst).
@@ -118,6 +127,98 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, sqliteOpenError(path, err)
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+}
+
+// sqliteConnector opens modernc's SQLite connections, each keeping the statements it
+// executes compiled (sqliteConn).
+type sqliteConnector struct{ driver.Connector }
+
+func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dc, ok := conn.(sqliteDriverConn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("sqlite connection %T lacks a method database/sql needs", conn)
+	}
+	return &sqliteConn{sqliteDriverConn: dc, stmts: make(map[string]*list.Element)}, nil
+}
+
+// sqliteDriverConn is what database/sql uses of modernc's connection; sqliteConn passes it
+// all on but ExecContext and Close.
+type sqliteDriverConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+}
+
+// sqliteStmtCacheSize bounds the compiled statements a connection keeps. The store's writes
+// come in few shapes (sqliteValues: about 50 over every table it writes, intake, imports and
+// revaluations together), gorm's in a few dozen more.
+const sqliteStmtCacheSize = 128
+
+// sqliteConn keeps the statements it executes compiled, the most recently used
+// sqliteStmtCacheSize of them. database/sql hands an Exec, in a transaction or not, to the
+// driver's ExecContext, which modernc's driver compiles and finalizes every time: compiling
+// was 10-12% of the service's CPU under intake load (a multi-row INSERT into claims
+// maintains a dozen indexes and is costly to compile). A prepared *sql.Stmt would keep it,
+// but its compiled form lives on one connection and an Exec in a *sql.Tx would need the Stmt
+// at hand. Queries are not cached: their statement stays busy while the rows are open, and
+// another query of the same text may run meanwhile.
+type sqliteConn struct {
+	sqliteDriverConn
+	stmts map[string]*list.Element // by SQL text, into lru
+	lru   list.List                // of *sqliteStmt, most recently used first
+}
+
+type sqliteStmt struct {
+	query string
+	stmt  driver.StmtExecContext
+	close func() error
+}
+
+// ExecContext runs query with the statement compiled for it on an earlier call, or compiles
+// and keeps it. modernc's statement resets itself after each execution, failed or not, so it
+// holds no lock and no binding between calls.
+func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if e, ok := c.stmts[query]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*sqliteStmt).stmt.ExecContext(ctx, args)
+	}
+	st, err := c.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	x, ok := st.(driver.StmtExecContext)
+	if !ok {
+		st.Close()
+		return c.sqliteDriverConn.ExecContext(ctx, query, args)
+	}
+	c.stmts[query] = c.lru.PushFront(&sqliteStmt{query: query, stmt: x, close: st.Close})
+	if c.lru.Len() > sqliteStmtCacheSize {
+		old := c.lru.Remove(c.lru.Back()).(*sqliteStmt)
+		delete(c.stmts, old.query)
+		old.close()
+	}
+	return x.ExecContext(ctx, args)
+}
+
+// Close finalizes the kept statements first: SQLite cannot free a connection that still has
+// statements, and modernc frees the connection's memory at Close.
+func (c *sqliteConn) Close() error {
+	for e := c.lru.Front(); e != nil; e = e.Next() {
+		e.Value.(*sqliteStmt).close()
+	}
+	c.lru.Init()
+	clear(c.stmts)
+	return c.sqliteDriverConn.Close()
 }
 
 // sqliteOpenError says what a failure to open the SQLite file most likely means.
