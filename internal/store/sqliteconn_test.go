@@ -157,3 +157,43 @@ func TestSQLiteStmtCache(t *testing.T) {
 		t.Errorf("n = %d (%v), want %d", n, err, 4+(2*sqliteStmtCacheSize-1)*sqliteStmtCacheSize)
 	}
 }
+
+// TestSQLiteTempStore: temporary files (statement journals) are kept in memory in a
+// transaction, committed or rolled back, and on disk outside one, on the same connection.
+func TestSQLiteTempStore(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t)
+	st.sqlDB.SetMaxOpenConns(1) // every statement below on the one connection
+	tempStore := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		t.Helper()
+		var n int
+		if err := q.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := tempStore(st.sqlDB); n != 0 {
+		t.Fatalf("outside a transaction: temp_store %d, want 0 (default: files)", n)
+	}
+	for _, commit := range []bool{true, false} {
+		tx, err := st.sqlDB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := tempStore(tx); n != 2 {
+			t.Errorf("in a transaction: temp_store %d, want 2 (memory)", n)
+		}
+		end := tx.Rollback
+		if commit {
+			end = tx.Commit
+		}
+		if err := end(); err != nil {
+			t.Fatal(err)
+		}
+		if n := tempStore(st.sqlDB); n != 0 {
+			t.Errorf("after the transaction (commit %v): temp_store %d, want 0", commit, n)
+		}
+	}
+}

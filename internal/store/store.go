@@ -210,6 +210,46 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 	return x.ExecContext(ctx, args)
 }
 
+// BeginTx keeps the transaction's temporary files in memory (temp_store): every multi-row
+// INSERT or UPDATE in a transaction keeps a statement journal, which SQLite writes to a
+// temporary file past 64 KiB (11% of the service's CPU under intake load went to that file).
+// Outside transactions they stay files: detection's searches over a whole import sort and
+// deduplicate in temporary b-trees of hundreds of megabytes (a 1,000,000-row import peaked at
+// 370 MiB with every temporary file in memory, 199 MiB without).
+func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if _, err := c.ExecContext(ctx, "PRAGMA temp_store = MEMORY", nil); err != nil {
+		return nil, err
+	}
+	tx, err := c.sqliteDriverConn.BeginTx(ctx, opts)
+	if err != nil {
+		c.tempOnDisk()
+		return nil, err
+	}
+	return sqliteTx{Tx: tx, c: c}, nil
+}
+
+// tempOnDisk puts temporary files back on disk once a transaction is over. Should it fail,
+// the connection keeps them in memory, which costs memory, not correctness: the outcome of
+// the transaction is what its caller gets.
+func (c *sqliteConn) tempOnDisk() {
+	c.ExecContext(context.Background(), "PRAGMA temp_store = DEFAULT", nil)
+}
+
+type sqliteTx struct {
+	driver.Tx
+	c *sqliteConn
+}
+
+func (t sqliteTx) Commit() error {
+	defer t.c.tempOnDisk()
+	return t.Tx.Commit()
+}
+
+func (t sqliteTx) Rollback() error {
+	defer t.c.tempOnDisk()
+	return t.Tx.Rollback()
+}
+
 // Close finalizes the kept statements first: SQLite cannot free a connection that still has
 // statements, and modernc frees the connection's memory at Close.
 func (c *sqliteConn) Close() error {
