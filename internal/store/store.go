@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,6 +47,8 @@ type Store struct {
 	pool    *pgxpool.Pool // PostgreSQL only: bulk paths use pgx directly
 	dialect Dialect
 	writes  sync.Mutex // SQLite only: queues the writes of intake and detection (see writeLock)
+	// SQLite only: stops the checkpoints (see checkpoints) and waits for them.
+	stopCheckpoints func()
 }
 
 // DialectOf tells which engine a database URL names: postgres:// and postgresql:// are
@@ -102,11 +105,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	// WAL lets readers go on while one writer writes; immediate transactions take the write
 	// lock up front, so two writers wait for each other (busy_timeout) instead of deadlocking.
+	// The log is copied back into the file by the store's own checkpoints (see checkpoints).
 	// Times are written as the databases written by glebarez/go-sqlite hold them,
 	// "2006-01-02 15:04:05.999999999-07:00" (modernc's default is time.Time.String, which
 	// SQLite's date functions cannot read), and read back in UTC as that driver did
 	// (TestSQLiteStoredTimeText).
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(sqliteAutoCheckpoint) + ")" +
 		"&_time_format=sqlite&_timezone=UTC"
 	conn, err := moderncsqlite.NewConnector(dsn)
 	if err != nil {
@@ -126,7 +131,15 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		sqlDB.Close()
 		return nil, sqliteOpenError(path, err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: SQLite}, nil
+	st := &Store{db: db, sqlDB: sqlDB, dialect: SQLite}
+	cctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st.checkpoints(cctx, path+"-wal")
+	}()
+	st.stopCheckpoints = func() { cancel(); <-done }
+	return st, nil
 }
 
 // sqliteConnector opens modernc's SQLite connections, each keeping the statements it
@@ -275,6 +288,9 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Close closes every connection.
 func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+	}
 	err := s.sqlDB.Close()
 	if s.pool != nil {
 		s.pool.Close()
