@@ -154,7 +154,7 @@ WHERE i.id = x.id`, ids, elig, code, window, principal, interest)
 
 // writeSQLite writes the claims and the items in statements of a few dozen rows each, an
 // UPDATE ... FROM (VALUES ...) (SQLite 3.33 and later), under sqliteParamsPerInsert bound
-// parameters: the driver binds in time quadratic in their number (see sqliteInserter).
+// parameters (see sqliteParamsPerInsert and sqliteValues).
 func (r *revaluation) writeSQLite(ctx context.Context, db gorm.ConnPool, now time.Time) error {
 	err := sqliteValues(ctx, db, `UPDATE claims SET updated_at = ?, rules_version = x.column2, valued_as_of = x.column3,
 	principal_krw = x.column4, interest_krw = x.column5, estimate_krw = x.column6
