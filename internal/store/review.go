@@ -120,9 +120,7 @@ WHERE ` + scope + ` AND n.` + col.column + ` <> '' AND EXISTS (
 	WHERE ni.claim_id = n.id AND ` + near + `)
 ON CONFLICT DO NOTHING`
 		args := append(append([]any{col.match, now}, sargs...), nargs...)
-		unlock := s.writeLock()
-		res := db.Exec(q, args...)
-		unlock()
+		res := s.execLocked(db, q, args...)
 		if res.Error != nil {
 			return total, translate(res.Error)
 		}
@@ -140,9 +138,7 @@ SELECT DISTINCT n.case_id, ` + pair + `, CAST(? AS TEXT), 'candidate', ` + s.tsP
 FROM claims n JOIN ` + other + ` ON o.case_id = n.case_id AND lower(o.external_ref) = lower(n.external_ref) AND o.id <> n.id
 WHERE ` + scope + ` AND n.external_ref IS NOT NULL AND o.external_ref IS NOT NULL
 ON CONFLICT DO NOTHING`
-	unlock := s.writeLock()
-	res := db.Exec(q, append([]any{MatchExternalRef, now}, sargs...)...)
-	unlock()
+	res := s.execLocked(db, q, append([]any{MatchExternalRef, now}, sargs...)...)
 	if res.Error != nil {
 		return total, translate(res.Error)
 	}
@@ -632,6 +628,13 @@ WHERE schemaname = current_schema() AND relname IN ('claims', 'claim_items', 'cl
 		return nil
 	}
 	return s.analyze(ctx, tables...)
+}
+
+// execLocked runs a write statement under writeLock, released however Exec ends (a panic
+// recovered further up must not leave every later write waiting).
+func (s *Store) execLocked(db *gorm.DB, q string, args ...any) *gorm.DB {
+	defer s.writeLock()()
+	return db.Exec(q, args...)
 }
 
 // writeLock queues a write of the intake path or of detection behind the others of this

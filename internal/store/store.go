@@ -203,7 +203,7 @@ type sqliteStmt struct {
 func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if e, ok := c.stmts[query]; ok {
 		c.lru.MoveToFront(e)
-		return e.Value.(*sqliteStmt).stmt.ExecContext(ctx, args)
+		return c.exec(ctx, e, args)
 	}
 	st, err := c.PrepareContext(ctx, query)
 	if err != nil {
@@ -214,13 +214,33 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 		st.Close()
 		return c.sqliteDriverConn.ExecContext(ctx, query, args)
 	}
-	c.stmts[query] = c.lru.PushFront(&sqliteStmt{query: query, stmt: x, close: st.Close})
+	e := c.lru.PushFront(&sqliteStmt{query: query, stmt: x, close: st.Close})
+	c.stmts[query] = e
 	if c.lru.Len() > sqliteStmtCacheSize {
-		old := c.lru.Remove(c.lru.Back()).(*sqliteStmt)
-		delete(c.stmts, old.query)
-		old.close()
+		c.drop(c.lru.Back())
 	}
-	return x.ExecContext(ctx, args)
+	return c.exec(ctx, e, args)
+}
+
+// exec runs a kept statement. A statement whose run panicked (in the driver) may not have been
+// reset, and so may hold a lock: it is finalized and forgotten before the panic goes on.
+func (c *sqliteConn) exec(ctx context.Context, e *list.Element, args []driver.NamedValue) (driver.Result, error) {
+	done := false
+	defer func() {
+		if !done {
+			c.drop(e)
+		}
+	}()
+	r, err := e.Value.(*sqliteStmt).stmt.ExecContext(ctx, args)
+	done = true
+	return r, err
+}
+
+// drop finalizes a kept statement and forgets it.
+func (c *sqliteConn) drop(e *list.Element) {
+	st := c.lru.Remove(e).(*sqliteStmt)
+	delete(c.stmts, st.query)
+	st.close()
 }
 
 // BeginTx keeps the transaction's temporary files in memory (temp_store): every multi-row
