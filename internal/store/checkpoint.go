@@ -11,7 +11,7 @@ import (
 // that commit, a group of claims whose claimants wait for it, also copies the log and syncs
 // the file. The store checkpoints from its own goroutine instead, every checkpointEvery while
 // the log grows; a PASSIVE checkpoint runs beside the writer without blocking it. SQLite's
-// own checkpoint stays as a backstop at sqliteAutoCheckpoint pages (40 MiB), should this one
+// own checkpoint stays as a backstop at sqliteAutoCheckpoint pages (39 MiB), should this one
 // fall behind.
 const (
 	checkpointEvery      = 200 * time.Millisecond
@@ -31,11 +31,14 @@ func (s *Store) checkpoints(ctx context.Context, wal string) {
 		}
 		fi, err := os.Stat(wal)
 		if err != nil || last != nil && fi.Size() == last.Size() && fi.ModTime().Equal(last.ModTime()) {
-			continue // no log yet, or nothing written since the last checkpoint
+			continue // no log yet, or nothing written since the last complete checkpoint
 		}
-		last = fi
-		// A failure (the database busy or closing) is left to the next tick and, at worst,
-		// to SQLite's own checkpoint.
-		s.sqlDB.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		// A checkpoint that failed (the database busy or closing) or stopped short (a reader
+		// still needs older pages) is tried again at the next tick.
+		var busy, frames, copied int
+		err = s.sqlDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+		if err == nil && busy == 0 && copied == frames {
+			last = fi
+		}
 	}
 }
