@@ -200,11 +200,14 @@ func leadingNumber(s string) (int, string) {
 	return n, s[i:]
 }
 
+// ErrPanic is in the chain of the errors Catch makes.
+var ErrPanic = errors.New("panic")
+
 // Catch, deferred by a function returning err, turns a panic of that function into err (with
 // the stack), for work on goroutines no handler's recovery reaches (group commit, detection
 // passes, jobs, background work): that work fails, the process goes on serving claims.
 func Catch(what string, err *error) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: panic: %v\n%s", what, r, debug.Stack())
+		*err = fmt.Errorf("%s: %w: %v\n%s", what, ErrPanic, r, debug.Stack())
 	}
 }

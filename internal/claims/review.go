@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -308,10 +309,10 @@ func (s *Service) reviewError(err error) {
 }
 
 // detectPending runs one pass per case over the claims of batch and takes them off the pending
-// list. A claim in the batch twice (queued, and found by a sweep) is looked at once. A panic
-// fails the pass, not the process nor the worker: its claims stay pending for the sweep.
-func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview) (err error) {
-	defer apperr.Catch("detection pass", &err)
+// list. A claim in the batch twice (queued, and found by a sweep) is looked at once. A pass that
+// panics is run again claim by claim, so a claim that breaks detection stays pending (and is
+// reported) alone instead of holding back its whole batch at every sweep.
+func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview) error {
 	byCase := map[int64][]int64{}
 	seen := make(map[int64]bool, len(batch))
 	for _, r := range batch {
@@ -320,15 +321,33 @@ func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview
 			byCase[r.CaseID] = append(byCase[r.CaseID], r.ClaimID)
 		}
 	}
+	var panics []error
 	for caseID, ids := range byCase {
-		if err := s.Detect(ctx, store.Scope{CaseID: caseID, ClaimIDs: ids}); err != nil {
-			return err
+		err := s.detectClaims(ctx, caseID, ids)
+		if errors.Is(err, apperr.ErrPanic) && len(ids) > 1 {
+			panics = append(panics, err)
+			for _, id := range ids {
+				if err := s.detectClaims(ctx, caseID, []int64{id}); err != nil {
+					panics = append(panics, err)
+				}
+			}
+			continue
 		}
-		if err := s.Store.ReviewsDone(ctx, ids); err != nil {
+		if err != nil {
 			return err
 		}
 	}
-	return nil
+	return errors.Join(panics...)
+}
+
+// detectClaims is one pass over claims of a case, which then leave the pending list. A panic
+// fails the pass, not the worker nor the process.
+func (s *Service) detectClaims(ctx context.Context, caseID int64, ids []int64) (err error) {
+	defer apperr.Catch("detection pass", &err)
+	if err := s.Detect(ctx, store.Scope{CaseID: caseID, ClaimIDs: ids}); err != nil {
+		return err
+	}
+	return s.Store.ReviewsDone(ctx, ids)
 }
 
 // Detect runs duplicate detection and every fraud signal on the claims of sc, set-based,
