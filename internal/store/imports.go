@@ -362,8 +362,8 @@ type sqliteInserter struct{ tx *sql.Tx }
 // 6.5 s, 500 rows 17 s, 400 parameters 4.7 s). With modernc's linear binding and the
 // statements kept, 4,000 parameters imported 100,000 rows with about 9% less CPU than 400
 // (6 runs each, alternated, on a busy machine), but 1,000,000 rows no faster (56.7 s against
-// 55.4 s) and with a higher peak RSS (391 MiB against 378 MiB; each connection keeps its
-// statements compiled, of ten times as many rows). 400 stays.
+// 55.4 s) and with a peak RSS 13 MiB higher (each connection keeps its statements compiled,
+// of ten times as many rows). 400 stays.
 const sqliteParamsPerInsert = 400
 
 // rows inserts n rows of cols into table, row(i) giving the values of row i.

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"gorm.io/gorm"
 )
 
 // execCounter counts the statement texts sqliteValues runs, on a real SQLite connection.
@@ -107,6 +110,11 @@ func TestSQLiteStmtCache(t *testing.T) {
 	}
 	if _, err := st.sqlDB.ExecContext(ctx, ins, "a", 2); err == nil || !isUniqueViolation(err) {
 		t.Fatalf("duplicate key: %v, want a unique violation", err)
+	}
+	// Through gorm, the dialector recognises the driver's error by its type (the alias of the
+	// local module), not by its text.
+	if err := st.db.WithContext(ctx).Exec(ins, "a", 3).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
+		t.Fatalf("duplicate key through gorm: %v, want gorm.ErrDuplicatedKey", err)
 	}
 	tx, err := st.sqlDB.BeginTx(ctx, nil)
 	if err != nil {
