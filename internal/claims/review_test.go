@@ -300,8 +300,59 @@ func TestSameDescriptionPasses(t *testing.T) {
 			if len(want) < 20 || len(want) > 80 {
 				t.Fatalf("the scenario flags %d claims of 90: too few or too many to tell", len(want))
 			}
+			// Every claim's score is the sum of its signals' weights, whichever pass raised them.
+			var scores []models.Claim
+			if err := st.Gorm().Select("id, fraud_score").Where("id IN ?", ids).Find(&scores).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range scores {
+				sum := 0
+				for _, s := range sigs[c.ID] {
+					sum += s.Weight
+				}
+				if c.FraudScore != sum {
+					t.Errorf("claim %d: fraud score %d, its signals weigh %d", c.ID, c.FraudScore, sum)
+				}
+			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("claims with same_description (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRescoreAfterLostPass: a pass cut short after it stored a claim's signals, before its
+// score, leaves the claim pending; the pass that runs again later finds nothing new, and still
+// gives the claim the score of the signals it has.
+func TestRescoreAfterLostPass(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, cs := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }, Background: func(func(context.Context)) {}}
+			yes := true
+			res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
+				Claimant: intake.ClaimantInput{Name: "청구인", Email: "p@example.com"}, Consent: &yes,
+				Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:00", Failure: "no_driver"}}},
+				claims.Meta{Channel: claims.ChannelAPI, IP: "198.51.100.1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost := []models.ClaimSignal{{ClaimID: res.Claim.ID, CaseID: cs.ID, Code: claims.SignalSameDescription, Weight: 25, CreatedAt: now}}
+			if err := st.AddSignals(ctx, lost); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(time.Hour)
+			if err := svc.Detect(ctx, store.Scope{CaseID: cs.ID, ClaimIDs: []int64{res.Claim.ID}}); err != nil {
+				t.Fatal(err)
+			}
+			var c models.Claim
+			if err := st.Gorm().Select("fraud_score").Where("id = ?", res.Claim.ID).Take(&c).Error; err != nil {
+				t.Fatal(err)
+			}
+			if c.FraudScore != 25 {
+				t.Errorf("fraud score %d, want 25 (the signal stored by the lost pass)", c.FraudScore)
 			}
 		})
 	}

@@ -552,12 +552,19 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	if sc.empty() {
 		return nil
 	}
-	scope, sargs := s.cond(sc, "n")
+	// Only a claim with a signal can need a new score: signals are never taken away, so a
+	// claim without one keeps the score it was stored with, 0. The claims of the scope are
+	// found through their signals (most have none: one probe of claim_signals each; "+ 0"
+	// keeps the planner off the index of every signal of the case).
+	inScope, sargs := "g.case_id + 0 = ? AND "+s.inIDs("g.claim_id"), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
+	if sc.ImportID != nil {
+		inScope, sargs = "g.case_id = ? AND g.claim_id IN (SELECT n.id FROM claims n WHERE n.case_id = ? AND n.import_id = ?)", []any{sc.CaseID, sc.CaseID, *sc.ImportID}
+	}
 	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table).
 	// A row whose score is unchanged is not written: an update of claims rewrites every index
 	// entry of the row (fraud_score is indexed), for nothing.
 	q := `UPDATE claims SET fraud_score = (SELECT COALESCE(SUM(weight), 0) FROM claim_signals g WHERE g.claim_id = claims.id)
-WHERE id IN (SELECT n.id FROM claims n WHERE ` + scope + ` UNION SELECT claim_id FROM claim_signals WHERE case_id = ? AND created_at = ?)
+WHERE id IN (SELECT g.claim_id FROM claim_signals g WHERE ` + inScope + ` UNION SELECT claim_id FROM claim_signals WHERE case_id = ? AND created_at = ?)
 	AND fraud_score <> (SELECT COALESCE(SUM(weight), 0) FROM claim_signals g WHERE g.claim_id = claims.id)`
 	defer s.writeLock()()
 	return translate(s.db.WithContext(ctx).Exec(q, append(sargs, sc.CaseID, now)...).Error)
