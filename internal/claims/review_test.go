@@ -267,6 +267,47 @@ func TestSameDescriptionPasses(t *testing.T) {
 			if err := svc.Detect(ctx, store.Scope{CaseID: cs.ID, ImportID: &imp.ID}); err != nil {
 				t.Fatal(err)
 			}
+			// Another case with the same services: its claims share descriptions with the
+			// first case's, which flags nobody, and between themselves, which flags them.
+			twin, err := seed.Load(seed.Kakao2022)
+			if err != nil {
+				t.Fatal(err)
+			}
+			twin.Slug = "kakao-2022-twin"
+			if _, err := st.EnsureCase(ctx, twin); err != nil {
+				t.Fatal(err)
+			}
+			var twinIDs []int64
+			var twinCase int64
+			for i, desc := range []string{shared[0], shared[1], shared[2], shared[3], shared[4],
+				"두 번째 사건에서만 겹치는 설명입니다 정말로 그렇습니다", "두 번째 사건에서만 겹치는 설명입니다 정말로 그렇습니다"} {
+				res, err := svc.Submit(ctx, twin.Slug, intake.ClaimInput{
+					Claimant: intake.ClaimantInput{Name: fmt.Sprintf("다른 청구인%02d", i), Email: fmt.Sprintf("t%02d@example.com", i)}, Consent: &yes,
+					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:00", Failure: "no_driver", Description: desc}}},
+					claims.Meta{Channel: claims.ChannelAPI, IP: fmt.Sprintf("203.0.113.%d", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				twinIDs, twinCase = append(twinIDs, res.Claim.ID), res.Claim.CaseID
+			}
+			if err := svc.Detect(ctx, store.Scope{CaseID: twinCase, ClaimIDs: twinIDs}); err != nil {
+				t.Fatal(err)
+			}
+			twinSigs, err := st.SignalsOf(ctx, twinIDs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var twinFlagged []int64
+			for _, id := range twinIDs {
+				for _, s := range twinSigs[id] {
+					if s.Code == claims.SignalSameDescription {
+						twinFlagged = append(twinFlagged, id)
+					}
+				}
+			}
+			if want := twinIDs[5:]; !slices.Equal(twinFlagged, want) {
+				t.Errorf("other case: same_description on %v, want %v (only the two sharing within it)", twinFlagged, want)
+			}
 
 			holders := map[string]map[int64]bool{}
 			for id, ds := range descs {
