@@ -355,7 +355,7 @@ func (s *Service) detectClaims(ctx context.Context, caseID int64, ids []int64) (
 func (s *Service) Detect(ctx context.Context, sc store.Scope) error {
 	cfg := s.review(ctx, sc.CaseID)
 	now := s.Now().UTC().Truncate(time.Microsecond)
-	if _, err := s.Store.DetectDuplicates(ctx, sc, time.Duration(cfg.DuplicateWindowSeconds)*time.Second, now); err != nil {
+	if err := s.Store.DetectDuplicates(ctx, sc, time.Duration(cfg.DuplicateWindowSeconds)*time.Second, now); err != nil {
 		return err
 	}
 	rule := func(code string) (store.SignalRule, bool) {

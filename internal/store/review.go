@@ -111,31 +111,25 @@ const (
 // the case: the same normalized email or phone with an item of the same service and feature
 // within window, or the same external reference (case-insensitively) from another source.
 // The later claim of a pair (higher id) is the candidate duplicate; the first is kept by
-// default. It returns how many new pairs it found.
-func (s *Store) DetectDuplicates(ctx context.Context, sc Scope, window time.Duration, now time.Time) (int64, error) {
+// default.
+func (s *Store) DetectDuplicates(ctx context.Context, sc Scope, window time.Duration, now time.Time) error {
 	if sc.empty() {
-		return 0, nil
+		return nil
 	}
 	db := s.db.WithContext(ctx)
 	now = now.UTC().Truncate(time.Microsecond)
-	var total int64
 	scope, sargs := s.cond(sc, "n")
 	near, nargs := s.near("oi.occurred_at", "ni.occurred_at", int(window/time.Second))
-	pair := `CASE WHEN n.id > o.id THEN n.id ELSE o.id END, CASE WHEN n.id > o.id THEN o.id ELSE n.id END`
+	pair := `CASE WHEN n.id > o.id THEN n.id ELSE o.id END AS claim_id, CASE WHEN n.id > o.id THEN o.id ELSE n.id END AS other_claim_id`
 	for _, col := range []struct{ match, column string }{{MatchEmail, "claimant_email"}, {MatchPhone, "claimant_phone"}} {
-		q := `INSERT INTO claim_duplicates (case_id, claim_id, other_claim_id, matched, status, created_at)
-SELECT DISTINCT n.case_id, ` + pair + `, CAST(? AS TEXT), 'candidate', ` + s.tsParam() + `
+		sel := `SELECT DISTINCT n.case_id, ` + pair + `
 FROM claims n JOIN claims o ON o.case_id = n.case_id AND o.` + col.column + ` = n.` + col.column + ` AND o.id <> n.id AND o.` + col.column + ` <> ''
 WHERE ` + scope + ` AND n.` + col.column + ` <> '' AND EXISTS (
 	SELECT 1 FROM claim_items ni JOIN claim_items oi ON oi.claim_id = o.id AND oi.service = ni.service AND oi.feature = ni.feature
-	WHERE ni.claim_id = n.id AND ` + near + `)
-ON CONFLICT DO NOTHING`
-		args := append(append([]any{col.match, now}, sargs...), nargs...)
-		res := s.execLocked(db, q, args...)
-		if res.Error != nil {
-			return total, translate(res.Error)
+	WHERE ni.claim_id = n.id AND ` + near + `)`
+		if err := s.insertPairs(db, col.match, now, sel, append(append([]any{}, sargs...), nargs...)...); err != nil {
+			return err
 		}
-		total += res.RowsAffected
 	}
 	// SQLite, even with statistics, reads the other claims through (case_id, external_ref) as
 	// a range (external_ref IS NOT NULL) for every claim in scope: quadratic over an import.
@@ -144,16 +138,33 @@ ON CONFLICT DO NOTHING`
 	if s.dialect != Postgres {
 		other = "claims o INDEXED BY claims_case_external_ref_lower"
 	}
-	q := `INSERT INTO claim_duplicates (case_id, claim_id, other_claim_id, matched, status, created_at)
-SELECT DISTINCT n.case_id, ` + pair + `, CAST(? AS TEXT), 'candidate', ` + s.tsParam() + `
+	sel := `SELECT DISTINCT n.case_id, ` + pair + `
 FROM claims n JOIN ` + other + ` ON o.case_id = n.case_id AND lower(o.external_ref) = lower(n.external_ref) AND o.id <> n.id
-WHERE ` + scope + ` AND n.external_ref IS NOT NULL AND o.external_ref IS NOT NULL
-ON CONFLICT DO NOTHING`
-	res := s.execLocked(db, q, append([]any{MatchExternalRef, now}, sargs...)...)
-	if res.Error != nil {
-		return total, translate(res.Error)
+WHERE ` + scope + ` AND n.external_ref IS NOT NULL AND o.external_ref IS NOT NULL`
+	return s.insertPairs(db, MatchExternalRef, now, sel, sargs...)
+}
+
+// insertPairs stores the (case_id, claim_id, other_claim_id) rows sel finds as candidate pairs
+// matched by match, a pair already found being kept as it was. As insertSignals: one statement
+// on PostgreSQL; on SQLite the search runs outside the process's write lock (it held the lock,
+// and every group commit, for three searches a pass) and only the pairs found are written
+// under it.
+func (s *Store) insertPairs(db *gorm.DB, match string, now time.Time, sel string, args ...any) error {
+	const head = "INSERT INTO claim_duplicates (case_id, claim_id, other_claim_id, matched, status, created_at) "
+	if s.dialect == Postgres {
+		return translate(db.Exec(head+`SELECT x.case_id, x.claim_id, x.other_claim_id, CAST(? AS TEXT), 'candidate', CAST(? AS TIMESTAMPTZ)
+FROM (`+sel+`) x ON CONFLICT DO NOTHING`, append([]any{match, now}, args...)...).Error)
 	}
-	return total + res.RowsAffected, nil
+	var found []struct{ CaseID, ClaimID, OtherClaimID int64 }
+	if err := db.Raw(sel, args...).Scan(&found).Error; err != nil || len(found) == 0 {
+		return translate(err)
+	}
+	defer s.writeLock()()
+	return translate(sqliteValues(db.Statement.Context, db.Statement.ConnPool, head+"VALUES ", " ON CONFLICT DO NOTHING", nil, 6, len(found),
+		func(args []any, i int) []any {
+			f := &found[i]
+			return append(args, f.CaseID, f.ClaimID, f.OtherClaimID, match, "candidate", now)
+		}))
 }
 
 // DuplicatePair is a candidate pair with the rules that matched.
@@ -646,13 +657,6 @@ WHERE schemaname = current_schema() AND relname IN ('claims', 'claim_items', 'cl
 		return nil
 	}
 	return s.analyze(ctx, tables...)
-}
-
-// execLocked runs a write statement under writeLock, released however Exec ends (a panic
-// recovered further up must not leave every later write waiting).
-func (s *Store) execLocked(db *gorm.DB, q string, args ...any) *gorm.DB {
-	defer s.writeLock()()
-	return db.Exec(q, args...)
 }
 
 // writeLock queues a write of the intake path or of detection behind the others of this
