@@ -66,3 +66,14 @@ func TestDetectionPassPanicAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectionPassPanicOtherCases: a pass that panics on the one claim of its case does not
+// stop the passes of the other cases of the batch.
+func TestDetectionPassPanicOtherCases(t *testing.T) {
+	s := &Service{} // every pass panics
+	err := s.detectPending(context.Background(), []store.PendingReview{{ClaimID: 1, CaseID: 1}, {ClaimID: 2, CaseID: 2}})
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) || len(joined.Unwrap()) != 2 {
+		t.Fatalf("err = %v, want the panics of both cases' passes", err)
+	}
+}

@@ -161,13 +161,8 @@ func (s *Service) QueueReviews(ctx context.Context, caseID int64, ids []int64) {
 		return
 	}
 	if s.Background == nil {
-		ctx = context.WithoutCancel(ctx)
-		err := s.Detect(ctx, store.Scope{CaseID: caseID, ClaimIDs: ids})
-		if err == nil {
-			err = s.Store.ReviewsDone(ctx, ids)
-		}
-		if err != nil && s.ReviewError != nil {
-			s.ReviewError(err)
+		if err := s.detectClaims(context.WithoutCancel(ctx), caseID, ids); err != nil {
+			s.reviewError(err)
 		}
 		return
 	}
@@ -282,7 +277,11 @@ func (s *Service) runDetector(ctx context.Context) {
 			if err != nil {
 				s.reviewError(err)
 			}
-			batch = append(batch, pending...)
+			// Claims left pending pass apart from those just queued: a claim that breaks
+			// detection (it stays pending) costs its own pass at each sweep, not the batch's.
+			if err := s.detectPending(work, pending); err != nil {
+				s.reviewError(err)
+			}
 		}
 		if now := s.Now(); now.Sub(d.lastStats) >= detectStats || now.Before(d.lastStats) {
 			d.lastStats = now
@@ -309,9 +308,9 @@ func (s *Service) reviewError(err error) {
 }
 
 // detectPending runs one pass per case over the claims of batch and takes them off the pending
-// list. A claim in the batch twice (queued, and found by a sweep) is looked at once. A pass that
-// panics is run again claim by claim, so a claim that breaks detection stays pending (and is
-// reported) alone instead of holding back its whole batch at every sweep.
+// list. A claim in the batch twice is looked at once. A pass that panics is run again claim by
+// claim, so a claim that breaks detection stays pending (and is reported) alone; the other
+// cases of the batch pass anyway.
 func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview) error {
 	byCase := map[int64][]int64{}
 	seen := make(map[int64]bool, len(batch))
@@ -324,11 +323,14 @@ func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview
 	var panics []error
 	for caseID, ids := range byCase {
 		err := s.detectClaims(ctx, caseID, ids)
-		if errors.Is(err, apperr.ErrPanic) && len(ids) > 1 {
+		if errors.Is(err, apperr.ErrPanic) {
+			// The other cases of the batch still pass.
 			panics = append(panics, err)
-			for _, id := range ids {
-				if err := s.detectClaims(ctx, caseID, []int64{id}); err != nil {
-					panics = append(panics, err)
+			if len(ids) > 1 {
+				for _, id := range ids {
+					if err := s.detectClaims(ctx, caseID, []int64{id}); err != nil {
+						panics = append(panics, err)
+					}
 				}
 			}
 			continue
