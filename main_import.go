@@ -24,7 +24,7 @@ import (
 // newJobs builds the importer and the job runner of the shared queue, which runs imports and
 // background exports (the import command only runs the job it claimed itself).
 func newJobs(st *store.Store, log *slog.Logger, cfg config.Config) (*importer.Importer, *jobs.Runner) {
-	im := &importer.Importer{Store: st, Claims: &claims.Service{Store: st, Now: time.Now}, Log: log, Live: importer.NewLive()}
+	im := &importer.Importer{Store: st, Claims: &claims.Service{Store: st, Now: time.Now, Review: &cfg.Review}, Log: log, Live: importer.NewLive()}
 	r := &jobs.Runner{Store: st, Log: log, Lease: cfg.JobLease, Poll: cfg.JobPoll}
 	r.Handle(store.JobImport, im)
 	r.Handle(store.JobExport, &export.Jobs{Store: st, Log: log})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/config"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
@@ -180,4 +184,17 @@ func contents(t *testing.T, url string) string {
 		fmt.Fprintf(&b, "%+v\n", e)
 	}
 	return b.String()
+}
+
+// TestImportsUseReviewConfig: the importer's detection passes use CLAIMDESK_REVIEW_CONFIG, as
+// the service's own do (they fell back to the defaults).
+func TestImportsUseReviewConfig(t *testing.T) {
+	cfg := config.Config{Review: claims.DefaultReviewConfig()}
+	rule := cfg.Review.Signals[claims.SignalSameDescription]
+	rule.Weight = 77
+	cfg.Review.Signals[claims.SignalSameDescription] = rule
+	im, _ := newJobs(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
+	if im.Claims.Review == nil || im.Claims.Review.Signals[claims.SignalSameDescription].Weight != 77 {
+		t.Fatalf("the importer's review config is %+v, want the configured one", im.Claims.Review)
+	}
 }
