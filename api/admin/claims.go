@@ -3,7 +3,6 @@ package admin
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,11 +85,11 @@ func (h *handler) claimsList(c *gin.Context) {
 	p := h.claimsOptions(v, cs)
 	p.F = filterQuery(q)
 	p.Back = c.Request.URL.RequestURI()
-	p.Statuses = statusChoice(v, p.Statuses, p.Get("status"))
 	status := http.StatusOK
 	// The same reading of the filters and the same query as GET /api/v1/cases/{case}/claims.
 	f, err := claims.ListFilter(cs, q)
 	if err == nil {
+		p.Statuses = statusChoice(v, p.Statuses, f.Statuses)
 		var list []models.Claim
 		var next string
 		list, next, err = h.store.ListClaims(ctx, f)
@@ -120,20 +119,17 @@ func (h *handler) claimsList(c *gin.Context) {
 }
 
 // statusChoice adds to opts a filter of several statuses (the dashboard's "awaiting review"
-// link: received,under_review,cured) as a choice of its own, so that the filters form shows it
-// and sends it again instead of dropping it.
-func statusChoice(v *view, opts []option, status string) []option {
-	if !strings.Contains(status, ",") {
+// link: received,under_review,cured), as ListFilter read it, as a choice of its own, so that
+// the filters form shows it and sends it again instead of dropping it.
+func statusChoice(v *view, opts []option, statuses []string) []option {
+	if len(statuses) < 2 {
 		return opts
 	}
-	var names []string
-	for _, s := range strings.Split(status, ",") {
-		if !slices.Contains(lifecycle.Statuses, s) {
-			return opts // the list says what is wrong with it
-		}
-		names = append(names, v.T("admin_status_"+s))
+	names := make([]string, len(statuses))
+	for i, s := range statuses {
+		names[i] = v.T("admin_status_" + s)
 	}
-	return append(opts, option{status, strings.Join(names, ", ")})
+	return append(opts, option{strings.Join(statuses, ","), strings.Join(names, ", ")})
 }
 
 func rows(list []models.Claim) []claimRow {
