@@ -200,7 +200,8 @@ const MaxFormBytes = 256 << 10
 func (h *handler) parseForm(c *gin.Context) bool {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxFormBytes)
 	if err := c.Request.ParseForm(); err != nil {
-		h.fail(c, http.StatusRequestEntityTooLarge, "too_large_form")
+		status, key := web.FormError(err)
+		h.fail(c, status, key)
 		return false
 	}
 	return true

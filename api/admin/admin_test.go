@@ -65,4 +65,9 @@ func TestTokenPosts(t *testing.T) {
 		t.Fatalf("windows change audit %+v", ev)
 	}
 	wantStatus(t, post("/admin/cases/kakao-2022/rules", url.Values{"rules": {strings.Repeat(" ", admin.MaxFormBytes)}}), http.StatusRequestEntityTooLarge)
+	// A malformed form is the client's error, not a large one.
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/admin/cases/kakao-2022/rules", strings.NewReader("rules=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+e.tokens[auth.Lawyer])
+	wantStatus(t, tok.do(req), http.StatusBadRequest)
 }

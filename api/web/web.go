@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -243,10 +244,22 @@ func limitBody(c *gin.Context, n int64) {
 func (h *handler) parseForm(c *gin.Context) bool {
 	limitBody(c, MaxFormBytes)
 	if err := c.Request.ParseForm(); err != nil {
-		h.fail(c, http.StatusRequestEntityTooLarge, "too_large_form")
+		status, key := FormError(err)
+		h.fail(c, status, key)
 		return false
 	}
 	return true
+}
+
+// FormError is the answer to a form that could not be read (both sets of pages): 413 when it
+// was over the limit, 400 when it was malformed (an escape like %zz), the client's error either
+// way.
+func FormError(err error) (status int, key string) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return http.StatusRequestEntityTooLarge, "too_large_form"
+	}
+	return http.StatusBadRequest, "bad_form"
 }
 
 // sign and verify protect the status session cookie.

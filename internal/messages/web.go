@@ -26,6 +26,7 @@ var web = map[string][2]string{
 	// Page errors.
 	"csrf_failed":    {"보안 확인에 실패했습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.", "The security check failed. Reload the page and try again."},
 	"too_large_form": {"보낸 내용이 너무 큽니다.", "What was sent is too large."},
+	"bad_form":       {"보낸 내용을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.", "What was sent could not be read. Reload the page and try again."},
 	"page_internal":  {"일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", "Something went wrong on our side. Please try again shortly."},
 	"draft_lost":     {"작성 중인 내용을 읽을 수 없어 처음부터 다시 시작합니다.", "We could not read the form you were filling in, so it starts again."},
 
