@@ -14,8 +14,8 @@ func TestTuneGC(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	debug.SetMemoryLimit(1 << 62)
 	TuneGC()
-	if got := debug.SetGCPercent(100); got != defaultGCPercent {
-		t.Errorf("GOGC unset: GC percent %d, want %d", got, defaultGCPercent)
+	if got := debug.SetGCPercent(100); got != DefaultGCPercent {
+		t.Errorf("GOGC unset: GC percent %d, want %d", got, DefaultGCPercent)
 	}
 	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
 		t.Errorf("GOMEMLIMIT unset: memory limit %d, want %d", got, defaultMemoryLimit)

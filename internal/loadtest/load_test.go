@@ -20,6 +20,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/claimdesk/claimdesk/internal/config"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/models"
@@ -412,7 +413,7 @@ const attackConnections = 256
 // it keeps no answer body (MaxBody 0: read and dropped) and collects garbage as the servers do
 // (config.TuneGC), so that what it takes from the server stays small.
 func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(config.DefaultGCPercent))
 	var n atomic.Int64
 	n.Store(attackClaimants) // past every claimant of the wrk runs (see wrkScript)
 	targeter := func(t *vegeta.Target) error {
