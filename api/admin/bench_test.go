@@ -11,9 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,10 +136,7 @@ type benchSample struct {
 // CLAIMDESK_BENCH_ITEMS) spread over statuses, channels, days, names, scores and
 // eligibilities; it returns the 200 lowest claim ids (deep pages) and a claim to search for.
 func benchData(b *testing.B) (st *store.Store, cs *store.Case, n int, ids []int64, some benchSample) {
-	n = 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
+	n = gen.BenchItems(1_000_000)
 	ctx := context.Background()
 	st, cs = casedb.OpenURL(b, testdb.Postgres(b))
 	began := time.Now()

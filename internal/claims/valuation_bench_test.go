@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,10 +18,7 @@ import (
 // SELECT through the same driver: the figure that matters is the ratio (target at most 1.5x)
 // and that memory stays flat. Run with `make bench-valuation`.
 func BenchmarkValueCase(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
+	n := gen.BenchItems(1_000_000)
 	ctx := context.Background()
 	st, c := casedb.Open(b, "postgres")
 	start := time.Now()

@@ -3,8 +3,6 @@ package claims_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -28,10 +26,7 @@ import (
 // anything. The first valuation of the generated items (every row changes) is logged too.
 // Run with `go test -run '^$' -bench BenchmarkReplaceWindows -benchtime 1x ./internal/claims`.
 func BenchmarkReplaceWindows(b *testing.B) {
-	n := 3000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
+	n := gen.BenchItems(3000)
 	for _, d := range testdb.Dialects() {
 		b.Run(d, func(b *testing.B) {
 			ctx := context.Background()

@@ -31,10 +31,7 @@ import (
 // peak RSS of this process while it ran (target at most 300 MB; /proc/self/status VmHWM,
 // reset before each export). Run with `make bench-export`.
 func BenchmarkExport(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
+	n := gen.BenchItems(1_000_000)
 	ctx := context.Background()
 	url := testdb.Postgres(b)
 	st, cs := casedb.OpenURL(b, url)

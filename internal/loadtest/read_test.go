@@ -25,10 +25,7 @@ import (
 // filters, deep cursors) on PostgreSQL with 1,000,000 stored items (CLAIMDESK_BENCH_ITEMS),
 // at a steady rate (CLAIMDESK_READ_RATE, default 200 req/s). Target: p99 under 50 ms.
 func BenchmarkReadLatency(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
+	n := gen.BenchItems(1_000_000)
 	rate := 200
 	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_READ_RATE")); err == nil && v > 0 {
 		rate = v

@@ -5,6 +5,8 @@ package gen
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,4 +96,13 @@ func Valued(ctx context.Context, st *store.Store, caseID int64) error {
 		principal_krw = s.p, interest_krw = s.i, estimate_krw = s.p + s.i
 	FROM (SELECT claim_id, SUM(principal_krw) AS p, SUM(interest_krw) AS i FROM claim_items WHERE case_id = ? GROUP BY claim_id) s
 	WHERE c.id = s.claim_id`, caseID).Error
+}
+
+// BenchItems is how many items a benchmark stores: CLAIMDESK_BENCH_ITEMS when it is a positive
+// number, else def.
+func BenchItems(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("CLAIMDESK_BENCH_ITEMS")); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
