@@ -68,15 +68,16 @@ func (s *Store) ClaimsByIDs(ctx context.Context, ids []int64) (map[int64]*models
 	return out, nil
 }
 
-// ClaimsByReferences loads the claims of a case with their items by reference (canonical
-// references; those not found, or of another case, are not in the map).
+// ClaimsByReferences loads the claims of a case by reference (canonical references; those not
+// found, or of another case, are not in the map), without their items: a bulk status change
+// reads none.
 func (s *Store) ClaimsByReferences(ctx context.Context, caseID int64, refs []string) (map[string]*models.Claim, error) {
 	out := make(map[string]*models.Claim, len(refs))
 	if len(refs) == 0 {
 		return out, nil
 	}
 	var cs []models.Claim
-	if err := s.db.WithContext(ctx).Preload("Items", orderItems).Where("case_id = ? AND reference IN ?", caseID, refs).Find(&cs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("case_id = ? AND reference IN ?", caseID, refs).Find(&cs).Error; err != nil {
 		return nil, translate(err)
 	}
 	for i := range cs {
