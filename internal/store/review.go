@@ -75,15 +75,6 @@ type pgIDs []int64
 
 func (l pgIDs) Value() (driver.Value, error) { return []int64(l), nil }
 
-// tsParam is a placeholder for an instant in a SELECT list (PostgreSQL cannot infer its type
-// there).
-func (s *Store) tsParam() string {
-	if s.dialect == Postgres {
-		return "CAST(? AS TIMESTAMPTZ)"
-	}
-	return "?"
-}
-
 // near is "instant column a is within seconds of b", for the dialect.
 func (s *Store) near(a, b string, seconds int) (string, []any) { return s.within(a, b, b, seconds) }
 
@@ -288,23 +279,29 @@ type SignalRule struct {
 // itemValue is what an item claims in won, whatever its kind.
 const itemValue = "(i.expected_fare_krw + i.alternative_cost_krw + i.amount_krw + i.loss_krw)"
 
-// insertSignals inserts (claim_id, case_id) rows selected by sel as signals of rule.
+// insertSignals inserts the (claim_id, case_id) rows selected by sel as signals of code, with
+// no detail (see insertFound).
+func (s *Store) insertSignals(db *gorm.DB, code string, weight int, sel string, now time.Time, args ...any) error {
+	return s.insertFound(db, code, weight, now, `SELECT DISTINCT x.claim_id, x.case_id, '' AS detail FROM (`+sel+`) x`, args...)
+}
+
+// insertFound stores each (claim_id, case_id, detail) row find returns as a signal of code, a
+// signal already raised being kept as it was.
 //
 // On SQLite the rows are found first, outside the process's write lock (WAL readers do not
-// block the writer), and only the signals found are written under it: an INSERT ... SELECT
-// held the lock, and every claim waiting for its group commit, for the whole search (tens of
-// milliseconds for a pass of 500 claims), to write nothing most of the time. PostgreSQL writes
-// concurrently and keeps the one statement. Either way a claim that arrives during the search
-// is looked at by its own pass.
-func (s *Store) insertSignals(db *gorm.DB, code string, weight int, detail, sel string, now time.Time, args ...any) error {
-	if s.dialect == Postgres {
-		q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
-SELECT DISTINCT x.claim_id, x.case_id, CAST(? AS TEXT), CAST(? AS INT), CAST(? AS TEXT), ` + s.tsParam() + ` FROM (` + sel + `) x
-ON CONFLICT (claim_id, code) DO NOTHING`
-		return translate(db.Exec(q, append([]any{code, weight, detail, now}, args...)...).Error)
+// block the writer), and only the signals found are written under it (addFound): an INSERT ...
+// SELECT held the lock, and every claim waiting for its group commit, for the whole search
+// (tens of milliseconds for a pass of 500 claims), to write nothing most of the time.
+// PostgreSQL writes concurrently and keeps the one statement. Either way a claim that arrives
+// during the search is looked at by its own pass.
+func (s *Store) insertFound(db *gorm.DB, code string, weight int, now time.Time, find string, args ...any) error {
+	if s.dialect != Postgres {
+		return s.addFound(db, code, weight, now, find, args...)
 	}
-	return s.addFound(db, code, weight, now, `SELECT DISTINCT x.claim_id, x.case_id, CAST(? AS TEXT) AS detail FROM (`+sel+`) x`,
-		append([]any{detail}, args...)...)
+	q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
+SELECT f.claim_id, f.case_id, CAST(? AS TEXT), CAST(? AS INT), f.detail, CAST(? AS TIMESTAMPTZ) FROM (` + find + `) f
+ON CONFLICT (claim_id, code) DO NOTHING`
+	return translate(db.Exec(q, append([]any{code, weight, now}, args...)...).Error)
 }
 
 // addFound runs find (claim_id, case_id, detail rows) and stores each row as a signal of code,
@@ -408,7 +405,7 @@ UNION SELECT b.id, b.case_id FROM b`
 	args = append(args, targs...)
 	args = append(args, 2*secs)
 	args = append(args, oargs...)
-	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", q, now, args...)
+	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, q, now, args...)
 }
 
 // SignalOutsideWindows raises r on claims in scope whose every item is ineligible.
@@ -419,7 +416,7 @@ func (s *Store) SignalOutsideWindows(ctx context.Context, sc Scope, r SignalRule
 	scope, sargs := s.cond(sc, "n")
 	sel := `SELECT n.id AS claim_id, n.case_id FROM claims n WHERE ` + scope + ` AND NOT EXISTS (
 	SELECT 1 FROM claim_items i WHERE i.claim_id = n.id AND i.eligibility <> 'ineligible')`
-	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", sel, now, sargs...)
+	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, sel, now, sargs...)
 }
 
 // SignalSameDescription raises r on claims in scope, and on the claims they share it with,
@@ -464,7 +461,7 @@ WHERE e.first_id = e.last_id`
 	args = append(args, r.MinLength)
 	args = append(args, oargs...)
 	args = append(args, oargs...)
-	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, "", q, now, args...)
+	return s.insertSignals(s.db.WithContext(ctx), r.Code, r.Weight, q, now, args...)
 }
 
 // ServiceMedians returns the median claimed value of the items of each service of a case.
@@ -513,14 +510,7 @@ func (s *Store) SignalAmountOutlier(ctx context.Context, sc Scope, r SignalRule,
 	WHERE ` + scope + ` AND ` + itemValue + ` > l.lim
 ) x
 GROUP BY x.claim_id, x.case_id`
-	db := s.db.WithContext(ctx)
-	if s.dialect != Postgres {
-		return s.addFound(db, r.Code, r.Weight, now, find, append(largs, sargs...)...)
-	}
-	q := `INSERT INTO claim_signals (claim_id, case_id, code, weight, detail, created_at)
-SELECT f.claim_id, f.case_id, CAST(? AS TEXT), CAST(? AS INT), f.detail, ` + s.tsParam() + ` FROM (` + find + `) f
-ON CONFLICT (claim_id, code) DO NOTHING`
-	return translate(db.Exec(q, append(append([]any{r.Code, r.Weight, now}, largs...), sargs...)...).Error)
+	return s.insertFound(s.db.WithContext(ctx), r.Code, r.Weight, now, find, append(largs, sargs...)...)
 }
 
 // IdentityRow is a claim in scope and another claim of the case with the same claimant name.
@@ -569,7 +559,8 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	// keeps the planner off the index of every signal of the case).
 	inScope, sargs := "g.case_id + 0 = ? AND "+s.inIDs("g.claim_id"), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
 	if sc.ImportID != nil {
-		inScope, sargs = "g.case_id = ? AND g.claim_id IN (SELECT n.id FROM claims n WHERE n.case_id = ? AND n.import_id = ?)", []any{sc.CaseID, sc.CaseID, *sc.ImportID}
+		scope, args := s.cond(sc, "n")
+		inScope, sargs = "g.case_id = ? AND g.claim_id IN (SELECT n.id FROM claims n WHERE "+scope+")", append([]any{sc.CaseID}, args...)
 	}
 	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table).
 	// A row whose score is unchanged is not written: an update of claims rewrites every index
