@@ -144,7 +144,7 @@ func claimConds(f ClaimFilter, c string, d Dialect) []sqlCond {
 	add := func(sql string, args ...any) { cs = append(cs, sqlCond{sql, args}) }
 	if len(f.Statuses) > 0 {
 		// One placeholder per status, not gorm's IN ? expansion: the exports number these ?.
-		add(c+".status IN (?"+strings.Repeat(", ?", len(f.Statuses)-1)+")", anys(f.Statuses)...)
+		add(c+".status IN ("+placeholders(len(f.Statuses))+")", anys(f.Statuses)...)
 	}
 	if f.Channel != "" {
 		add(c+".channel = ?", f.Channel)
