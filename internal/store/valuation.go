@@ -193,8 +193,8 @@ const revalueBatch = 500
 // and returns the ids of the stored windows none continues and the indexes in ws of those
 // that continue a stored window with other times, source or confidence (to update). A window
 // continues a stored one that says the same thing; failing that, one of the same service,
-// feature and severity, paired in order of start (its edges moved, say). stored must be in
-// order of start.
+// feature and severity (its edges moved, say): each window of ws, in the order given, takes the
+// earliest-starting such stored window not yet taken. stored must be in order of start.
 //
 // Ids that survive a replacement keep the items decided by an unchanged window unchanged: a
 // replacement of every window gave all of them new ids, so every item in a window had a new
