@@ -488,11 +488,12 @@ func (s *Service) RecordSignal(ctx context.Context, cl *models.Claim, code, deta
 	return s.Store.RescoreClaims(ctx, store.Scope{CaseID: cl.CaseID, ClaimIDs: []int64{cl.ID}}, now)
 }
 
-// Statuses of a duplicate pair: not decided yet, and the two decisions.
+// Statuses of a duplicate pair, as the store writes them: not decided yet, and the two
+// decisions.
 const (
-	DuplicateCandidate = "candidate"
-	DuplicateConfirmed = "duplicate"
-	DuplicateRejected  = "not_duplicate"
+	DuplicateCandidate = store.DuplicateCandidate
+	DuplicateConfirmed = store.DuplicateConfirmed
+	DuplicateRejected  = store.DuplicateRejected
 )
 
 // DuplicateStatuses lists the statuses of a pair.

@@ -91,6 +91,13 @@ func (s *Store) within(a, lo, hi string, seconds int) (string, []any) {
 		[]any{"-" + strconv.Itoa(seconds+1) + " seconds", "+" + strconv.Itoa(seconds+2) + " seconds", -seconds, seconds}
 }
 
+// Statuses of a duplicate pair: not decided yet, and the two decisions.
+const (
+	DuplicateCandidate = "candidate"
+	DuplicateConfirmed = "duplicate"
+	DuplicateRejected  = "not_duplicate"
+)
+
 // Duplicate match rules.
 const (
 	MatchEmail       = "email"
@@ -143,8 +150,8 @@ WHERE ` + scope + ` AND n.external_ref IS NOT NULL AND o.external_ref IS NOT NUL
 func (s *Store) insertPairs(db *gorm.DB, match string, now time.Time, sel string, args ...any) error {
 	const head = "INSERT INTO claim_duplicates (case_id, claim_id, other_claim_id, matched, status, created_at) "
 	if s.dialect == Postgres {
-		return translate(db.Exec(head+`SELECT x.case_id, x.claim_id, x.other_claim_id, CAST(? AS TEXT), 'candidate', CAST(? AS TIMESTAMPTZ)
-FROM (`+sel+`) x ON CONFLICT DO NOTHING`, append([]any{match, now}, args...)...).Error)
+		return translate(db.Exec(head+`SELECT x.case_id, x.claim_id, x.other_claim_id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ)
+FROM (`+sel+`) x ON CONFLICT DO NOTHING`, append([]any{match, DuplicateCandidate, now}, args...)...).Error)
 	}
 	var found []struct{ CaseID, ClaimID, OtherClaimID int64 }
 	if err := db.Raw(sel, args...).Scan(&found).Error; err != nil || len(found) == 0 {
@@ -154,7 +161,7 @@ FROM (`+sel+`) x ON CONFLICT DO NOTHING`, append([]any{match, now}, args...)...)
 	return translate(sqliteValues(db.Statement.Context, db.Statement.ConnPool, head+"VALUES ", " ON CONFLICT DO NOTHING", nil, 6, len(found),
 		func(args []any, i int) []any {
 			f := &found[i]
-			return append(args, f.CaseID, f.ClaimID, f.OtherClaimID, match, "candidate", now)
+			return append(args, f.CaseID, f.ClaimID, f.OtherClaimID, match, DuplicateCandidate, now)
 		}))
 }
 
@@ -237,7 +244,7 @@ func (s *Store) DuplicatesOf(ctx context.Context, claimID int64) ([]models.Claim
 func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, status, by string, now time.Time, ev *models.AuditEvent, then *models.ClaimTransition, thenEv *models.AuditEvent) error {
 	now = now.UTC().Truncate(time.Microsecond)
 	return s.InTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&models.ClaimDuplicate{}).Where("claim_id = ? AND other_claim_id = ? AND status = 'candidate'", claimID, otherID).
+		res := tx.Model(&models.ClaimDuplicate{}).Where("claim_id = ? AND other_claim_id = ? AND status = ?", claimID, otherID, DuplicateCandidate).
 			Updates(map[string]any{"status": status, "decided_by": by, "decided_at": now})
 		if res.Error != nil {
 			return res.Error
