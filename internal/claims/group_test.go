@@ -300,3 +300,77 @@ func BenchmarkGroupCommit(b *testing.B) {
 		}
 	}
 }
+
+// TestGroupWriters: on PostgreSQL a second group is written while the first one is, once a full
+// group waits besides it, and both are full; SQLite writes one group at a time. Every claim is
+// stored once either way.
+func TestGroupWriters(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			st, _ := casedb.Open(t, d)
+			s := &Service{Store: st, Now: time.Now}
+			ws := groupWrites(t, s, 2*groupMax+1)
+			// The first group to be written waits in the Grouped hook until a second one
+			// starts: on PostgreSQL it does at once; on SQLite it must not (the wait ends
+			// after overlapWait).
+			overlapWait := 10 * time.Second
+			if d == "sqlite" {
+				overlapWait = 300 * time.Millisecond
+			}
+			second := make(chan struct{})
+			var mu sync.Mutex
+			var sizes []int
+			overlapped := false
+			s.Grouped = func(n int) {
+				mu.Lock()
+				sizes = append(sizes, n)
+				first := len(sizes) == 1
+				if len(sizes) == 2 {
+					close(second)
+				}
+				mu.Unlock()
+				if first {
+					select {
+					case <-second:
+						overlapped = true
+					case <-time.After(overlapWait):
+					}
+				}
+			}
+			g := &s.group
+			g.mu.Lock()
+			g.queue = append(g.queue, ws...)
+			s.startWritersLocked()
+			g.mu.Unlock()
+			for _, w := range ws {
+				<-w.done
+				if w.err != nil {
+					t.Fatal(w.err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if wantOverlap := d == "postgres"; overlapped != wantOverlap {
+				t.Fatalf("two groups written at once: %v, want %v (group sizes %v)", overlapped, wantOverlap, sizes)
+			}
+			if len(sizes) != 3 || sizes[0] != groupMax || sizes[1] != groupMax || sizes[2] != 1 {
+				t.Fatalf("group sizes %v, want two full groups of %d and one of 1", sizes, groupMax)
+			}
+			if got := stored(t, st); fmt.Sprint(got) != fmt.Sprint(want(ws)) {
+				t.Fatalf("stored:\n%v\nwant:\n%v", got, want(ws))
+			}
+			// The writers end once they find nothing waiting, just after answering.
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				g.mu.Lock()
+				running, waiting := g.running, len(g.queue)
+				g.mu.Unlock()
+				if running == 0 && waiting == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after the groups: %d writers running, %d claims waiting", running, waiting)
+				}
+			}
+		})
+	}
+}
