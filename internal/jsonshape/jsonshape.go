@@ -148,6 +148,16 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 					Params: map[string]string{"min": strconv.FormatInt(-1<<(t.Bits()-1), 10), "max": strconv.FormatInt(1<<(t.Bits()-1)-1, 10)}})
 			}
 		}
+	case reflect.Float32, reflect.Float64:
+		// A number the type holds (encoding/json refuses one it would overflow).
+		n, ok := val.(json.Number)
+		if !ok {
+			bad("number")
+			return
+		}
+		if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
+			bad("number")
+		}
 	case reflect.Interface:
 		// anything goes
 	default:

@@ -15,6 +15,7 @@ type inner struct {
 	S    string  `json:"s"`
 	B    bool    `json:"b"`
 	Tags []int32 `json:"tags"`
+	F    float32 `json:"f"`
 }
 
 type outer struct {
@@ -44,6 +45,10 @@ func TestDecode(t *testing.T) {
 			[]string{"items[0].b|invalid_format", "items[0].n|invalid_format", "items[0].s|invalid_format", "items[0].tags|invalid_format", "map.a|invalid_format", "one|invalid_format"}},
 		{"numbers", `{"items":[{"n":1.5},{"n":1e3},{"n":9223372036854775808},{"tags":[2147483648]}],"map":{"a":128}}`, apperr.Invalid,
 			[]string{"items[0].n|invalid_format", "items[1].n|invalid_format", "items[2].n|out_of_range", "items[3].tags[0]|out_of_range", "map.a|out_of_range"}},
+		// A float field takes any number it holds (FuzzFastPath found the checked path refusing
+		// every one: the fast path took {"Plain":0}); n's error makes the checked path run.
+		{"floats", `{"items":[{"f":0,"n":"x"},{"f":-1.5e3},{"f":1e39},{"f":"1"}]}`, apperr.Invalid,
+			[]string{"items[0].n|invalid_format", "items[2].f|invalid_format", "items[3].f|invalid_format"}},
 		{"not an object", `[]`, apperr.Invalid, []string{"|invalid_format"}},
 	}
 	for _, c := range cases {
