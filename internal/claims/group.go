@@ -71,10 +71,11 @@ func (s *Service) storeGrouped(nc store.NewClaim, revision int64) error {
 }
 
 // startWritersLocked starts a writer when claims wait and none runs, and another (up to
-// groupWriters) when a full group waits besides the ones being written. s.group.mu is held.
+// groupWriters) when a full group waits besides the ones being written: running writers have
+// taken their groups out of the queue. s.group.mu is held.
 func (s *Service) startWritersLocked() {
 	g := &s.group
-	for len(g.queue) > 0 && (g.running == 0 || g.running < s.groupWriters() && len(g.queue) >= groupMax) {
+	if len(g.queue) > 0 && (g.running == 0 || g.running < s.groupWriters() && len(g.queue) >= groupMax) {
 		g.running++
 		go s.writeGroups()
 	}
