@@ -88,8 +88,8 @@ func (h *handler) claimsList(c *gin.Context) {
 	status := http.StatusOK
 	// The same reading of the filters and the same query as GET /api/v1/cases/{case}/claims.
 	f, err := claims.ListFilter(cs, q)
+	p.Statuses = statusChoice(v, p.Statuses, f.Statuses) // kept when another filter is wrong
 	if err == nil {
-		p.Statuses = statusChoice(v, p.Statuses, f.Statuses)
 		var list []models.Claim
 		var next string
 		list, next, err = h.store.ListClaims(ctx, f)

@@ -72,6 +72,12 @@ func TestDashboardPage(t *testing.T) {
 		if !strings.Contains(l.Body, `<option value="received,under_review,cured" selected>`) {
 			t.Error("the filters form drops the awaiting review statuses")
 		}
+		// A wrong filter beside them is refused, and the form still offers the three back.
+		wrong := b.get(html.UnescapeString(m[1]) + "&submitted_after=xx")
+		wantStatus(t, wrong, http.StatusUnprocessableEntity)
+		if !strings.Contains(wrong.Body, `<option value="received,under_review,cured" selected>`) {
+			t.Error("beside a wrong filter, the filters form drops the awaiting review statuses")
+		}
 
 		// Windows: an unreadable time is refused, shown at its field; nothing changes.
 		f := windowsForm(t, p.Body)

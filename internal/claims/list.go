@@ -58,13 +58,14 @@ func ListFilter(cs *store.Case, q url.Values) (store.ClaimFilter, error) {
 	// Several statuses are one comma-separated value, not a repeated parameter, so that
 	// everything passing the filters on as one string each (the page's links, the exports'
 	// audit record and background jobs, the export command's --status) keeps them all.
+	// f.Statuses is set only when every status is known, even when another filter is wrong
+	// (the lawyers' page offers a valid list back whatever else the query says).
 	if v := q.Get("status"); v != "" {
-		f.Statuses = strings.Split(v, ",")
-		for _, s := range f.Statuses {
-			if !slices.Contains(lifecycle.Statuses, s) {
-				oneOf("status", v, lifecycle.Statuses) // one error for the parameter
-				break
-			}
+		statuses := strings.Split(v, ",")
+		if slices.ContainsFunc(statuses, func(s string) bool { return !slices.Contains(lifecycle.Statuses, s) }) {
+			oneOf("status", v, lifecycle.Statuses) // one error for the parameter
+		} else {
+			f.Statuses = statuses
 		}
 	}
 	oneOf("channel", f.Channel, Channels)
