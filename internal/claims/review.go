@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -279,6 +280,13 @@ func (s *Service) runDetector(ctx context.Context) {
 			}
 			// Claims left pending pass apart from those just queued: a claim that breaks
 			// detection (it stays pending) costs its own pass at each sweep, not the batch's.
+			// A claim in both (the first sweep finds everything pending; a queue more than a
+			// sweep behind holds what the sweep finds) passes once, with the batch.
+			queued := make(map[int64]bool, len(batch))
+			for _, r := range batch {
+				queued[r.ClaimID] = true
+			}
+			pending = slices.DeleteFunc(pending, func(r store.PendingReview) bool { return queued[r.ClaimID] })
 			if err := s.detectPending(work, pending); err != nil {
 				s.reviewError(err)
 			}
@@ -336,7 +344,7 @@ func (s *Service) detectPending(ctx context.Context, batch []store.PendingReview
 			continue
 		}
 		if err != nil {
-			return err
+			return errors.Join(append(panics, err)...) // the panics so far are reported too
 		}
 	}
 	return errors.Join(panics...)
