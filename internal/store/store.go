@@ -193,8 +193,10 @@ type sqliteConn struct {
 
 type sqliteStmt struct {
 	query string
-	stmt  driver.StmtExecContext
-	close func() error
+	stmt  interface {
+		driver.Stmt
+		driver.StmtExecContext
+	}
 }
 
 // ExecContext runs query with the statement compiled for it on an earlier call, or compiles
@@ -209,12 +211,12 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 	if err != nil {
 		return nil, err
 	}
-	x, ok := st.(driver.StmtExecContext)
-	if !ok {
-		st.Close()
-		return c.sqliteDriverConn.ExecContext(ctx, query, args)
-	}
-	e := c.lru.PushFront(&sqliteStmt{query: query, stmt: x, close: st.Close})
+	// modernc's statements take a context (its *stmt implements StmtExecContext).
+	x := st.(interface {
+		driver.Stmt
+		driver.StmtExecContext
+	})
+	e := c.lru.PushFront(&sqliteStmt{query: query, stmt: x})
 	c.stmts[query] = e
 	if c.lru.Len() > sqliteStmtCacheSize {
 		c.drop(c.lru.Back())
@@ -240,7 +242,7 @@ func (c *sqliteConn) exec(ctx context.Context, e *list.Element, args []driver.Na
 func (c *sqliteConn) drop(e *list.Element) {
 	st := c.lru.Remove(e).(*sqliteStmt)
 	delete(c.stmts, st.query)
-	st.close()
+	st.stmt.Close()
 }
 
 // BeginTx keeps the transaction's temporary files in memory (temp_store): every multi-row
@@ -287,7 +289,7 @@ func (t sqliteTx) Rollback() error {
 // statements, and modernc frees the connection's memory at Close.
 func (c *sqliteConn) Close() error {
 	for e := c.lru.Front(); e != nil; e = e.Next() {
-		e.Value.(*sqliteStmt).close()
+		e.Value.(*sqliteStmt).stmt.Close()
 	}
 	c.lru.Init()
 	clear(c.stmts)
