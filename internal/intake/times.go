@@ -35,22 +35,20 @@ func ParseInstant(s string, loc *time.Location) (time.Time, error) {
 			}
 		}
 	}
-	// At most one layout reads a given string, so the order only saves failed parses (each
-	// allocates its error): the layout the string looks like first, then the others.
-	first := 0
+	// The layouts differ in the T or the space and in the seconds (a second colon; a fraction
+	// adds none), so the one the string looks like is the only one that can read it
+	// (FuzzParseInstant holds this to trying every layout).
+	layout := 0
 	if strings.IndexByte(s, ' ') >= 0 {
-		first = 2
+		layout = 2
 	}
 	if strings.Count(s, ":") < 2 {
-		first++
+		layout++
 	}
-	for i := range localLayouts {
-		layout := localLayouts[(first+i)%len(localLayouts)]
-		// time.Parse takes a fraction after the seconds even where the layout has none (and
-		// with a comma too): keep it to the microsecond like the RFC 3339 form.
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t.UTC().Truncate(time.Microsecond), nil
-		}
+	// time.Parse takes a fraction after the seconds even where the layout has none (and with a
+	// comma too): keep it to the microsecond like the RFC 3339 form.
+	if t, err := time.ParseInLocation(localLayouts[layout], s, loc); err == nil {
+		return t.UTC().Truncate(time.Microsecond), nil
 	}
 	return time.Time{}, errTimeFormat
 }
