@@ -22,7 +22,7 @@ import (
 // defaults, 147 MiB with these (203 MiB with a 192 MiB limit; the target is 200).
 const (
 	// DefaultGCPercent is GOGC unless the environment sets it (the load benchmark's own
-	// load generator collects garbage alike).
+	// load generator always uses it).
 	DefaultGCPercent   = 400
 	defaultMemoryLimit = 128 << 20
 )

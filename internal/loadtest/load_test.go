@@ -410,8 +410,9 @@ const attackConnections = 256
 
 // attack sends claims at a fixed rate (open loop: a slow server does not slow the sender).
 // vegeta runs in this process, on the server's two cores, and costs more per request than wrk:
-// it keeps no answer body (MaxBody 0: read and dropped) and collects garbage as the servers do
-// (config.TuneGC), so that what it takes from the server stays small.
+// it keeps no answer body (MaxBody 0: read and dropped) and collects garbage at the servers'
+// default GOGC (config.DefaultGCPercent, whatever the environment says), so that what it takes
+// from the server stays small.
 func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics {
 	defer debug.SetGCPercent(debug.SetGCPercent(config.DefaultGCPercent))
 	var n atomic.Int64

@@ -38,12 +38,14 @@ func (s *Store) cond(sc Scope, a string) (string, []any) {
 }
 
 // inIDs is "column is one of the ids" for the dialect, with one placeholder for ids (the value
-// of s.ids): the statement's text is the same whatever their number, so each detection
-// statement is prepared and planned once per connection instead of at every batch (on
-// PostgreSQL planning was a fifth of detection's time; on SQLite a list of placeholders made
-// a new statement for every batch size, compiled every time). PostgreSQL takes one array
-// parameter, SQLite a JSON array read by json_each (its ids are looked up one by one by
-// rowid, as an IN list's were).
+// of s.ids): the statement's text is the same whatever their number. On PostgreSQL each
+// detection statement is then prepared and planned once per connection instead of at every
+// batch (planning was a fifth of detection's time); on SQLite the statements executed
+// (rescoring, the pending list) keep one shape each, which sqliteConn keeps compiled, where a
+// list of placeholders made a new statement for every batch size. SQLite's searches are
+// queries and are still compiled at each call. PostgreSQL takes one array parameter, SQLite a
+// JSON array read by json_each (its ids are looked up one by one by rowid, as an IN list's
+// were).
 func (s *Store) inIDs(column string) string {
 	if s.dialect == Postgres {
 		return column + " = ANY(CAST(? AS BIGINT[]))"
