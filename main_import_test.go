@@ -164,7 +164,7 @@ func contents(t *testing.T, url string) string {
 		Estimate                          *int64
 	}
 	err = st.Gorm().Raw(`SELECT c.external_ref, c.content_hash, c.channel, c.estimate_krw AS estimate,
-		COUNT(i.id) AS items, SUM(CASE WHEN i.eligibility = 'eligible' THEN 1 ELSE 0 END) AS eligible
+		COUNT(i.claim_id) AS items, SUM(CASE WHEN i.eligibility = 'eligible' THEN 1 ELSE 0 END) AS eligible
 		FROM claims c JOIN claim_items i ON i.claim_id = c.id GROUP BY c.id ORDER BY c.external_ref`).Scan(&rows).Error
 	if err != nil {
 		t.Fatal(err)

@@ -344,7 +344,7 @@ func TestKillDuringSubmissions(t *testing.T) {
 	}
 	defer db.Close()
 	var claims, halfWritten int
-	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE n <> 3) FROM (SELECT c.id, count(i.id) n FROM claims c LEFT JOIN claim_items i ON i.claim_id = c.id GROUP BY c.id) x`).Scan(&claims, &halfWritten); err != nil {
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE n <> 3) FROM (SELECT c.id, count(i.claim_id) n FROM claims c LEFT JOIN claim_items i ON i.claim_id = c.id GROUP BY c.id) x`).Scan(&claims, &halfWritten); err != nil {
 		t.Fatal(err)
 	}
 	if halfWritten != 0 {

@@ -8,6 +8,8 @@ import (
 // negative amount counts as 0. Kind is one of the Kind constants; Failure and Purpose are
 // free codes of which rule 1 reads "double_charged" and the benchmark reads Purpose.
 type Item struct {
+	// ID names the item in the trace (0 is a step of no item); claimdesk numbers a claim's
+	// items from 1 in their order (claims.ItemNumber).
 	ID                 int64
 	Kind               string
 	Service            string

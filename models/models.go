@@ -86,12 +86,12 @@ type Claim struct {
 	Items    []ClaimItem `gorm:"foreignKey:ClaimID"`
 }
 
-// ClaimItem is one incident of a claim with its eligibility decision and valuation.
+// ClaimItem is one incident of a claim with its eligibility decision and valuation. It is
+// the claim's line at Position (from 0): ClaimID and Position are its key.
 type ClaimItem struct {
-	ID                 int64 `gorm:"primaryKey"`
-	ClaimID            int64
+	ClaimID            int64 `gorm:"primaryKey;autoIncrement:false"`
 	CaseID             int64
-	Position           int
+	Position           int `gorm:"primaryKey;autoIncrement:false"`
 	Kind               string
 	Service            string
 	Feature            string

@@ -87,7 +87,7 @@ func sampleHeap(peak *uint64) (stop func()) {
 // plainScan reads the same columns as the valuation, in the same order, and does nothing with
 // them: the floor any valuation of stored items can reach.
 func plainScan(ctx context.Context, db *sql.DB, caseID int64) (int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT c.id, c.status, i.id, i.kind, i.service, i.feature, i.failure, i.purpose, i.occurred_at, i.ended_at,
+	rows, err := db.QueryContext(ctx, `SELECT c.id, c.status, i.position + 1, i.kind, i.service, i.feature, i.failure, i.purpose, i.occurred_at, i.ended_at,
 	i.expected_fare_krw, i.alternative_cost_krw, i.amount_krw, i.loss_krw, i.documented
 FROM claims c JOIN claim_items i ON i.claim_id = c.id WHERE c.case_id = $1 ORDER BY c.id, i.position`, caseID)
 	if err != nil {

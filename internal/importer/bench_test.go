@@ -117,8 +117,8 @@ func migrate(tb testing.TB, url string) {
 	}
 }
 
-// psqlCopy loads file into a plain table shaped like the CSV, indexed like claim_items (a
-// primary key, a unique index led by the claim, two secondary indexes), and returns the time.
+// psqlCopy loads file into a plain table shaped like the CSV, with as many indexes as
+// claim_items (four, one of them unique and led by the claim), and returns the time.
 func psqlCopy(tb testing.TB, url, file, table string) time.Duration {
 	tb.Helper()
 	psql, err := testdb.PsqlPath()

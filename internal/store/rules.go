@@ -142,7 +142,7 @@ func (s *Store) StreamClaims(ctx context.Context, caseID int64, fn func(claimID 
 	return nil
 }
 
-const streamClaimsQuery = `SELECT claim_id, id, kind, service, feature, failure, purpose, occurred_at, ended_at,
+const streamClaimsQuery = `SELECT claim_id, position + 1, kind, service, feature, failure, purpose, occurred_at, ended_at,
 	expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented
 FROM claim_items
 WHERE case_id = $1

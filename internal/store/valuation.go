@@ -137,18 +137,19 @@ WHERE c.id = x.id`, ids, versions, asOf, principal, interest, estimate, now); er
 		return nil
 	}
 	ids = make([]int64, len(r.items))
+	positions := make([]int, len(r.items))
 	elig, code := make([]string, len(r.items)), make([]string, len(r.items))
 	window := make([]*int64, len(r.items))
 	principal, interest = make([]*int64, len(r.items)), make([]*int64, len(r.items))
 	for i, it := range r.items {
-		ids[i], elig[i], code[i], window[i] = it.ID, it.Eligibility, it.EligibilityCode, it.WindowID
+		ids[i], positions[i], elig[i], code[i], window[i] = it.ClaimID, it.Position, it.Eligibility, it.EligibilityCode, it.WindowID
 		principal[i], interest[i] = it.PrincipalKRW, it.InterestKRW
 	}
 	_, err := db.ExecContext(ctx, `UPDATE claim_items AS i SET eligibility = x.eligibility, eligibility_code = x.eligibility_code,
 	window_id = x.window_id, principal_krw = x.principal_krw, interest_krw = x.interest_krw
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
-	AS x(id, eligibility, eligibility_code, window_id, principal_krw, interest_krw)
-WHERE i.id = x.id`, ids, elig, code, window, principal, interest)
+FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+	AS x(claim_id, position, eligibility, eligibility_code, window_id, principal_krw, interest_krw)
+WHERE i.claim_id = x.claim_id AND i.position = x.position`, ids, positions, elig, code, window, principal, interest)
 	return err
 }
 
@@ -165,11 +166,11 @@ FROM (VALUES `, `) AS x WHERE claims.id = x.column1`, []any{now}, 6, len(r.claim
 	if err != nil {
 		return err
 	}
-	return sqliteValues(ctx, db, `UPDATE claim_items SET eligibility = x.column2, eligibility_code = x.column3,
-	window_id = x.column4, principal_krw = x.column5, interest_krw = x.column6
-FROM (VALUES `, `) AS x WHERE claim_items.id = x.column1`, nil, 6, len(r.items), func(args []any, i int) []any {
+	return sqliteValues(ctx, db, `UPDATE claim_items SET eligibility = x.column3, eligibility_code = x.column4,
+	window_id = x.column5, principal_krw = x.column6, interest_krw = x.column7
+FROM (VALUES `, `) AS x WHERE claim_items.claim_id = x.column1 AND claim_items.position = x.column2`, nil, 7, len(r.items), func(args []any, i int) []any {
 		it := r.items[i]
-		return append(args, it.ID, it.Eligibility, it.EligibilityCode, it.WindowID, it.PrincipalKRW, it.InterestKRW)
+		return append(args, it.ClaimID, it.Position, it.Eligibility, it.EligibilityCode, it.WindowID, it.PrincipalKRW, it.InterestKRW)
 	})
 }
 

@@ -67,9 +67,6 @@ func TestReplaceWindowsWritesChangesOnly(t *testing.T) {
 			if same.Items[2].WindowID != nil || into.Items[0].WindowID != nil || outOf.EstimateKRW == nil {
 				t.Fatalf("set-up: %+v %+v %+v", same.Items[2], into.Items[0], outOf)
 			}
-			for _, c := range []*models.Claim{same, into, outOf, fresh} {
-				storedItemIDs(t, st, c)
-			}
 			noteWrites(t, st)
 
 			items, changed, err := st.ReplaceWindows(ctx, cs.ID, ws, decide, func(int, int) (*models.AuditEvent, error) {
@@ -101,7 +98,7 @@ func TestReplaceWindowsWritesChangesOnly(t *testing.T) {
 			if want := []int64{into.ID, outOf.ID, fresh.ID}; !slices.Equal(claimWrites, want) {
 				t.Errorf("claims written %v, want %v", claimWrites, want)
 			}
-			if want := []int64{into.Items[0].ID, outOf.Items[0].ID, fresh.Items[0].ID}; !slices.Equal(itemWrites, want) {
+			if want := []itemKey{keyOf(into.Items[0]), keyOf(outOf.Items[0]), keyOf(fresh.Items[0])}; !slices.Equal(itemWrites, want) {
 				t.Errorf("items written %v, want %v", itemWrites, want)
 			}
 
@@ -169,9 +166,6 @@ func TestRevalueStaleWritesChangesOnly(t *testing.T) {
 			if err := st.CreateClaims(ctx, cs.Revision, ncs); err != nil {
 				t.Fatal(err)
 			}
-			for _, nc := range ncs {
-				storedItemIDs(t, st, nc.Claim)
-			}
 			noteWrites(t, st)
 			// Version 2 pays the second item of each claim double.
 			n, err := st.RevalueStale(ctx, cs.ID, 2, func(c *models.Claim) int {
@@ -188,7 +182,7 @@ func TestRevalueStaleWritesChangesOnly(t *testing.T) {
 			if want := []int64{ncs[0].Claim.ID, ncs[1].Claim.ID}; !slices.Equal(claimWrites, want) {
 				t.Errorf("claims written %v, want %v", claimWrites, want)
 			}
-			if want := []int64{ncs[0].Claim.Items[1].ID, ncs[1].Claim.Items[1].ID}; !slices.Equal(itemWrites, want) {
+			if want := []itemKey{keyOf(ncs[0].Claim.Items[1]), keyOf(ncs[1].Claim.Items[1])}; !slices.Equal(itemWrites, want) {
 				t.Errorf("items written %v, want %v", itemWrites, want)
 			}
 			got, err := st.ClaimByReference(ctx, ncs[0].Claim.Reference)
@@ -247,18 +241,13 @@ func newValuedClaim(caseID int64, ref string, at time.Time, items ...models.Clai
 		Items: items}
 }
 
-// storedItemIDs sets the ids of c's items from the database (CreateClaims sets only the
-// claim's).
-func storedItemIDs(t *testing.T, st *store.Store, c *models.Claim) {
-	t.Helper()
-	got, err := st.ClaimByReference(context.Background(), c.Reference)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range c.Items {
-		c.Items[i].ID = got.Items[i].ID
-	}
+// itemKey is an item's key: its claim's id and its position in the claim.
+type itemKey struct {
+	Claim    int64
+	Position int
 }
+
+func keyOf(it models.ClaimItem) itemKey { return itemKey{it.ClaimID, it.Position} }
 
 // valuation is what a revaluation writes of a claim, for comparisons.
 type valuation struct {
@@ -283,17 +272,20 @@ func valuationOf(c *models.Claim) valuation {
 func noteWrites(t *testing.T, st *store.Store) {
 	t.Helper()
 	stmts := []string{
-		`CREATE TABLE writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id BIGINT NOT NULL)`,
-		`CREATE TRIGGER claims_writes AFTER UPDATE ON claims BEGIN INSERT INTO writes (tbl, id) VALUES ('claims', NEW.id); END`,
-		`CREATE TRIGGER items_writes AFTER UPDATE ON claim_items BEGIN INSERT INTO writes (tbl, id) VALUES ('claim_items', NEW.id); END`,
+		`CREATE TABLE writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id BIGINT NOT NULL, position INT NOT NULL)`,
+		`CREATE TRIGGER claims_writes AFTER UPDATE ON claims BEGIN INSERT INTO writes (tbl, id, position) VALUES ('claims', NEW.id, 0); END`,
+		`CREATE TRIGGER items_writes AFTER UPDATE ON claim_items BEGIN
+	INSERT INTO writes (tbl, id, position) VALUES ('claim_items', NEW.claim_id, NEW.position); END`,
 	}
 	if st.Dialect() == store.Postgres {
 		stmts = []string{
-			`CREATE TABLE writes (seq BIGSERIAL PRIMARY KEY, tbl TEXT NOT NULL, id BIGINT NOT NULL)`,
-			`CREATE FUNCTION note_write() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO writes (tbl, id) VALUES (TG_TABLE_NAME, NEW.id); RETURN NULL; END $$`,
-			`CREATE TRIGGER claims_writes AFTER UPDATE ON claims FOR EACH ROW EXECUTE FUNCTION note_write()`,
-			`CREATE TRIGGER items_writes AFTER UPDATE ON claim_items FOR EACH ROW EXECUTE FUNCTION note_write()`,
+			`CREATE TABLE writes (seq BIGSERIAL PRIMARY KEY, tbl TEXT NOT NULL, id BIGINT NOT NULL, position INT NOT NULL)`,
+			`CREATE FUNCTION note_claim_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO writes (tbl, id, position) VALUES ('claims', NEW.id, 0); RETURN NULL; END $$`,
+			`CREATE FUNCTION note_item_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO writes (tbl, id, position) VALUES ('claim_items', NEW.claim_id, NEW.position); RETURN NULL; END $$`,
+			`CREATE TRIGGER claims_writes AFTER UPDATE ON claims FOR EACH ROW EXECUTE FUNCTION note_claim_write()`,
+			`CREATE TRIGGER items_writes AFTER UPDATE ON claim_items FOR EACH ROW EXECUTE FUNCTION note_item_write()`,
 		}
 	}
 	for _, s := range stmts {
@@ -303,23 +295,24 @@ BEGIN INSERT INTO writes (tbl, id) VALUES (TG_TABLE_NAME, NEW.id); RETURN NULL; 
 	}
 }
 
-// writes returns the ids of the claims and of the items written since noteWrites, each in
-// order of id.
-func writes(t *testing.T, st *store.Store) (claims, items []int64) {
+// writes returns the ids of the claims and the keys of the items written since noteWrites,
+// each in order.
+func writes(t *testing.T, st *store.Store) (claims []int64, items []itemKey) {
 	t.Helper()
 	type row struct {
-		Tbl string
-		ID  int64
+		Tbl      string
+		ID       int64
+		Position int
 	}
 	var rows []row
-	if err := st.Gorm().Raw("SELECT tbl, id FROM writes ORDER BY tbl, id").Scan(&rows).Error; err != nil {
+	if err := st.Gorm().Raw("SELECT tbl, id, position FROM writes ORDER BY tbl, id, position").Scan(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
 		if r.Tbl == "claims" {
 			claims = append(claims, r.ID)
 		} else {
-			items = append(items, r.ID)
+			items = append(items, itemKey{r.ID, r.Position})
 		}
 	}
 	return claims, items
