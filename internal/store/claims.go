@@ -348,8 +348,8 @@ func (s *Store) ClaimByReference(ctx context.Context, reference string) (*models
 // returns how many items were re-evaluated and how many changed eligibility.
 //
 // A window of ws keeps the id of the stored window it continues (see continueWindows); the
-// others are inserted and the stored windows none continues deleted (on SQLite the foreign key
-// clears their items' window_id first; revaluation writes the new one back).
+// others are inserted and the stored windows none continues deleted; revaluation points their
+// items at the window that now decides them, or at none.
 func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate,
 	audited func(items, changed int) (*models.AuditEvent, error)) (items, changed int, err error) {
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
