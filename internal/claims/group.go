@@ -22,8 +22,9 @@ import (
 // cheaper the groups get. Nothing waits for a group to fill: a claim that arrives when a
 // writer is free is written at once, alone.
 const (
-	// groupMax is the most claims in one transaction.
-	groupMax = 64
+	// pgGroupMax and sqliteGroupMax are the most claims in one transaction (see groupMax).
+	pgGroupMax     = 64
+	sqliteGroupMax = 256
 	// groupTimeout bounds one group's transaction: its claims are answered with the error.
 	groupTimeout = 30 * time.Second
 )
@@ -75,7 +76,7 @@ func (s *Service) storeGrouped(nc store.NewClaim, revision int64) error {
 // taken their groups out of the queue. s.group.mu is held.
 func (s *Service) startWritersLocked() {
 	g := &s.group
-	if len(g.queue) > 0 && (g.running == 0 || g.running < s.groupWriters() && len(g.queue) >= groupMax) {
+	if len(g.queue) > 0 && (g.running == 0 || g.running < s.groupWriters() && len(g.queue) >= s.groupMax()) {
 		g.running++
 		go s.writeGroups()
 	}
@@ -87,7 +88,8 @@ func (s *Service) writeGroups() {
 	for {
 		g.mu.Lock()
 		// A writer besides the last one stops when less than a full group waits.
-		if len(g.queue) == 0 || g.running > 1 && len(g.queue) < groupMax {
+		limit := s.groupMax()
+		if len(g.queue) == 0 || g.running > 1 && len(g.queue) < limit {
 			g.running--
 			g.mu.Unlock()
 			return
@@ -95,10 +97,10 @@ func (s *Service) writeGroups() {
 		// One group is claims of one case decided under one revision: the first waiting
 		// claim's, and every other waiting claim that shares them, oldest first.
 		first := g.queue[0]
-		batch := make([]*groupWrite, 0, min(len(g.queue), groupMax))
+		batch := make([]*groupWrite, 0, min(len(g.queue), limit))
 		rest := g.queue[:0]
 		for _, w := range g.queue {
-			if len(batch) < groupMax && w.revision == first.revision && w.claim.Claim.CaseID == first.claim.Claim.CaseID {
+			if len(batch) < limit && w.revision == first.revision && w.claim.Claim.CaseID == first.claim.Claim.CaseID {
 				batch = append(batch, w)
 			} else {
 				rest = append(rest, w)
@@ -143,6 +145,21 @@ func (s *Service) writeGroup(batch []*groupWrite) {
 func (s *Service) createClaims(ctx context.Context, revision int64, cs []store.NewClaim) (err error) {
 	defer apperr.Catch("storing claims", &err)
 	return s.Store.CreateClaims(ctx, revision, cs)
+}
+
+// groupMax is the most claims in one group: sqliteGroupMax on SQLite, pgGroupMax on PostgreSQL.
+//
+// SQLite's one writer takes every claim waiting, up to sqliteGroupMax: its commit writes each
+// page the group dirtied to the log (two system calls and a checksum a page), and a bigger group
+// dirties fewer pages per claim, as its claims share the indexes' last pages. At 256 connections,
+// 256 against 64 (three alternated 10 s runs each, fresh file): 7,904 / 7,842 / 7,489 against
+// 7,554 / 7,401 / 7,080 claims/s, 185-196 against 191-204 µs of CPU per claim. PostgreSQL's two
+// writers keep 64 (see pgGroupWriters): 128 did worse in full runs (session 6).
+func (s *Service) groupMax() int {
+	if s.Store.Dialect() == store.SQLite {
+		return sqliteGroupMax
+	}
+	return pgGroupMax
 }
 
 // groupWriters is how many groups may be written at once: pgGroupWriters on PostgreSQL, one on

@@ -309,7 +309,8 @@ func TestGroupWriters(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			st, _ := casedb.Open(t, d)
 			s := &Service{Store: st, Now: time.Now}
-			ws := groupWrites(t, s, 2*groupMax+1)
+			limit := s.groupMax()
+			ws := groupWrites(t, s, 2*limit+1)
 			// The first group to be written waits in the Grouped hook until a second one
 			// starts: on PostgreSQL it does at once; on SQLite it must not (the wait ends
 			// after overlapWait).
@@ -353,8 +354,8 @@ func TestGroupWriters(t *testing.T) {
 			if wantOverlap := d == "postgres"; overlapped != wantOverlap {
 				t.Fatalf("two groups written at once: %v, want %v (group sizes %v)", overlapped, wantOverlap, sizes)
 			}
-			if len(sizes) != 3 || sizes[0] != groupMax || sizes[1] != groupMax || sizes[2] != 1 {
-				t.Fatalf("group sizes %v, want two full groups of %d and one of 1", sizes, groupMax)
+			if len(sizes) != 3 || sizes[0] != limit || sizes[1] != limit || sizes[2] != 1 {
+				t.Fatalf("group sizes %v, want two full groups of %d and one of 1", sizes, limit)
 			}
 			if got := stored(t, st); fmt.Sprint(got) != fmt.Sprint(want(ws)) {
 				t.Fatalf("stored:\n%v\nwant:\n%v", got, want(ws))
