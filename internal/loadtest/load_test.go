@@ -95,35 +95,39 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	}
 	defer st.Close()
 	// Saturation is the most a server answers at any of the concurrency levels: each server is
-	// loaded at each level, and its best run counts. wrk numbers its claimants from an offset
-	// per run, so no run sends the claimants of another.
+	// loaded at each level, and its best run counts. The two take turns, level by level, so
+	// that the host's drift (this machine's speed moves by a tenth within a minute) weighs on
+	// both alike. wrk numbers its claimants from an offset per run, so no run sends the
+	// claimants of another.
+	//
+	// Detection runs after the answer (one worker per process): a claim whose detection has
+	// not run is intake not yet done. A run's sustained rate is the rate at which claims are
+	// stored and looked at: its claims over the run and the time detection took to catch up
+	// after it. The 80% run starts with the backlog gone, at 80% of the best sustained rate.
 	fmt.Printf("\nintake load on %s (%s per run, 2 cores, loopback):\n", dialect, d)
 	run := 0
-	var baseSat wrkResult
-	for _, conns := range levels {
+	var baseSat, svcSat wrkResult
+	var sustained float64
+	var groupMean float64
+	for i, conns := range levels {
+		last := i == len(levels)-1
+		stats.reset()
 		r := runWrk(b, wrk, base+"/baseline", d, conns, run)
 		run++
 		fmt.Printf("  baseline (decode + insert one row), %3d connections: %7.0f req/s  p50 %6s  p99 %6s  errors %d\n", conns, r.rps, r.p50, r.p99, r.errors)
 		if r.rps > baseSat.rps {
 			baseSat = r
 		}
-	}
-	stats.print("baseline, saturation runs")
-	// Detection runs after the answer (one worker per process): a claim whose detection has
-	// not run is intake not yet done. A run's sustained rate is the rate at which claims are
-	// stored and looked at: its claims over the run and the time detection took to catch up
-	// after it. The 80% run starts with the backlog gone, at 80% of the best sustained rate.
-	var svcSat wrkResult
-	var sustained float64
-	var groupMean float64
-	for i, conns := range levels {
-		last := i == len(levels)-1
+		if last {
+			stats.print("baseline, last run")
+		}
+		stats.reset()
 		profiled, waits := closed(), closed()
 		if last { // the profiles are of the busiest run
 			profiled, waits = profile(b, service, dialect, d), sampleWaits(b, stats, d)
 		}
 		before := groupCounts(b, service)
-		r := runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d, conns, run)
+		r = runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d, conns, run)
 		run++
 		<-profiled
 		<-waits
@@ -135,8 +139,10 @@ func runLoad(b *testing.B, wrk, dialect string) {
 		if sus > sustained {
 			svcSat, sustained, groupMean = r, sus, g
 		}
+		if last {
+			stats.print("claimdesk, last run and detection catching up")
+		}
 	}
-	stats.print("claimdesk, saturation runs and detection catching up")
 	rate := int(sustained * 0.8)
 	at80 := attack(b, service+"/api/v1/cases/kakao-2022/claims", rate, d)
 	backlog80, drain80 := drain(b, st, attackConnections)
@@ -481,6 +487,9 @@ func newPGStats(b *testing.B, url, dialect string) *pgStats {
 }
 
 func (p *pgStats) reset() {
+	if p == nil {
+		return
+	}
 	if err := p.db.Gorm().Exec("SELECT pg_stat_statements_reset()").Error; err != nil {
 		p.b.Fatal(err)
 	}

@@ -409,7 +409,7 @@ func sqliteValues(ctx context.Context, db gorm.ConnPool, head, tail string, fixe
 }
 
 // insert writes claims, their items and their pending marks; claims get their ids and items
-// their claim's (their own ids are SQLite's, not read back).
+// their claim's.
 // The claims' ids are given, not left to SQLite, so the items can name their claim: the
 // transaction holds the write lock, and AUTOINCREMENT would have given the same ones (past
 // the largest id ever used).
