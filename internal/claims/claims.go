@@ -252,14 +252,17 @@ func (b *Builder) Build(in intake.ClaimInput, meta Meta) (*models.Claim, error) 
 
 func toModel(n intake.Claim, caseID int64, now time.Time, meta Meta) *models.Claim {
 	m := &models.Claim{
-		CaseID: caseID, ContentHash: n.ContentHash(), Status: StatusReceived, Channel: meta.Channel,
+		CaseID: caseID, Status: StatusReceived, Channel: meta.Channel,
 		ClaimantName: n.Claimant.Name, ClaimantEmail: n.Claimant.Email, ClaimantPhone: n.Claimant.Phone, ClaimantLocale: n.Claimant.Locale,
 		ConsentAt: now, ConsentVersion: ConsentVersion, ConsentIP: meta.IP, ImportID: meta.ImportID,
 		SubmittedAt: now, UpdatedAt: now,
 	}
 	if n.ExternalRef != "" {
+		// The hash tells a claim sent again under its external_ref from another claim under
+		// the same one; a claim without one is never compared, and is stored without it (the
+		// hash, JSON and SHA-256 of the whole claim, was 5% of a web claim's CPU).
 		ref := n.ExternalRef
-		m.ExternalRef = &ref
+		m.ExternalRef, m.ContentHash = &ref, n.ContentHash()
 	}
 	m.Items = make([]models.ClaimItem, len(n.Items))
 	for i, it := range n.Items {

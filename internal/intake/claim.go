@@ -131,7 +131,8 @@ func (it Item) Period() damages.Period {
 }
 
 // ContentHash identifies the content of a claim: two submissions with the same external_ref
-// and the same hash are the same claim sent twice.
+// and the same hash are the same claim sent twice. Claims without an external_ref are stored
+// without it.
 func (c Claim) ContentHash() string {
 	b, _ := json.Marshal(c) // only strings, ints, bools and times: cannot fail
 	sum := sha256.Sum256(b)
