@@ -269,7 +269,15 @@ func start(b *testing.B, bin, ready string, env ...string) string {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = b.TempDir()
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard // logs are written, as in production, and dropped
+	// The logs are written to a file, as in production, not to a pipe: exec would copy a
+	// pipe into a writer in this process, which would read every access log line on the
+	// servers' two cores.
+	logs, err := os.Create(filepath.Join(cmd.Dir, filepath.Base(bin)+".log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logs.Close() // the child has its own descriptor
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
