@@ -34,7 +34,13 @@ func (s *Store) cond(sc Scope, a string) (string, []any) {
 	// "+ 0" keeps the planner from reading the whole case through an index on case_id and
 	// filtering it by id, which it does when its statistics are older than the case's growth:
 	// the ids go straight to the primary key.
-	return a + ".case_id + 0 = ? AND " + s.inIDs(a+".id"), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
+	return s.idsCond(sc, a+".case_id", a+".id")
+}
+
+// idsCond is "caseColumn is the scope's case and idColumn one of its claim ids", with "+ 0" on
+// the case so that the ids, not the case, lead the plan.
+func (s *Store) idsCond(sc Scope, caseColumn, idColumn string) (string, []any) {
+	return caseColumn + " + 0 = ? AND " + s.inIDs(idColumn), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
 }
 
 // inIDs is "column is one of the ids" for the dialect, with one placeholder for ids (the value
@@ -566,7 +572,7 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	// claim without one keeps the score it was stored with, 0. The claims of the scope are
 	// found through their signals (most have none: one probe of claim_signals each; "+ 0"
 	// keeps the planner off the index of every signal of the case).
-	inScope, sargs := "g.case_id + 0 = ? AND "+s.inIDs("g.claim_id"), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
+	inScope, sargs := s.idsCond(sc, "g.case_id", "g.claim_id")
 	if sc.ImportID != nil {
 		scope, args := s.cond(sc, "n")
 		inScope, sargs = "g.case_id = ? AND g.claim_id IN (SELECT n.id FROM claims n WHERE "+scope+")", append([]any{sc.CaseID}, args...)
