@@ -28,7 +28,8 @@ bench-valuation: deps
 	$(GO) test -run '^$$' -bench BenchmarkValueCase -benchtime 1x -timeout 30m ./internal/claims
 
 # Intake under load: claimdesk and a bare baseline handler, each its own process, with wrk at
-# saturation and vegeta at 80% of it, on PostgreSQL and SQLite (CLAIMDESK_LOAD_SECONDS per run).
+# saturation and an open-loop sender (pace_test.go, on fasthttp) at 80% of it, on PostgreSQL
+# and SQLite (CLAIMDESK_LOAD_SECONDS per run).
 bench-load: deps
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(GO) test -run '^$$' -bench BenchmarkIntakeLoad -benchtime 1x -timeout 30m ./internal/loadtest

@@ -10,17 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/valyala/fasthttp"
 
-	"github.com/claimdesk/claimdesk/internal/config"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/models"
@@ -79,7 +77,7 @@ func runLoad(b *testing.B, wrk, dialect string) {
 		}
 	}
 	// Each server is its own process on its own database, as in production; the load
-	// generators are other processes (wrk) or this one (vegeta).
+	// generators are other processes (wrk) or this one (pace).
 	dbURL := testdb.URL(b, dialect)
 	service := start(b, filepath.Join(bin, "claimdesk"), "/readyz",
 		"CLAIMDESK_DATABASE_URL="+dbURL, "CLAIMDESK_ADDR=ADDR", "CLAIMDESK_ADMIN_TOKEN="+adminToken,
@@ -144,20 +142,21 @@ func runLoad(b *testing.B, wrk, dialect string) {
 		}
 	}
 	rate := int(sustained * 0.8)
-	at80 := attack(b, service+"/api/v1/cases/kakao-2022/claims", rate, d)
+	at80, senderCPU := attack(b, service, rate, d)
 	backlog80, drain80 := drain(b, st, attackConnections)
 
 	ratio := sustained / baseSat.rps
 	fmt.Printf("  saturation: baseline %.0f req/s; claimdesk answers %.0f req/s (%.0f%%), sustained with detection %.0f req/s -> %.0f%% of baseline (target >= 50%%)\n",
 		baseSat.rps, svcSat.rps, 100*svcSat.rps/baseSat.rps, sustained, 100*ratio)
 	fmt.Printf("  claims per group commit in that run: %.1f on average\n", groupMean)
-	fmt.Printf("  claimdesk at 80%% (%d req/s, vegeta): p50 %6s  p99 %6s  success %.2f%%  (target p99 < 100ms, no errors)\n",
-		rate, at80.Latencies.P50.Round(10*time.Microsecond), at80.Latencies.P99.Round(10*time.Microsecond), 100*at80.Success)
-	fmt.Printf("  detection backlog after the 80%% run: %d claims (caught up in %s)\n", backlog80, drain80.Round(10*time.Millisecond))
+	fmt.Printf("  claimdesk at 80%% (%d req/s, open loop): p50 %6s  p99 %6s  success %.2f%%  statuses %v  (target p99 < 100ms, no errors)\n",
+		rate, at80.quantile(0.5).Round(10*time.Microsecond), at80.quantile(0.99).Round(10*time.Microsecond), 100*at80.success(), at80.statusCounts())
+	fmt.Printf("  detection backlog after the 80%% run: %d claims (caught up in %s); the sender used %s of CPU per request\n",
+		backlog80, drain80.Round(10*time.Millisecond), senderCPU.Round(100*time.Nanosecond))
 	b.ReportMetric(svcSat.rps, "req/s")
 	b.ReportMetric(sustained, "sustained-req/s")
 	b.ReportMetric(ratio, "x-baseline")
-	b.ReportMetric(float64(at80.Latencies.P99.Microseconds())/1000, "p99-ms@80%")
+	b.ReportMetric(float64(at80.quantile(0.99).Microseconds())/1000, "p99-ms@80%")
 	b.ReportMetric(float64(backlog80), "backlog@80%")
 }
 
@@ -305,7 +304,7 @@ func repoRoot(b *testing.B) string {
 
 // A realistic three-item claim, from a distinct claimant at a distinct address: intake at
 // the opening of a class action is many people, each telling their own story. The body's
-// placeholders are filled the same way by Go (vegeta) and Lua (wrk) from one number per
+// placeholders are filled the same way by Go (pace) and Lua (wrk) from one number per
 // claimant, k: name, email, phone, times, amounts, and descriptions made of a place, what
 // happened and a booking or order number of the claimant's own (people describe their own
 // loss, so descriptions are not word for word the same; see the same_description signal).
@@ -349,7 +348,7 @@ func forwardedFor(k int64) string {
 }
 
 // runClaimants is the size of each wrk run's range of claimants: run r sends claimants from
-// r*runClaimants, below vegeta's, from attackClaimants (connectionLevels keeps the runs few
+// r*runClaimants, below the 80% run's, from attackClaimants (connectionLevels keeps the runs few
 // enough).
 const (
 	runClaimants    = 5_000_000
@@ -437,36 +436,41 @@ func runWrk(b *testing.B, wrk, url string, d time.Duration, conns, run int) wrkR
 // luaString quotes s for Lua: a long bracket string, which takes UTF-8 and quotes as they are.
 func luaString(s string) string { return "[==[" + s + "]==]" }
 
-// attackConnections is how many connections vegeta may open: enough that the rate, not the
-// connections, sets the pace (a request waiting for a free connection counts in its latency).
+// attackConnections is how many connections the 80% run may open: enough that the rate, not
+// the connections, sets the pace (a request waiting for a free connection counts in its
+// latency).
 const attackConnections = 256
 
-// attack sends claims at a fixed rate (open loop: a slow server does not slow the sender).
-// vegeta runs in this process, on the server's two cores, and costs more per request than wrk:
-// it keeps no answer body (MaxBody 0: read and dropped) and collects garbage at the servers'
-// default GOGC (config.DefaultGCPercent, whatever the environment says), so that what it takes
-// from the server stays small.
-func attack(b *testing.B, url string, rate int, d time.Duration) vegeta.Metrics {
-	defer debug.SetGCPercent(debug.SetGCPercent(config.DefaultGCPercent))
-	var n atomic.Int64
-	n.Store(attackClaimants) // past every claimant of the wrk runs (see wrkScript)
-	targeter := func(t *vegeta.Target) error {
-		k := n.Add(1)
-		t.Method, t.URL = "POST", url
-		t.Body = claimBody(k)
-		t.Header = http.Header{"Content-Type": []string{"application/json"}, "X-Forwarded-For": []string{forwardedFor(k)}}
-		return nil
+// attack sends claims to the service at rate per second for d (pace, open loop), from
+// claimants past every claimant of the wrk runs, and returns what it measured and the CPU this
+// process spent per request.
+func attack(b *testing.B, service string, rate int, d time.Duration) (paced, time.Duration) {
+	url := service + "/api/v1/cases/kakao-2022/claims"
+	cpu0 := processCPU(b)
+	p, err := pace(service, rate, d, attackConnections, func(i int, req *fasthttp.Request) {
+		k := attackClaimants + int64(i) + 1
+		req.SetRequestURI(url)
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType("application/json")
+		req.Header.Set("X-Forwarded-For", forwardedFor(k))
+		req.SetBodyRaw(claimBody(k))
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.MaxBody(0), vegeta.MaxConnections(attackConnections), vegeta.Connections(attackConnections))
-	var m vegeta.Metrics
-	for res := range atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, d, "80%") {
-		m.Add(res)
+	if err := p.err(); err != nil {
+		b.Logf("transport errors: %v", err)
 	}
-	m.Close()
-	if len(m.Errors) > 0 {
-		b.Logf("vegeta errors: %v", m.Errors)
+	return p, (processCPU(b) - cpu0) / time.Duration(max(1, len(p.latencies)))
+}
+
+// processCPU is the CPU time this process has used (the 80% run's sender runs in it).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
 	}
-	return m
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // pgStats prints what PostgreSQL spent its time on (pg_stat_statements), when
@@ -607,7 +611,7 @@ func connectionLevels() []int {
 		}
 		out = append(out, n)
 	}
-	// Two servers, a run each per level: their claimants must stay below vegeta's.
+	// Two servers, a run each per level: their claimants must stay below the 80% run's.
 	if 2*len(out)*runClaimants > attackClaimants {
 		panic("CLAIMDESK_LOAD_CONNECTIONS: at most " + strconv.Itoa(attackClaimants/runClaimants/2) + " levels")
 	}
