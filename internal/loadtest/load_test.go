@@ -93,10 +93,11 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	}
 	defer st.Close()
 	// Saturation is the most a server answers at any of the concurrency levels: each server is
-	// loaded at each level, and its best run counts. The two take turns, level by level, so
-	// that the host's drift (this machine's speed moves by a tenth within a minute) weighs on
-	// both alike. wrk numbers its claimants from an offset per run, so no run sends the
-	// claimants of another.
+	// loaded at each level, and its best run counts. The two take turns, level by level, the
+	// one that goes first alternating, so that the host's drift (this machine's speed moves by a
+	// tenth within a minute) and the database's work left from the run before (a checkpoint is
+	// forced before each run on PostgreSQL) weigh on both alike. wrk numbers its claimants from
+	// an offset per run, so no run sends the claimants of another.
 	//
 	// Detection runs after the answer (one worker per process): a claim whose detection has
 	// not run is intake not yet done. A run's sustained rate is the rate at which claims are
@@ -107,9 +108,16 @@ func runLoad(b *testing.B, wrk, dialect string) {
 	var baseSat, svcSat wrkResult
 	var sustained float64
 	var groupMean float64
-	for i, conns := range levels {
-		last := i == len(levels)-1
+	settle := func() {
+		if dialect == "postgres" {
+			if err := st.Gorm().Exec("CHECKPOINT").Error; err != nil {
+				b.Fatal(err)
+			}
+		}
 		stats.reset()
+	}
+	runBase := func(conns int, last bool) {
+		settle()
 		r := runWrk(b, wrk, base+"/baseline", d, conns, run)
 		run++
 		fmt.Printf("  baseline (decode + insert one row), %3d connections: %7.0f req/s  p50 %6s  p99 %6s  errors %d\n", conns, r.rps, r.p50, r.p99, r.errors)
@@ -119,13 +127,15 @@ func runLoad(b *testing.B, wrk, dialect string) {
 		if last {
 			stats.print("baseline, last run")
 		}
-		stats.reset()
+	}
+	runService := func(conns int, last bool) {
+		settle()
 		profiled, waits := closed(), closed()
 		if last { // the profiles are of the busiest run
 			profiled, waits = profile(b, service, dialect, d), sampleWaits(b, stats, d)
 		}
 		before := groupCounts(b, service)
-		r = runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d, conns, run)
+		r := runWrk(b, wrk, service+"/api/v1/cases/kakao-2022/claims", d, conns, run)
 		run++
 		<-profiled
 		<-waits
@@ -139,6 +149,16 @@ func runLoad(b *testing.B, wrk, dialect string) {
 		}
 		if last {
 			stats.print("claimdesk, last run and detection catching up")
+		}
+	}
+	for i, conns := range levels {
+		last := i == len(levels)-1
+		if i%2 == 0 {
+			runBase(conns, last)
+			runService(conns, last)
+		} else {
+			runService(conns, last)
+			runBase(conns, last)
 		}
 	}
 	rate := int(sustained * 0.8)
@@ -445,9 +465,12 @@ const attackConnections = 256
 // claimants past every claimant of the wrk runs, and returns what it measured and the CPU this
 // process spent per request.
 func attack(b *testing.B, service string, rate int, d time.Duration) (paced, time.Duration) {
+	if rate <= 0 {
+		b.Fatalf("no rate to send at: %d claims/s", rate)
+	}
 	url := service + "/api/v1/cases/kakao-2022/claims"
 	cpu0 := processCPU(b)
-	p, err := pace(service, rate, d, attackConnections, func(i int, req *fasthttp.Request) {
+	p, err := pace(service, rate, int(float64(rate)*d.Seconds()), attackConnections, func(i int, req *fasthttp.Request) {
 		k := attackClaimants + int64(i) + 1
 		req.SetRequestURI(url)
 		req.Header.SetMethod(fasthttp.MethodPost)

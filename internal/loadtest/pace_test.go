@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,10 +31,12 @@ type paced struct {
 	errs      []error // the first few transport errors
 }
 
-// pace sends requests to the server at base at rate per second for d over at most conns
+// pace sends n requests to the server at base, rate per second, over at most conns
 // connections, open loop: request i (made by build) is due at i/rate seconds after the start
 // whatever the server does, so a slow server neither slows the sender nor hides its queue.
-// build runs on several goroutines at once.
+// build runs on several goroutines at once. A request still waiting for a connection 30 s
+// after the last one was due is not sent (status 0, and an error): a stalled server ends the
+// run instead of holding it for as long as its queue takes to drain at the client's timeouts.
 //
 // It replaced vegeta: vegeta's net/http client (two goroutines per connection, headers as
 // maps) took 44 to 52 µs of CPU per claim from the server's two cores, against about 15 for
@@ -40,20 +44,24 @@ type paced struct {
 // reuses its buffers and reads each answer on the goroutine that sent the request. It runs in
 // this process, and collects garbage at the servers' default GOGC (config.DefaultGCPercent,
 // whatever the environment says).
-func pace(base string, rate int, d time.Duration, conns int, build func(i int, req *fasthttp.Request)) (paced, error) {
+func pace(base string, rate, n, conns int, build func(i int, req *fasthttp.Request)) (paced, error) {
+	if rate <= 0 || n < 0 || conns <= 0 {
+		return paced{}, fmt.Errorf("pace: rate %d, %d requests, %d connections", rate, n, conns)
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(config.DefaultGCPercent))
 	u, err := url.Parse(base)
 	if err != nil {
 		return paced{}, err
 	}
 	hc := &fasthttp.HostClient{Addr: u.Host, MaxConns: conns, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
-	n := int(float64(rate) * d.Seconds())
-	interval := time.Second / time.Duration(rate)
+	dueAt := func(i int) time.Duration { return time.Duration(int64(i) * int64(time.Second) / int64(rate)) }
 	out := paced{latencies: make([]time.Duration, n), statuses: make([]int, n)}
+	var late error // the error of the requests dropped after the deadline, reported once
 	due := make(chan int, n)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := time.Now()
+	deadline := start.Add(dueAt(n) + 30*time.Second)
 	// One worker per connection, a request at a time: a request due while every connection is
 	// busy waits in due, and its wait counts in its latency.
 	for range conns {
@@ -64,10 +72,17 @@ func pace(base string, rate int, d time.Duration, conns int, build func(i int, r
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
 			for i := range due {
+				if time.Now().After(deadline) {
+					out.latencies[i] = time.Since(start.Add(dueAt(i)))
+					mu.Lock()
+					late = fmt.Errorf("requests not sent: still waiting for a connection %s after the last was due", 30*time.Second)
+					mu.Unlock()
+					continue
+				}
 				req.Reset()
 				build(i, req)
 				err := hc.Do(req, resp)
-				out.latencies[i] = time.Since(start.Add(time.Duration(i) * interval))
+				out.latencies[i] = time.Since(start.Add(dueAt(i)))
 				if err != nil {
 					mu.Lock()
 					if len(out.errs) < 5 {
@@ -80,25 +95,29 @@ func pace(base string, rate int, d time.Duration, conns int, build func(i int, r
 			}
 		}()
 	}
-	// Every millisecond, the requests due by then are handed out.
-	for i := 0; i < n; time.Sleep(time.Millisecond) {
-		for now := time.Since(start); i < n && time.Duration(i)*interval <= now; i++ {
+	// The requests due by now are handed out, then the sender sleeps until the next is due.
+	for i := 0; i < n; time.Sleep(time.Until(start.Add(dueAt(i)))) {
+		for now := time.Since(start); i < n && dueAt(i) <= now; i++ {
 			due <- i
 		}
 	}
 	close(due)
 	wg.Wait()
+	if late != nil {
+		out.errs = append(out.errs, late)
+	}
 	return out, nil
 }
 
-// quantile is the q-quantile of the latencies (nearest rank).
+// quantile is the q-quantile of the latencies (nearest rank: the smallest latency at least a
+// share q of them do not exceed).
 func (p paced) quantile(q float64) time.Duration {
 	s := slices.Clone(p.latencies)
 	slices.Sort(s)
 	if len(s) == 0 {
 		return 0
 	}
-	return s[min(len(s)-1, int(q*float64(len(s))))]
+	return s[max(0, min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1))]
 }
 
 // statuses counts the answers by status ("0": none), as "status:count" in order.
@@ -133,13 +152,16 @@ func (p paced) String() string {
 
 // TestPace: every request of the schedule is sent once, with its body and address; answers are
 // read whether chunked or sized, their statuses kept by request; a slow answer's latency
-// includes its wait; a server that is gone gives errors, not statuses.
+// includes its wait, and so does a request's wait for a free connection; a server that is gone
+// gives errors, not statuses.
 func TestPace(t *testing.T) {
 	const rate, n = 400, 200
 	var mu sync.Mutex
 	seen := map[string]string{}
+	var received atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		received.Add(1)
 		var i int
 		fmt.Sscan(string(b), &i)
 		mu.Lock()
@@ -167,15 +189,15 @@ func TestPace(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", "10.0.0."+strconv.Itoa(i%256))
 		req.SetBodyString(strconv.Itoa(i))
 	}
-	p, err := pace(srv.URL, rate, n*time.Second/rate, 16, build)
+	p, err := pace(srv.URL, rate, n, 16, build)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := p.err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) != n {
-		t.Fatalf("the server saw %d distinct requests, want %d", len(seen), n)
+	if len(seen) != n || received.Load() != n {
+		t.Fatalf("the server saw %d requests, %d distinct, want %d", received.Load(), len(seen), n)
 	}
 	for i := range n {
 		if xff := seen[strconv.Itoa(i)]; xff != "10.0.0."+strconv.Itoa(i%256) {
@@ -199,8 +221,25 @@ func TestPace(t *testing.T) {
 		t.Fatalf("statuses %s", got)
 	}
 
+	// One connection to a server that takes 20 ms an answer, requests due every 10 ms: request
+	// i waits about 10i ms for the connection, and that wait is in its latency.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer slow.Close()
+	queued, err := pace(slow.URL, 100, 10, 1, func(i int, req *fasthttp.Request) { req.SetRequestURI(slow.URL + "/") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range queued.latencies {
+		if want := time.Duration(20+10*i) * time.Millisecond; l < want {
+			t.Fatalf("request %d over one busy connection: latency %s, want at least %s (%v)", i, l, want, queued.latencies)
+		}
+	}
+
 	srv.Close()
-	gone, err := pace(srv.URL, rate, 10*time.Second/rate, 4, build)
+	gone, err := pace(srv.URL, rate, 10, 4, build)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func BenchmarkReadLatency(b *testing.B) {
 		for i := range urls {
 			urls[i] = kinds[k].url(r)
 		}
-		p, err := pace(service, rate, d, 32, func(i int, req *fasthttp.Request) {
+		p, err := pace(service, rate, len(urls), 32, func(i int, req *fasthttp.Request) {
 			req.SetRequestURI(urls[i])
 			req.Header.Set("Authorization", "Bearer "+token)
 		})
