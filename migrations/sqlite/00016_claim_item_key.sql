@@ -45,6 +45,8 @@ CREATE INDEX claim_items_case_kind ON claim_items (case_id, kind, eligibility);
 CREATE INDEX claim_items_case_description_claim ON claim_items (case_id, description, claim_id) WHERE description <> '';
 
 -- +goose Down
+-- The window key comes back: an item naming a window deleted meanwhile names none, as the
+-- key's ON DELETE SET NULL would have left it.
 CREATE TABLE claim_items_old (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     claim_id             BIGINT NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
@@ -75,7 +77,7 @@ INSERT INTO claim_items_old (claim_id, case_id, position, kind, service, feature
     window_id, principal_krw, interest_krw)
 SELECT claim_id, case_id, position, kind, service, feature, occurred_at, ended_at, failure, purpose,
     expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented, description, eligibility, eligibility_code,
-    window_id, principal_krw, interest_krw
+    CASE WHEN window_id IN (SELECT id FROM outage_windows) THEN window_id END, principal_krw, interest_krw
 FROM claim_items ORDER BY claim_id, position;
 DROP TABLE claim_items;
 ALTER TABLE claim_items_old RENAME TO claim_items;
