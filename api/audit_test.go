@@ -263,7 +263,7 @@ WHEN EXISTS (SELECT 1 FROM audit_refused) BEGIN SELECT RAISE(ABORT, 'audit recor
 // Sessions are read without last_seen_at, which every request of a signed-in user moves.
 var snapshotQueries = []string{
 	"SELECT * FROM cases ORDER BY id", "SELECT * FROM outage_windows ORDER BY id", "SELECT * FROM rule_sets ORDER BY id",
-	"SELECT * FROM claims ORDER BY id", "SELECT * FROM claim_items ORDER BY 1, 2", "SELECT * FROM claim_transitions ORDER BY 1",
+	"SELECT * FROM claims ORDER BY id", "SELECT * FROM claim_items ORDER BY claim_id, position", "SELECT * FROM claim_transitions ORDER BY 1",
 	"SELECT * FROM claim_duplicates ORDER BY 1, 2", "SELECT * FROM evidence ORDER BY 1", "SELECT * FROM api_tokens ORDER BY id",
 	"SELECT * FROM users ORDER BY id", "SELECT id, user_id FROM sessions ORDER BY id",
 }

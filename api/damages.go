@@ -306,13 +306,11 @@ func (s *Server) claimDamages(c *gin.Context) {
 		return
 	}
 	lang := string(messages.FromRequest(c.Request))
-	// The valuation numbers the claim's items from 1 (claims.ItemNumber).
-	position := func(itemID int64) int { return int(itemID) - 1 }
 	out := DamagesResponse{Reference: cl.Reference, RulesVersion: rs.Version, AsOf: s.claims.Valuer(cs, nil, rs.Rules).AsOf().String(),
 		PrincipalKRW: cv.PrincipalKRW, InterestKRW: cv.InterestKRW, TotalKRW: cv.TotalKRW,
 		Items: make([]ItemDamages, len(cv.Items)), Consolation: make([]ConsolationResponse, len(cv.Consolations)), Trace: make([]TraceStep, len(cv.Trace))}
 	for i, iv := range cv.Items {
-		d := ItemDamages{Position: position(iv.ItemID), Eligibility: string(iv.Decision.Status), RawLossKRW: iv.RawLossKRW, PrincipalKRW: iv.PrincipalKRW,
+		d := ItemDamages{Position: claims.ItemPosition(iv.ItemID), Eligibility: string(iv.Decision.Status), RawLossKRW: iv.RawLossKRW, PrincipalKRW: iv.PrincipalKRW,
 			CivilDays: iv.Interest.CivilDays, CivilKRW: iv.Interest.CivilKRW, LitigationDay: iv.Interest.LitigationDays, LitigationKRW: iv.Interest.LitigationKRW,
 			InterestKRW: iv.InterestKRW, TotalKRW: iv.TotalKRW, Review: iv.Benchmark.Review}
 		if iv.Benchmark.Matched && !iv.Benchmark.Review {
@@ -328,7 +326,7 @@ func (s *Server) claimDamages(c *gin.Context) {
 	for i, st := range cv.Trace {
 		ts := TraceStep{Step: st.Code, Rule: st.Rule, Scope: st.Scope, Service: st.Service, Inputs: st.Ints, Labels: st.Strings, Result: st.Result, Text: st.Text(lang)}
 		if st.ItemID != 0 {
-			p := position(st.ItemID)
+			p := claims.ItemPosition(st.ItemID)
 			ts.Position = &p
 		}
 		out.Trace[i] = ts

@@ -259,8 +259,9 @@ func toModel(n intake.Claim, caseID int64, now time.Time, meta Meta) *models.Cla
 	}
 	if n.ExternalRef != "" {
 		// The hash tells a claim sent again under its external_ref from another claim under
-		// the same one; a claim without one is never compared, and is stored without it (the
-		// hash, JSON and SHA-256 of the whole claim, was 5% of a web claim's CPU).
+		// the same one; a claim without one (an API claim may have none; the web form always
+		// sends one) is never compared, and is stored without it (the hash, JSON and SHA-256
+		// of the whole claim, was 5% of the CPU of such a claim).
 		ref := n.ExternalRef
 		m.ExternalRef, m.ContentHash = &ref, n.ContentHash()
 	}

@@ -69,6 +69,9 @@ func (s *Service) Valuer(c *store.Case, windows []damages.Window, r damages.Rule
 // claim, from 1 (store.streamClaimsQuery and the dashboard's stream number them alike).
 func ItemNumber(position int) int64 { return int64(position) + 1 }
 
+// ItemPosition is the position in its claim of the valuation's item id (ItemNumber's inverse).
+func ItemPosition(id int64) int { return int(id) - 1 }
+
 // DomainItems converts stored items for the valuation.
 func DomainItems(items []models.ClaimItem) []damages.Item {
 	out := make([]damages.Item, len(items))
