@@ -13,6 +13,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/models"
 )
 
 // RulesResponse is one version of a case's rule set.
@@ -310,7 +311,7 @@ func (s *Server) claimDamages(c *gin.Context) {
 		PrincipalKRW: cv.PrincipalKRW, InterestKRW: cv.InterestKRW, TotalKRW: cv.TotalKRW,
 		Items: make([]ItemDamages, len(cv.Items)), Consolation: make([]ConsolationResponse, len(cv.Consolations)), Trace: make([]TraceStep, len(cv.Trace))}
 	for i, iv := range cv.Items {
-		d := ItemDamages{Position: claims.ItemPosition(iv.ItemID), Eligibility: string(iv.Decision.Status), RawLossKRW: iv.RawLossKRW, PrincipalKRW: iv.PrincipalKRW,
+		d := ItemDamages{Position: models.ItemPosition(iv.ItemID), Eligibility: string(iv.Decision.Status), RawLossKRW: iv.RawLossKRW, PrincipalKRW: iv.PrincipalKRW,
 			CivilDays: iv.Interest.CivilDays, CivilKRW: iv.Interest.CivilKRW, LitigationDay: iv.Interest.LitigationDays, LitigationKRW: iv.Interest.LitigationKRW,
 			InterestKRW: iv.InterestKRW, TotalKRW: iv.TotalKRW, Review: iv.Benchmark.Review}
 		if iv.Benchmark.Matched && !iv.Benchmark.Review {
@@ -326,7 +327,7 @@ func (s *Server) claimDamages(c *gin.Context) {
 	for i, st := range cv.Trace {
 		ts := TraceStep{Step: st.Code, Rule: st.Rule, Scope: st.Scope, Service: st.Service, Inputs: st.Ints, Labels: st.Strings, Result: st.Result, Text: st.Text(lang)}
 		if st.ItemID != 0 {
-			p := claims.ItemPosition(st.ItemID)
+			p := models.ItemPosition(st.ItemID)
 			ts.Position = &p
 		}
 		out.Trace[i] = ts

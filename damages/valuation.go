@@ -9,7 +9,7 @@ import (
 // free codes of which rule 1 reads "double_charged" and the benchmark reads Purpose.
 type Item struct {
 	// ID names the item in the trace (0 is a step of no item); claimdesk numbers a claim's
-	// items from 1 in their order (claims.ItemNumber).
+	// items from 1 in their order (models.ItemNumber).
 	ID                 int64
 	Kind               string
 	Service            string

@@ -112,6 +112,13 @@ type ClaimItem struct {
 	InterestKRW        *int64 `gorm:"column:interest_krw"`
 }
 
+// ItemNumber is the id the valuation gives the item at position of its claim (damages.Item.ID):
+// its number in the claim, from 1.
+func ItemNumber(position int) int64 { return int64(position) + 1 }
+
+// ItemPosition is the position in its claim of the valuation's item id (ItemNumber's inverse).
+func ItemPosition(id int64) int { return int(id) - 1 }
+
 // APIToken is a bearer token of a REST client. Only the SHA-256 of the token is stored.
 type APIToken struct {
 	ID         int64 `gorm:"primaryKey"`

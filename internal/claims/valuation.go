@@ -65,19 +65,12 @@ func (s *Service) Valuer(c *store.Case, windows []damages.Window, r damages.Rule
 	return damages.NewValuer(c.Location, windows, r, r.ValuationDate(today))
 }
 
-// ItemNumber is the id of the valuation's item at position of its claim: its number in the
-// claim, from 1 (store.streamClaimsQuery and the dashboard's stream number them alike).
-func ItemNumber(position int) int64 { return int64(position) + 1 }
-
-// ItemPosition is the position in its claim of the valuation's item id (ItemNumber's inverse).
-func ItemPosition(id int64) int { return int(id) - 1 }
-
 // DomainItems converts stored items for the valuation.
 func DomainItems(items []models.ClaimItem) []damages.Item {
 	out := make([]damages.Item, len(items))
 	for i := range items {
 		it := &items[i]
-		out[i] = damages.Item{ID: ItemNumber(it.Position), Kind: it.Kind, Service: it.Service, Feature: it.Feature, Failure: it.Failure, Purpose: it.Purpose,
+		out[i] = damages.Item{ID: models.ItemNumber(it.Position), Kind: it.Kind, Service: it.Service, Feature: it.Feature, Failure: it.Failure, Purpose: it.Purpose,
 			Period: ItemPeriod(it), ExpectedFareKRW: it.ExpectedFareKRW, AlternativeCostKRW: it.AlternativeCostKRW,
 			AmountKRW: it.AmountKRW, LossKRW: it.LossKRW, Documented: it.Documented}
 	}

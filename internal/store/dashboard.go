@@ -125,12 +125,13 @@ func (s *Store) readClaimBatches(ctx context.Context, caseID int64, full, free c
 	}
 	var (
 		claimID                                  int64
+		position                                 int
 		kind, service, feature, failure, purpose pgtype.DriverBytes
 		it                                       damages.Item
 		ended                                    pgtype.Timestamptz
 	)
 	// One slice of destinations for every row (a variadic call would allocate one per row).
-	dest := []any{&claimID, &it.ID, &kind, &service, &feature, &failure, &purpose, &it.Period.Start, &ended,
+	dest := []any{&claimID, &position, &kind, &service, &feature, &failure, &purpose, &it.Period.Start, &ended,
 		&it.ExpectedFareKRW, &it.AlternativeCostKRW, &it.AmountKRW, &it.LossKRW, &it.Documented}
 	current := int64(-1)
 	for rows.Next() {
@@ -152,6 +153,7 @@ func (s *Store) readClaimBatches(ctx context.Context, caseID int64, full, free c
 			current = claimID
 			b.ids = append(b.ids, claimID)
 		}
+		it.ID = models.ItemNumber(position)
 		it.Kind, it.Service, it.Feature, it.Failure, it.Purpose = intern(kind), intern(service), intern(feature), intern(failure), intern(purpose)
 		it.Period.End = time.Time{}
 		if ended.Valid {

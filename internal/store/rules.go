@@ -112,14 +112,16 @@ func (s *Store) StreamClaims(ctx context.Context, caseID int64, fn func(claimID 
 	)
 	for rows.Next() {
 		var (
-			claimID int64
-			it      damages.Item
-			ended   sql.NullTime
+			claimID  int64
+			position int
+			it       damages.Item
+			ended    sql.NullTime
 		)
-		if err := rows.Scan(&claimID, &it.ID, &it.Kind, &it.Service, &it.Feature, &it.Failure, &it.Purpose, &it.Period.Start, &ended,
+		if err := rows.Scan(&claimID, &position, &it.Kind, &it.Service, &it.Feature, &it.Failure, &it.Purpose, &it.Period.Start, &ended,
 			&it.ExpectedFareKRW, &it.AlternativeCostKRW, &it.AmountKRW, &it.LossKRW, &it.Documented); err != nil {
 			return translate(err)
 		}
+		it.ID = models.ItemNumber(position)
 		if ended.Valid {
 			it.Period.End = ended.Time
 		}
@@ -142,7 +144,7 @@ func (s *Store) StreamClaims(ctx context.Context, caseID int64, fn func(claimID 
 	return nil
 }
 
-const streamClaimsQuery = `SELECT claim_id, position + 1, kind, service, feature, failure, purpose, occurred_at, ended_at,
+const streamClaimsQuery = `SELECT claim_id, position, kind, service, feature, failure, purpose, occurred_at, ended_at,
 	expected_fare_krw, alternative_cost_krw, amount_krw, loss_krw, documented
 FROM claim_items
 WHERE case_id = $1
