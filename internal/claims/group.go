@@ -13,9 +13,8 @@ import (
 // Group commit. Claims without an external_ref submitted at the same moment (a spike of
 // claims on the API) are stored together: one transaction, one statement, one commit for all
 // of them. A claim with one (the web form sends one) is looked up by it first and stored in its
-// own transaction; imports have their own bulk path.
-// Each claim still gets its own answer, and only after the transaction that holds it has
-// committed, so a 201 always means stored.
+// own transaction; imports have their own bulk path. Each claim still gets its own answer, and
+// only after the transaction that holds it has committed, so a 201 always means stored.
 //
 // A transaction per claim made the database the bottleneck of intake: many writers at once
 // wait on each other for the same index pages, for extending the same files and for the lock
@@ -52,7 +51,7 @@ type groupWrite struct {
 //
 // A second writer started whenever a claim waited halved the groups at moderate load: a stored
 // claim cost PostgreSQL 131 to 141 µs of CPU with one writer against 161 to 169 µs with two (64
-// connections, session 4). But at saturation one writer left a core idle 5 to 11% of the time:
+// connections). But at saturation one writer left a core idle 5 to 11% of the time:
 // while PostgreSQL ran the group's statement the service had parsed every waiting request and
 // had nothing to do. Started only for a full group, the second writer's groups are full too.
 const pgGroupWriters = 2

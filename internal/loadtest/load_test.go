@@ -465,9 +465,6 @@ const attackConnections = 256
 // claimants past every claimant of the wrk runs, and returns what it measured and the CPU this
 // process spent per request.
 func attack(b *testing.B, service string, rate int, d time.Duration) (paced, time.Duration) {
-	if rate <= 0 {
-		b.Fatalf("no rate to send at: %d claims/s", rate)
-	}
 	url := service + "/api/v1/cases/kakao-2022/claims"
 	cpu0 := processCPU(b)
 	p, err := pace(service, rate, int(float64(rate)*d.Seconds()), attackConnections, func(i int, req *fasthttp.Request) {

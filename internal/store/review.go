@@ -31,14 +31,13 @@ func (s *Store) cond(sc Scope, a string) (string, []any) {
 	if sc.ImportID != nil {
 		return a + ".case_id = ? AND " + a + ".import_id = ?", []any{sc.CaseID, *sc.ImportID}
 	}
-	// "+ 0" keeps the planner from reading the whole case through an index on case_id and
-	// filtering it by id, which it does when its statistics are older than the case's growth:
-	// the ids go straight to the primary key.
 	return s.idsCond(sc, a+".case_id", a+".id")
 }
 
-// idsCond is "caseColumn is the scope's case and idColumn one of its claim ids", with "+ 0" on
-// the case so that the ids, not the case, lead the plan.
+// idsCond is "caseColumn is the scope's case and idColumn one of its claim ids". "+ 0" on the
+// case keeps the planner from reading the whole case through an index on case_id and filtering
+// it by id, which it does when its statistics are older than the case's growth: the ids go
+// straight to their index.
 func (s *Store) idsCond(sc Scope, caseColumn, idColumn string) (string, []any) {
 	return caseColumn + " + 0 = ? AND " + s.inIDs(idColumn), []any{sc.CaseID, s.ids(sc.ClaimIDs)}
 }
@@ -572,10 +571,13 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	// claim without one keeps the score it was stored with, 0. The claims of the scope are
 	// found through their signals (most have none: one probe of claim_signals each; "+ 0"
 	// keeps the planner off the index of every signal of the case).
-	inScope, sargs := s.idsCond(sc, "g.case_id", "g.claim_id")
+	var inScope string
+	var sargs []any
 	if sc.ImportID != nil {
 		scope, args := s.cond(sc, "n")
 		inScope, sargs = "g.case_id = ? AND g.claim_id IN (SELECT n.id FROM claims n WHERE "+scope+")", append([]any{sc.CaseID}, args...)
+	} else {
+		inScope, sargs = s.idsCond(sc, "g.case_id", "g.claim_id")
 	}
 	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table).
 	// A row whose score is unchanged is not written: an update of claims rewrites every index

@@ -193,10 +193,13 @@ type sqliteConn struct {
 
 type sqliteStmt struct {
 	query string
-	stmt  interface {
-		driver.Stmt
-		driver.StmtExecContext
-	}
+	stmt  execStmt
+}
+
+// execStmt is what modernc's prepared statements are: they take a context.
+type execStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
 }
 
 // ExecContext runs query with the statement compiled for it on an earlier call, or compiles
@@ -211,12 +214,7 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 	if err != nil {
 		return nil, err
 	}
-	// modernc's statements take a context (its *stmt implements StmtExecContext).
-	x := st.(interface {
-		driver.Stmt
-		driver.StmtExecContext
-	})
-	e := c.lru.PushFront(&sqliteStmt{query: query, stmt: x})
+	e := c.lru.PushFront(&sqliteStmt{query: query, stmt: st.(execStmt)})
 	c.stmts[query] = e
 	if c.lru.Len() > sqliteStmtCacheSize {
 		c.drop(c.lru.Back())
