@@ -30,6 +30,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/config"
+	"github.com/claimdesk/claimdesk/internal/logsink"
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -48,7 +49,9 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := cfg.Logger()
+	sink := logsink.New(os.Stderr) // one write for many lines under load
+	defer sink.Close()
+	log := cfg.Logger(sink)
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -140,13 +141,13 @@ func FromEnv() (Config, error) {
 	return c, nil
 }
 
-// Logger returns the logger the configuration asks for, writing to stderr.
-func (c Config) Logger() *slog.Logger {
+// Logger returns the logger the configuration asks for, writing to w.
+func (c Config) Logger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 func env(key, def string) string {
