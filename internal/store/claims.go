@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
@@ -123,9 +123,7 @@ SELECT id FROM ids ORDER BY n`
 // insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
 // in one round trip, and only if the case is still at revision.
 func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
-	var cl claimArrays
-	var it itemArrays
-	var ev auditArrays
+	cl, it, ev := newClaimArrays(len(cs)), newItemArrays(3*len(cs)), newAuditArrays(len(cs))
 	for n, nc := range cs {
 		cl.add(nc.Claim)
 		for i := range nc.Claim.Items {
@@ -185,78 +183,139 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 	return nil
 }
 
-// claimArrays, itemArrays and auditArrays are rows by column, for unnest.
+// claimArrays, itemArrays and auditArrays are rows by column, for unnest, each column an array
+// in PostgreSQL's binary format (pgArray).
 type claimArrays struct {
-	externalRef                                                                         []*string
-	reference, contentHash, status, channel, name, email, phone, locale, consentVer, ip []string
-	codeHash                                                                            [][]byte
-	consentAt, submittedAt                                                              []time.Time
-	importID, principal, interest, estimate                                             []*int64
-	rulesVersion                                                                        []*int
-	valuedAsOf                                                                          []*string
+	reference, codeHash, externalRef, contentHash, status, channel, name, email, phone, locale,
+	consentAt, consentVer, ip, importID, rulesVersion, valuedAsOf, principal, interest, estimate, submittedAt pgArray
+}
+
+func newClaimArrays(n int) *claimArrays {
+	a := &claimArrays{}
+	initPGArrays(n,
+		pgColumn{&a.reference, pgtype.TextOID}, pgColumn{&a.codeHash, pgtype.ByteaOID}, pgColumn{&a.externalRef, pgtype.TextOID},
+		pgColumn{&a.contentHash, pgtype.TextOID}, pgColumn{&a.status, pgtype.TextOID}, pgColumn{&a.channel, pgtype.TextOID},
+		pgColumn{&a.name, pgtype.TextOID}, pgColumn{&a.email, pgtype.TextOID}, pgColumn{&a.phone, pgtype.TextOID},
+		pgColumn{&a.locale, pgtype.TextOID}, pgColumn{&a.consentAt, pgtype.TimestamptzOID}, pgColumn{&a.consentVer, pgtype.TextOID},
+		pgColumn{&a.ip, pgtype.TextOID}, pgColumn{&a.importID, pgtype.Int8OID}, pgColumn{&a.rulesVersion, pgtype.Int4OID},
+		pgColumn{&a.valuedAsOf, pgtype.TextOID}, pgColumn{&a.principal, pgtype.Int8OID}, pgColumn{&a.interest, pgtype.Int8OID},
+		pgColumn{&a.estimate, pgtype.Int8OID}, pgColumn{&a.submittedAt, pgtype.TimestamptzOID},
+	)
+	return a
 }
 
 func (a *claimArrays) add(c *models.Claim) {
-	a.reference = append(a.reference, c.Reference)
-	a.codeHash = append(a.codeHash, c.AccessCodeHash)
-	a.externalRef = append(a.externalRef, c.ExternalRef)
-	a.contentHash, a.status, a.channel = append(a.contentHash, c.ContentHash), append(a.status, c.Status), append(a.channel, c.Channel)
-	a.name, a.email, a.phone = append(a.name, c.ClaimantName), append(a.email, c.ClaimantEmail), append(a.phone, c.ClaimantPhone)
-	a.locale, a.consentAt = append(a.locale, c.ClaimantLocale), append(a.consentAt, c.ConsentAt)
-	a.consentVer, a.ip, a.importID = append(a.consentVer, c.ConsentVersion), append(a.ip, c.ConsentIP), append(a.importID, c.ImportID)
-	a.rulesVersion, a.valuedAsOf = append(a.rulesVersion, c.RulesVersion), append(a.valuedAsOf, c.ValuedAsOf)
-	a.principal, a.interest, a.estimate = append(a.principal, c.PrincipalKRW), append(a.interest, c.InterestKRW), append(a.estimate, c.EstimateKRW)
-	a.submittedAt = append(a.submittedAt, c.SubmittedAt)
+	a.reference.text(c.Reference)
+	a.codeHash.bytea(c.AccessCodeHash)
+	a.externalRef.textPtr(c.ExternalRef)
+	a.contentHash.text(c.ContentHash)
+	a.status.text(c.Status)
+	a.channel.text(c.Channel)
+	a.name.text(c.ClaimantName)
+	a.email.text(c.ClaimantEmail)
+	a.phone.text(c.ClaimantPhone)
+	a.locale.text(c.ClaimantLocale)
+	a.consentAt.timestamptz(c.ConsentAt)
+	a.consentVer.text(c.ConsentVersion)
+	a.ip.text(c.ConsentIP)
+	a.importID.int8Ptr(c.ImportID)
+	a.rulesVersion.int4Ptr(c.RulesVersion)
+	a.valuedAsOf.textPtr(c.ValuedAsOf)
+	a.principal.int8Ptr(c.PrincipalKRW)
+	a.interest.int8Ptr(c.InterestKRW)
+	a.estimate.int8Ptr(c.EstimateKRW)
+	a.submittedAt.timestamptz(c.SubmittedAt)
 }
 
 func (a *claimArrays) args() []any {
-	return []any{a.reference, a.codeHash, a.externalRef, a.contentHash, a.status, a.channel, a.name, a.email, a.phone, a.locale,
-		a.consentAt, a.consentVer, a.ip, a.importID, a.rulesVersion, a.valuedAsOf, a.principal, a.interest, a.estimate, a.submittedAt}
+	return []any{&a.reference, &a.codeHash, &a.externalRef, &a.contentHash, &a.status, &a.channel, &a.name, &a.email, &a.phone,
+		&a.locale, &a.consentAt, &a.consentVer, &a.ip, &a.importID, &a.rulesVersion, &a.valuedAsOf, &a.principal, &a.interest,
+		&a.estimate, &a.submittedAt}
 }
 
 type itemArrays struct {
-	claim                                                                        []int64
-	position                                                                     []int32
-	kind, service, feature, failure, purpose, description, eligibility, eligCode []string
-	occurred                                                                     []time.Time
-	ended                                                                        []*time.Time
-	fare, alt, amount, loss                                                      []int64
-	documented                                                                   []bool
-	windowID, principal, interest                                                []*int64
+	claim, position, kind, service, feature, occurred, ended, failure, purpose, fare, alt, amount, loss, documented,
+	description, eligibility, eligCode, windowID, principal, interest pgArray
+}
+
+func newItemArrays(n int) *itemArrays {
+	a := &itemArrays{}
+	initPGArrays(n,
+		pgColumn{&a.claim, pgtype.Int8OID}, pgColumn{&a.position, pgtype.Int4OID}, pgColumn{&a.kind, pgtype.TextOID},
+		pgColumn{&a.service, pgtype.TextOID}, pgColumn{&a.feature, pgtype.TextOID}, pgColumn{&a.occurred, pgtype.TimestamptzOID},
+		pgColumn{&a.ended, pgtype.TimestamptzOID}, pgColumn{&a.failure, pgtype.TextOID}, pgColumn{&a.purpose, pgtype.TextOID},
+		pgColumn{&a.fare, pgtype.Int8OID}, pgColumn{&a.alt, pgtype.Int8OID}, pgColumn{&a.amount, pgtype.Int8OID}, pgColumn{&a.loss, pgtype.Int8OID},
+		pgColumn{&a.documented, pgtype.BoolOID}, pgColumn{&a.description, pgtype.TextOID}, pgColumn{&a.eligibility, pgtype.TextOID},
+		pgColumn{&a.eligCode, pgtype.TextOID}, pgColumn{&a.windowID, pgtype.Int8OID}, pgColumn{&a.principal, pgtype.Int8OID},
+		pgColumn{&a.interest, pgtype.Int8OID},
+	)
+	return a
 }
 
 func (a *itemArrays) add(claim int64, it *models.ClaimItem) {
-	a.claim, a.position = append(a.claim, claim), append(a.position, int32(it.Position))
-	a.kind, a.service, a.feature = append(a.kind, it.Kind), append(a.service, it.Service), append(a.feature, it.Feature)
-	a.occurred, a.ended = append(a.occurred, it.OccurredAt), append(a.ended, it.EndedAt)
-	a.failure, a.purpose = append(a.failure, it.Failure), append(a.purpose, it.Purpose)
-	a.fare, a.alt = append(a.fare, it.ExpectedFareKRW), append(a.alt, it.AlternativeCostKRW)
-	a.amount, a.loss, a.documented = append(a.amount, it.AmountKRW), append(a.loss, it.LossKRW), append(a.documented, it.Documented)
-	a.description, a.eligibility, a.eligCode = append(a.description, it.Description), append(a.eligibility, it.Eligibility), append(a.eligCode, it.EligibilityCode)
-	a.windowID, a.principal, a.interest = append(a.windowID, it.WindowID), append(a.principal, it.PrincipalKRW), append(a.interest, it.InterestKRW)
+	a.claim.int8(claim)
+	a.position.int4(int32(it.Position))
+	a.kind.text(it.Kind)
+	a.service.text(it.Service)
+	a.feature.text(it.Feature)
+	a.occurred.timestamptz(it.OccurredAt)
+	a.ended.timestamptzPtr(it.EndedAt)
+	a.failure.text(it.Failure)
+	a.purpose.text(it.Purpose)
+	a.fare.int8(it.ExpectedFareKRW)
+	a.alt.int8(it.AlternativeCostKRW)
+	a.amount.int8(it.AmountKRW)
+	a.loss.int8(it.LossKRW)
+	a.documented.bool(it.Documented)
+	a.description.text(it.Description)
+	a.eligibility.text(it.Eligibility)
+	a.eligCode.text(it.EligibilityCode)
+	a.windowID.int8Ptr(it.WindowID)
+	a.principal.int8Ptr(it.PrincipalKRW)
+	a.interest.int8Ptr(it.InterestKRW)
 }
 
 func (a *itemArrays) args() []any {
-	return []any{a.claim, a.position, a.kind, a.service, a.feature, a.occurred, a.ended, a.failure, a.purpose, a.fare, a.alt,
-		a.amount, a.loss, a.documented, a.description, a.eligibility, a.eligCode, a.windowID, a.principal, a.interest}
+	return []any{&a.claim, &a.position, &a.kind, &a.service, &a.feature, &a.occurred, &a.ended, &a.failure, &a.purpose, &a.fare,
+		&a.alt, &a.amount, &a.loss, &a.documented, &a.description, &a.eligibility, &a.eligCode, &a.windowID, &a.principal, &a.interest}
 }
 
 type auditArrays struct {
-	at                                                                 []time.Time
-	actorID, caseID                                                    []*int64
-	kind, name, role, ip, requestID, action, entity, entityID, details []string
-	before, after                                                      []*string
+	at, kind, actorID, name, role, ip, requestID, caseID, action, entity, entityID, before, after, details pgArray
+}
+
+func newAuditArrays(n int) *auditArrays {
+	a := &auditArrays{}
+	initPGArrays(n,
+		pgColumn{&a.at, pgtype.TimestamptzOID}, pgColumn{&a.kind, pgtype.TextOID}, pgColumn{&a.actorID, pgtype.Int8OID},
+		pgColumn{&a.name, pgtype.TextOID}, pgColumn{&a.role, pgtype.TextOID}, pgColumn{&a.ip, pgtype.TextOID},
+		pgColumn{&a.requestID, pgtype.TextOID}, pgColumn{&a.caseID, pgtype.Int8OID}, pgColumn{&a.action, pgtype.TextOID},
+		pgColumn{&a.entity, pgtype.TextOID}, pgColumn{&a.entityID, pgtype.TextOID}, pgColumn{&a.before, pgtype.TextOID},
+		pgColumn{&a.after, pgtype.TextOID}, pgColumn{&a.details, pgtype.TextOID},
+	)
+	return a
 }
 
 func (a *auditArrays) add(e *models.AuditEvent) {
-	a.at, a.kind, a.actorID = append(a.at, e.At), append(a.kind, e.ActorKind), append(a.actorID, e.ActorID)
-	a.name, a.role, a.ip, a.requestID = append(a.name, e.ActorName), append(a.role, e.ActorRole), append(a.ip, e.IP), append(a.requestID, e.RequestID)
-	a.caseID, a.action, a.entity, a.entityID = append(a.caseID, e.CaseID), append(a.action, e.Action), append(a.entity, e.Entity), append(a.entityID, e.EntityID)
-	a.before, a.after, a.details = append(a.before, e.Before), append(a.after, e.After), append(a.details, e.Details)
+	a.at.timestamptz(e.At)
+	a.kind.text(e.ActorKind)
+	a.actorID.int8Ptr(e.ActorID)
+	a.name.text(e.ActorName)
+	a.role.text(e.ActorRole)
+	a.ip.text(e.IP)
+	a.requestID.text(e.RequestID)
+	a.caseID.int8Ptr(e.CaseID)
+	a.action.text(e.Action)
+	a.entity.text(e.Entity)
+	a.entityID.text(e.EntityID)
+	a.before.textPtr(e.Before)
+	a.after.textPtr(e.After)
+	a.details.text(e.Details)
 }
 
 func (a *auditArrays) args() []any {
-	return []any{a.at, a.kind, a.actorID, a.name, a.role, a.ip, a.requestID, a.caseID, a.action, a.entity, a.entityID, a.before, a.after, a.details}
+	return []any{&a.at, &a.kind, &a.actorID, &a.name, &a.role, &a.ip, &a.requestID, &a.caseID, &a.action, &a.entity,
+		&a.entityID, &a.before, &a.after, &a.details}
 }
 
 // insertClaimsSQLite writes claims, their items, pending marks and audit records in one

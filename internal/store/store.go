@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -75,6 +76,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 		// Every session in UTC, so timestamps never depend on the server's zone.
 		pcfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+		pcfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+			registerPGArrays(c.TypeMap())
+			return nil
+		}
 		// pgxpool's default (max(4, cores)) leaves requests queueing for a connection while
 		// the database has capacity to spare: a request spends most of its time waiting on
 		// the network, not on a CPU. A pool_max_conns in the URL still wins.
