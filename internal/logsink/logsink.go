@@ -27,6 +27,7 @@ type Writer struct {
 	pending []byte
 	spare   []byte
 	writing bool
+	writes  int  // writes to out completed
 	closed  bool // Close has begun: new lines go straight to out once run is done
 	drained bool // run has written everything and returned
 	err     error
@@ -77,42 +78,60 @@ func (w *Writer) run() {
 		w.mu.Lock()
 		for len(w.pending) > 0 {
 			b := w.pending
-			w.pending, w.writing = w.spare[:0], true
+			w.pending, w.spare, w.writing = w.spare[:0], nil, true
 			w.mu.Unlock()
 			_, err := w.out.Write(b)
 			w.mu.Lock()
 			if err != nil && w.err == nil {
 				w.err = err
 			}
-			w.spare, w.writing = b[:0], false
+			w.writing = false
+			w.writes++
+			if cap(b) <= maxPending { // a buffer a huge line grew is let go
+				w.spare = b[:0]
+			}
 			w.room.Broadcast()
 		}
 		w.mu.Unlock()
 	}
 }
 
-// Flush returns when everything written before it has been handed to out.
+// Flush returns when everything written before it has been handed to out. Lines written
+// meanwhile by others may go too; it does not wait for them to stop.
 func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for (len(w.pending) > 0 || w.writing) && !w.closed {
+	if w.closed {
+		for !w.drained {
+			w.room.Wait()
+		}
+		return
+	}
+	// Everything written so far is being written, or pending for the write after that.
+	target := w.writes
+	if w.writing {
+		target++
+	}
+	if len(w.pending) > 0 {
+		target++
+	}
+	for w.writes < target {
 		w.room.Wait()
 	}
 }
 
 // Close writes what is pending and stops the goroutine; later writes go straight to out. It
-// returns the first error out gave.
+// does not wait for others to stop logging. It returns the first error out gave.
 func (w *Writer) Close() error {
-	w.Flush()
 	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		return w.err
+	if !w.closed {
+		w.closed = true
+		w.room.Broadcast() // writers held by a full buffer go straight through, after the drain
+		close(w.wake)      // run writes what is still pending, then returns
 	}
-	w.closed = true
-	w.room.Broadcast()
-	close(w.wake) // run writes what is still pending, then returns
 	w.mu.Unlock()
 	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.err
 }

@@ -17,6 +17,7 @@ type recorder struct {
 	mu     sync.Mutex
 	writes []string
 	gate   chan struct{}
+	delay  time.Duration // each write takes this long
 	err    error
 }
 
@@ -24,6 +25,7 @@ func (r *recorder) Write(p []byte) (int, error) {
 	if r.gate != nil {
 		<-r.gate
 	}
+	time.Sleep(r.delay)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writes = append(r.writes, string(p))
@@ -135,4 +137,40 @@ func TestCloseWritesPendingThenGoesStraightThrough(t *testing.T) {
 	if err := w.Close(); err == nil {
 		t.Fatal("second Close forgot the error")
 	}
+}
+
+// Close and Flush return while another goroutine goes on logging (a handler still running
+// when shutdown gives up on it).
+func TestCloseAndFlushDoNotWaitForLoggingToStop(t *testing.T) {
+	rec := &recorder{delay: time.Millisecond} // a slow stderr: lines are always pending
+	w := logsink.New(rec)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				w.Write([]byte("busy\n"))
+			}
+		}
+	})
+	w.Write([]byte("before flush\n"))
+	returned := make(chan struct{})
+	go func() {
+		w.Flush()
+		if out, _ := rec.all(); !strings.Contains(out, "before flush\n") {
+			t.Error("Flush returned before the line written before it was out")
+		}
+		w.Close()
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Flush or Close still waiting after 2 s while another goroutine logs")
+	}
+	close(stop)
+	wg.Wait()
 }
