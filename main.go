@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -49,17 +50,23 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sink := logsink.New(os.Stderr) // one write for many lines under load
-	defer sink.Close()
-	log := cfg.Logger(sink)
-	slog.SetDefault(log)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	// The service's log lines go through a sink, one write for many lines under load; the
+	// other commands write theirs at once, in order with their progress and prompts.
+	var logOut io.Writer = os.Stderr
+	if cmd == "serve" {
+		sink := logsink.New(os.Stderr)
+		defer sink.Close()
+		logOut = sink
+	}
+	log := cfg.Logger(logOut)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log, stdout)
@@ -106,8 +113,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err := ensureAdmin(ctx, st, cfg, stdout); err != nil {
 		return err
 	}
-	bg := &background{ctx: ctx, log: log}
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	bg := &background{ctx: bgCtx, log: log}
 	defer bg.wait()
+	defer stopBackground() // before the wait: a listener that fails ends the background work too
 	// Finish re-valuations a restart cut short (a rule change's background work).
 	bg.Go(func(ctx context.Context) {
 		if err := (&claims.Service{Store: st, Now: time.Now}).RevalueAll(ctx); err != nil && ctx.Err() == nil {
@@ -131,8 +140,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	log.Info("claimdesk listening", "addr", cfg.Addr, "database", string(st.Dialect()))
 	select {
 	case err := <-errc:

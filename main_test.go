@@ -603,3 +603,35 @@ func TestBackgroundPanic(t *testing.T) {
 		t.Errorf("log: %s", s)
 	}
 }
+
+// A port already taken ends the service at once with the reason, instead of leaving it
+// running its background work with nothing listening.
+func TestAddressInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cmd := exec.Command(binary(t), "serve")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "CLAIMDESK_ADDR="+l.Addr().String(), "CLAIMDESK_LOG_FORMAT=text")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("exit status 0 with the address taken")
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 20 s after failing to listen:\n%s", &stderr)
+	}
+	if out := stderr.String(); !strings.Contains(out, "address already in use") || strings.Contains(out, "claimdesk listening") {
+		t.Errorf("stderr should give the reason and not claim to listen:\n%s", out)
+	}
+}
