@@ -1,8 +1,13 @@
 package store
 
 import (
+	"database/sql/driver"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -14,11 +19,16 @@ import (
 // encodes it through a plan and grows its buffer from a few hundred bytes for every group: 5-7%
 // of the service's CPU at saturation (issue 8's note). The encoding of each element is pgx's
 // (TestPGArrayEncodesAsPgx holds them equal).
+//
+// A connection in a mode that sends parameters as text (default_query_exec_mode=exec or
+// simple_protocol in the URL, as behind PgBouncer's transaction pooling) gets the array's text
+// form from Value instead.
 type pgArray struct {
 	elem  uint32 // the element's type OID
 	n     int32
 	nulls bool
 	data  []byte // each element: its length (-1 for NULL), then its bytes
+	err   error  // a value its type cannot hold
 }
 
 // newPGArray returns an empty array of elem with room for about n elements.
@@ -105,6 +115,9 @@ func (a *pgArray) int4Ptr(v *int) {
 		a.null()
 		return
 	}
+	if *v < math.MinInt32 || *v > math.MaxInt32 {
+		a.err = fmt.Errorf("store: %d is out of range for an integer column", *v)
+	}
 	a.int4(int32(*v))
 }
 
@@ -145,7 +158,9 @@ var arrayOIDs = map[uint32]uint32{
 }
 
 // registerPGArrays makes the connection's type map send a *pgArray as it is, to a parameter
-// of its array type; every other value goes through pgx's own codec as before.
+// of its array type; every other value goes through pgx's own codec as before. (One thing
+// notices the wrapper: CopyFrom of a string into an array column, which pgx handles apart
+// for a plain ArrayCodec. No table copied into has an array column.)
 func registerPGArrays(m *pgtype.Map) {
 	for oid, elem := range arrayOIDs {
 		t, ok := m.TypeForOID(oid)
@@ -173,6 +188,9 @@ type pgArrayPlan struct{ elem uint32 }
 
 func (p pgArrayPlan) Encode(value any, buf []byte) ([]byte, error) {
 	a := value.(*pgArray)
+	if a.err != nil {
+		return nil, a.err
+	}
 	if a.elem != p.elem {
 		return nil, fmt.Errorf("store: an array of type %d sent to a parameter of type %d[]", a.elem, p.elem)
 	}
@@ -186,4 +204,57 @@ func (p pgArrayPlan) Encode(value any, buf []byte) ([]byte, error) {
 	buf = binary.BigEndian.AppendUint32(buf, uint32(a.n))
 	buf = binary.BigEndian.AppendUint32(buf, 1) // lower bound
 	return append(buf, a.data...), nil
+}
+
+// Value is the array's text form, for connections that send parameters as text.
+func (a *pgArray) Value() (driver.Value, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	data := a.data
+	for i := range a.n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		size := int32(binary.BigEndian.Uint32(data))
+		data = data[4:]
+		if size < 0 {
+			b.WriteString("NULL")
+			continue
+		}
+		v := data[:size]
+		data = data[size:]
+		var text string
+		switch a.elem {
+		case pgtype.TextOID:
+			text = string(v)
+		case pgtype.ByteaOID:
+			text = `\x` + hex.EncodeToString(v)
+		case pgtype.Int8OID:
+			text = strconv.FormatInt(int64(binary.BigEndian.Uint64(v)), 10)
+		case pgtype.Int4OID:
+			text = strconv.FormatInt(int64(int32(binary.BigEndian.Uint32(v))), 10)
+		case pgtype.BoolOID:
+			text = strconv.FormatBool(v[0] == 1)
+		case pgtype.TimestamptzOID:
+			us := int64(binary.BigEndian.Uint64(v)) + microsecondsToY2K
+			text = time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.999999Z")
+		default:
+			return nil, fmt.Errorf("store: no text form for arrays of type %d", a.elem)
+		}
+		// Every element quoted, so that empty strings, spaces, commas, braces and the word
+		// NULL stay text.
+		b.WriteByte('"')
+		for _, r := range []byte(text) {
+			if r == '"' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(r)
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }

@@ -2,17 +2,27 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// TestPGArrayEncodesAsPgx holds pgArray to the bytes pgx's own codecs write for the same
-// values: NULLs, empty and Korean text, times before 1970 and below a microsecond, extremes.
-func TestPGArrayEncodesAsPgx(t *testing.T) {
-	m := pgtype.NewMap()
-	registerPGArrays(m)
+type pgArrayCase struct {
+	name  string
+	oid   uint32
+	pgx   any // the same values as Go pgx encodes itself
+	build func(a *pgArray)
+}
+
+// pgArrayCases are arrays of every element type: NULLs, empty and Korean text, quotes and
+// backslashes, times before 1970 and below a microsecond, extremes.
+func pgArrayCases() []pgArrayCase {
 	s := func(v string) *string { return &v }
 	i8 := func(v int64) *int64 { return &v }
 	i := func(v int) *int { return &v }
@@ -25,16 +35,12 @@ func TestPGArrayEncodesAsPgx(t *testing.T) {
 		time.Date(1900, 1, 1, 0, 0, 0, 500, time.UTC),
 		time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
-	cases := []struct {
-		name  string
-		oid   uint32
-		pgx   any
-		build func(a *pgArray)
-	}{
-		{"text", pgtype.TextArrayOID, []string{"", "CD-ABCD-EFGH-JKLM", "판교 데이터센터 화재로 택시 호출 실패"}, func(a *pgArray) {
-			a.text("")
-			a.text("CD-ABCD-EFGH-JKLM")
-			a.text("판교 데이터센터 화재로 택시 호출 실패")
+	odd := []string{"", "CD-ABCD-EFGH-JKLM", "판교 데이터센터 화재로 택시 호출 실패", `say "hi", {x}`, `C:\dir\`, "NULL", " padded "}
+	return []pgArrayCase{
+		{"text", pgtype.TextArrayOID, odd, func(a *pgArray) {
+			for _, v := range odd {
+				a.text(v)
+			}
 		}},
 		{"text with NULL", pgtype.TextArrayOID, []*string{s("web-1"), nil, s("")}, func(a *pgArray) {
 			a.textPtr(s("web-1"))
@@ -81,7 +87,13 @@ func TestPGArrayEncodesAsPgx(t *testing.T) {
 		}},
 		{"empty", pgtype.TextArrayOID, []string{}, func(*pgArray) {}},
 	}
-	for _, c := range cases {
+}
+
+// TestPGArrayEncodesAsPgx holds pgArray to the bytes pgx's own codecs write for the same values.
+func TestPGArrayEncodesAsPgx(t *testing.T) {
+	m := pgtype.NewMap()
+	registerPGArrays(m)
+	for _, c := range pgArrayCases() {
 		t.Run(c.name, func(t *testing.T) {
 			want, err := m.Encode(c.oid, pgtype.BinaryFormatCode, c.pgx, nil)
 			if err != nil {
@@ -111,5 +123,62 @@ func TestPGArrayRefusesAnotherType(t *testing.T) {
 	// Other values still go through pgx's own codec.
 	if _, err := m.Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, []string{"x"}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPGArrayInEveryExecMode sends each array to a real PostgreSQL in every mode pgx can send
+// parameters in (binary through the codec, text through Value) and holds what the server
+// read to what it reads of pgx's own encoding of the same Go values.
+func TestPGArrayInEveryExecMode(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.Postgres(t)
+	connect := func(mode string) *pgx.Conn {
+		u := url
+		if mode != "" { // as a deployment would set it
+			u += map[bool]string{true: "&", false: "?"}[strings.Contains(u, "?")] + "default_query_exec_mode=" + mode
+		}
+		c, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(ctx) })
+		registerPGArrays(c.TypeMap())
+		return c
+	}
+	plain := connect("")
+	types := map[uint32]string{pgtype.TextArrayOID: "text[]", pgtype.ByteaArrayOID: "bytea[]", pgtype.Int8ArrayOID: "bigint[]",
+		pgtype.Int4ArrayOID: "int[]", pgtype.BoolArrayOID: "bool[]", pgtype.TimestamptzArrayOID: "timestamptz[]"}
+	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"} {
+		conn := connect(mode)
+		for _, c := range pgArrayCases() {
+			q := "SELECT $1::" + types[c.oid] + "::text, cardinality($1::" + types[c.oid] + ")"
+			var want, got string
+			var wantN, gotN int
+			if err := plain.QueryRow(ctx, q, c.pgx).Scan(&want, &wantN); err != nil {
+				t.Fatalf("%s: pgx's own: %v", c.name, err)
+			}
+			a := newPGArray(arrayOIDs[c.oid], 1)
+			c.build(&a)
+			if err := conn.QueryRow(ctx, q, &a).Scan(&got, &gotN); err != nil {
+				t.Fatalf("%s, %s: %v", mode, c.name, err)
+			}
+			if got != want || gotN != wantN {
+				t.Errorf("%s, %s: the server read %s (%d), want %s (%d)", mode, c.name, got, gotN, want, wantN)
+			}
+		}
+	}
+}
+
+func TestPGArrayOutOfRange(t *testing.T) {
+	m := pgtype.NewMap()
+	registerPGArrays(m)
+	big := math.MaxInt32 + 1
+	a := newPGArray(pgtype.Int4OID, 1)
+	a.int4Ptr(&big)
+	if _, err := m.Encode(pgtype.Int4ArrayOID, pgtype.BinaryFormatCode, &a, nil); err == nil {
+		t.Error("2^31 encoded into an int[]")
+	}
+	if _, err := a.Value(); err == nil {
+		t.Error("2^31 given as text for an int[]")
 	}
 }
