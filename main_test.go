@@ -84,9 +84,10 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-func start(t *testing.T, dir string, env ...string) *proc {
+// launch starts claimdesk serve in dir, listening on addr, without waiting for it.
+func launch(t *testing.T, dir, addr string, env ...string) *proc {
 	t.Helper()
-	p := &proc{addr: freeAddr(t), stdout: new(lockedBuffer), stderr: new(lockedBuffer), done: make(chan error, 1)}
+	p := &proc{addr: addr, stdout: new(lockedBuffer), stderr: new(lockedBuffer), done: make(chan error, 1)}
 	p.cmd = exec.Command(binary(t), "serve")
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), append([]string{"CLAIMDESK_ADDR=" + p.addr, "CLAIMDESK_LOG_FORMAT=text"}, env...)...)
@@ -96,6 +97,12 @@ func start(t *testing.T, dir string, env ...string) *proc {
 	}
 	go func() { p.done <- p.cmd.Wait() }()
 	t.Cleanup(func() { p.cmd.Process.Kill() })
+	return p
+}
+
+func start(t *testing.T, dir string, env ...string) *proc {
+	t.Helper()
+	p := launch(t, dir, freeAddr(t), env...)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if r, err := http.Get("http://" + p.addr + "/readyz"); err == nil {
@@ -532,26 +539,15 @@ func TestSQLiteDiskFullAndReadOnly(t *testing.T) {
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
 		t.Fatalf("remount ro: %v %s", err, out)
 	}
-	cmd := exec.Command(binary(t), "serve")
-	cmd.Dir = t.TempDir()
-	addr := freeAddr(t)
-	cmd.Env = append(os.Environ(), "CLAIMDESK_DATABASE_URL="+db, "CLAIMDESK_ADDR="+addr)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	p2 := launch(t, t.TempDir(), freeAddr(t), "CLAIMDESK_DATABASE_URL="+db)
 	select {
-	case err := <-exited:
-		t.Logf("start on a read-only file system refused: %v: %s", err, strings.TrimSpace(stderr.String()))
-		if err == nil || !regexp.MustCompile(`read-only or full`).MatchString(stderr.String()) {
-			t.Errorf("start on a read-only file system: %v, stderr %q", err, stderr.String())
+	case err := <-p2.done:
+		t.Logf("start on a read-only file system refused: %v: %s", err, strings.TrimSpace(p2.stderr.String()))
+		if err == nil || !regexp.MustCompile(`read-only or full`).MatchString(p2.stderr.String()) {
+			t.Errorf("start on a read-only file system: %v, stderr %q", err, p2.stderr.String())
 		}
 	case <-time.After(5 * time.Second):
 		t.Log("started on a read-only file system; writes must answer 503")
-		p2 := &proc{cmd: cmd, addr: addr, done: exited}
 		if code := submitTo(t, p2); code != 503 {
 			t.Errorf("read-only file system: %d, want 503", code)
 		}
@@ -612,26 +608,16 @@ func TestAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cmd := exec.Command(binary(t), "serve")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "CLAIMDESK_ADDR="+l.Addr().String(), "CLAIMDESK_LOG_FORMAT=text")
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	p := launch(t, t.TempDir(), l.Addr().String())
 	select {
-	case err := <-done:
+	case err := <-p.done:
 		if err == nil {
 			t.Fatal("exit status 0 with the address taken")
 		}
 	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running 20 s after failing to listen:\n%s", &stderr)
+		t.Fatalf("still running 20 s after failing to listen:\n%s", p.stderr)
 	}
-	if out := stderr.String(); !strings.Contains(out, "address already in use") || strings.Contains(out, "claimdesk listening") {
+	if out := p.stderr.String(); !strings.Contains(out, "address already in use") || strings.Contains(out, "claimdesk listening") {
 		t.Errorf("stderr should give the reason and not claim to listen:\n%s", out)
 	}
 }
