@@ -123,7 +123,7 @@ func psqlCopy(tb testing.TB, url, file, table string) time.Duration {
 	tb.Helper()
 	psql, err := testdb.PsqlPath()
 	if err != nil {
-		tb.Skip(err)
+		tb.Fatalf("the \\copy baseline needs psql (make deps installs it): %v", err)
 	}
 	ddl := strings.ReplaceAll(`CREATE TABLE plain_items (id BIGSERIAL PRIMARY KEY, claim_ref TEXT NOT NULL, claimant_name TEXT, email TEXT,
 		phone TEXT, locale TEXT, kind TEXT, service TEXT, feature TEXT, occurred_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
