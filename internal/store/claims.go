@@ -6,7 +6,6 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
@@ -123,7 +122,9 @@ SELECT id FROM ids ORDER BY n`
 // insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
 // in one round trip, and only if the case is still at revision.
 func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
-	cl, it, ev := newClaimArrays(len(cs)), newItemArrays(3*len(cs)), newAuditArrays(len(cs))
+	var cl claimArrays
+	var it itemArrays
+	var ev auditArrays
 	for n, nc := range cs {
 		cl.add(nc.Claim)
 		for i := range nc.Claim.Items {
@@ -190,20 +191,6 @@ type claimArrays struct {
 	consentAt, consentVer, ip, importID, rulesVersion, valuedAsOf, principal, interest, estimate, submittedAt pgArray
 }
 
-func newClaimArrays(n int) *claimArrays {
-	a := &claimArrays{}
-	initPGArrays(n,
-		pgColumn{&a.reference, pgtype.TextOID}, pgColumn{&a.codeHash, pgtype.ByteaOID}, pgColumn{&a.externalRef, pgtype.TextOID},
-		pgColumn{&a.contentHash, pgtype.TextOID}, pgColumn{&a.status, pgtype.TextOID}, pgColumn{&a.channel, pgtype.TextOID},
-		pgColumn{&a.name, pgtype.TextOID}, pgColumn{&a.email, pgtype.TextOID}, pgColumn{&a.phone, pgtype.TextOID},
-		pgColumn{&a.locale, pgtype.TextOID}, pgColumn{&a.consentAt, pgtype.TimestamptzOID}, pgColumn{&a.consentVer, pgtype.TextOID},
-		pgColumn{&a.ip, pgtype.TextOID}, pgColumn{&a.importID, pgtype.Int8OID}, pgColumn{&a.rulesVersion, pgtype.Int4OID},
-		pgColumn{&a.valuedAsOf, pgtype.TextOID}, pgColumn{&a.principal, pgtype.Int8OID}, pgColumn{&a.interest, pgtype.Int8OID},
-		pgColumn{&a.estimate, pgtype.Int8OID}, pgColumn{&a.submittedAt, pgtype.TimestamptzOID},
-	)
-	return a
-}
-
 func (a *claimArrays) add(c *models.Claim) {
 	a.reference.text(c.Reference)
 	a.codeHash.bytea(c.AccessCodeHash)
@@ -238,20 +225,6 @@ type itemArrays struct {
 	description, eligibility, eligCode, windowID, principal, interest pgArray
 }
 
-func newItemArrays(n int) *itemArrays {
-	a := &itemArrays{}
-	initPGArrays(n,
-		pgColumn{&a.claim, pgtype.Int8OID}, pgColumn{&a.position, pgtype.Int4OID}, pgColumn{&a.kind, pgtype.TextOID},
-		pgColumn{&a.service, pgtype.TextOID}, pgColumn{&a.feature, pgtype.TextOID}, pgColumn{&a.occurred, pgtype.TimestamptzOID},
-		pgColumn{&a.ended, pgtype.TimestamptzOID}, pgColumn{&a.failure, pgtype.TextOID}, pgColumn{&a.purpose, pgtype.TextOID},
-		pgColumn{&a.fare, pgtype.Int8OID}, pgColumn{&a.alt, pgtype.Int8OID}, pgColumn{&a.amount, pgtype.Int8OID}, pgColumn{&a.loss, pgtype.Int8OID},
-		pgColumn{&a.documented, pgtype.BoolOID}, pgColumn{&a.description, pgtype.TextOID}, pgColumn{&a.eligibility, pgtype.TextOID},
-		pgColumn{&a.eligCode, pgtype.TextOID}, pgColumn{&a.windowID, pgtype.Int8OID}, pgColumn{&a.principal, pgtype.Int8OID},
-		pgColumn{&a.interest, pgtype.Int8OID},
-	)
-	return a
-}
-
 func (a *itemArrays) add(claim int64, it *models.ClaimItem) {
 	a.claim.int8(claim)
 	a.position.int4(int32(it.Position))
@@ -282,18 +255,6 @@ func (a *itemArrays) args() []any {
 
 type auditArrays struct {
 	at, kind, actorID, name, role, ip, requestID, caseID, action, entity, entityID, before, after, details pgArray
-}
-
-func newAuditArrays(n int) *auditArrays {
-	a := &auditArrays{}
-	initPGArrays(n,
-		pgColumn{&a.at, pgtype.TimestamptzOID}, pgColumn{&a.kind, pgtype.TextOID}, pgColumn{&a.actorID, pgtype.Int8OID},
-		pgColumn{&a.name, pgtype.TextOID}, pgColumn{&a.role, pgtype.TextOID}, pgColumn{&a.ip, pgtype.TextOID},
-		pgColumn{&a.requestID, pgtype.TextOID}, pgColumn{&a.caseID, pgtype.Int8OID}, pgColumn{&a.action, pgtype.TextOID},
-		pgColumn{&a.entity, pgtype.TextOID}, pgColumn{&a.entityID, pgtype.TextOID}, pgColumn{&a.before, pgtype.TextOID},
-		pgColumn{&a.after, pgtype.TextOID}, pgColumn{&a.details, pgtype.TextOID},
-	)
-	return a
 }
 
 func (a *auditArrays) add(e *models.AuditEvent) {

@@ -23,40 +23,22 @@ import (
 // A connection in a mode that sends parameters as text (default_query_exec_mode=exec or
 // simple_protocol in the URL, as behind PgBouncer's transaction pooling) gets the array's text
 // form from Value instead.
+// The zero value is an empty array, of the type its first element (NULLs aside) gives it.
 type pgArray struct {
-	elem  uint32 // the element's type OID
+	elem  uint32 // the element's type OID (0 until a typed element is added)
 	n     int32
 	nulls bool
 	data  []byte // each element: its length (-1 for NULL), then its bytes
 	err   error  // a value its type cannot hold
 }
 
-// newPGArray returns an empty array of elem with room for about n elements.
-func newPGArray(elem uint32, n int) pgArray {
-	width := 24 // text: a guess
-	switch elem {
-	case pgtype.Int8OID, pgtype.TimestamptzOID:
-		width = 8
-	case pgtype.Int4OID:
-		width = 4
-	case pgtype.BoolOID:
-		width = 1
-	case pgtype.ByteaOID:
-		width = 32
-	}
-	return pgArray{elem: elem, data: make([]byte, 0, n*(4+width))}
-}
-
-// pgColumn is a column of a group insert: the array it is built in, and its element type.
-type pgColumn struct {
-	col  *pgArray
-	elem uint32
-}
-
-// initPGArrays makes each column an empty array with room for about n elements.
-func initPGArrays(n int, cols ...pgColumn) {
-	for _, c := range cols {
-		*c.col = newPGArray(c.elem, n)
+// typed notes the type of the element being added: the first typed element sets the array's,
+// and a column that mixes types is an error when it is sent.
+func (a *pgArray) typed(elem uint32) {
+	if a.elem == 0 {
+		a.elem = elem
+	} else if a.elem != elem && a.err == nil {
+		a.err = fmt.Errorf("store: an element of type %d in an array of type %d", elem, a.elem)
 	}
 }
 
@@ -71,6 +53,7 @@ func (a *pgArray) null() {
 }
 
 func (a *pgArray) text(s string) {
+	a.typed(pgtype.TextOID)
 	a.element(len(s))
 	a.data = append(a.data, s...)
 }
@@ -88,11 +71,13 @@ func (a *pgArray) bytea(b []byte) {
 		a.null()
 		return
 	}
+	a.typed(pgtype.ByteaOID)
 	a.element(len(b))
 	a.data = append(a.data, b...)
 }
 
 func (a *pgArray) int8(v int64) {
+	a.typed(pgtype.Int8OID)
 	a.element(8)
 	a.data = binary.BigEndian.AppendUint64(a.data, uint64(v))
 }
@@ -106,6 +91,7 @@ func (a *pgArray) int8Ptr(v *int64) {
 }
 
 func (a *pgArray) int4(v int32) {
+	a.typed(pgtype.Int4OID)
 	a.element(4)
 	a.data = binary.BigEndian.AppendUint32(a.data, uint32(v))
 }
@@ -122,6 +108,7 @@ func (a *pgArray) int4Ptr(v *int) {
 }
 
 func (a *pgArray) bool(b bool) {
+	a.typed(pgtype.BoolOID)
 	a.element(1)
 	if b {
 		a.data = append(a.data, 1)
@@ -136,7 +123,9 @@ const microsecondsToY2K = 946_684_800 * 1_000_000
 // timestamptz encodes t as pgx does: microseconds since 2000-01-01 UTC, the nanoseconds
 // below a microsecond dropped.
 func (a *pgArray) timestamptz(t time.Time) {
-	a.int8(t.Unix()*1_000_000 + int64(t.Nanosecond())/1000 - microsecondsToY2K)
+	a.typed(pgtype.TimestamptzOID)
+	a.element(8)
+	a.data = binary.BigEndian.AppendUint64(a.data, uint64(t.Unix()*1_000_000+int64(t.Nanosecond())/1000-microsecondsToY2K))
 }
 
 func (a *pgArray) timestamptzPtr(t *time.Time) {
@@ -191,7 +180,7 @@ func (p pgArrayPlan) Encode(value any, buf []byte) ([]byte, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	if a.elem != p.elem {
+	if a.elem != 0 && a.elem != p.elem { // 0: empty, or NULLs only
 		return nil, fmt.Errorf("store: an array of type %d sent to a parameter of type %d[]", a.elem, p.elem)
 	}
 	hasNull := uint32(0)
@@ -200,7 +189,7 @@ func (p pgArrayPlan) Encode(value any, buf []byte) ([]byte, error) {
 	}
 	buf = binary.BigEndian.AppendUint32(buf, 1)
 	buf = binary.BigEndian.AppendUint32(buf, hasNull)
-	buf = binary.BigEndian.AppendUint32(buf, a.elem)
+	buf = binary.BigEndian.AppendUint32(buf, p.elem)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(a.n))
 	buf = binary.BigEndian.AppendUint32(buf, 1) // lower bound
 	return append(buf, a.data...), nil

@@ -86,6 +86,10 @@ func pgArrayCases() []pgArrayCase {
 			a.timestamptzPtr(tm(times[2]))
 		}},
 		{"empty", pgtype.TextArrayOID, []string{}, func(*pgArray) {}},
+		{"NULLs only", pgtype.TimestamptzArrayOID, []*time.Time{nil, nil}, func(a *pgArray) {
+			a.timestamptzPtr(nil)
+			a.timestamptzPtr(nil)
+		}},
 	}
 }
 
@@ -99,7 +103,7 @@ func TestPGArrayEncodesAsPgx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := newPGArray(arrayOIDs[c.oid], 1)
+			var a pgArray
 			c.build(&a)
 			got, err := m.Encode(c.oid, pgtype.BinaryFormatCode, &a, nil)
 			if err != nil {
@@ -115,10 +119,16 @@ func TestPGArrayEncodesAsPgx(t *testing.T) {
 func TestPGArrayRefusesAnotherType(t *testing.T) {
 	m := pgtype.NewMap()
 	registerPGArrays(m)
-	a := newPGArray(pgtype.Int8OID, 1)
+	var a pgArray
 	a.int8(1)
 	if _, err := m.Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, &a, nil); err == nil {
 		t.Fatal("an int8 array encoded as text[]")
+	}
+	var mixed pgArray
+	mixed.text("x")
+	mixed.int8(1)
+	if _, err := m.Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, &mixed, nil); err == nil {
+		t.Fatal("an array of text and int8 encoded")
 	}
 	// Other values still go through pgx's own codec.
 	if _, err := m.Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, []string{"x"}, nil); err != nil {
@@ -132,12 +142,13 @@ func TestPGArrayRefusesAnotherType(t *testing.T) {
 func TestPGArrayInEveryExecMode(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.Postgres(t)
-	connect := func(mode string) *pgx.Conn {
-		u := url
-		if mode != "" { // as a deployment would set it
-			u += map[bool]string{true: "&", false: "?"}[strings.Contains(u, "?")] + "default_query_exec_mode=" + mode
+	connect := func(mode pgx.QueryExecMode) *pgx.Conn {
+		cfg, err := pgx.ParseConfig(url)
+		if err != nil {
+			t.Fatal(err)
 		}
-		c, err := pgx.Connect(ctx, u)
+		cfg.DefaultQueryExecMode = mode
+		c, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,10 +156,11 @@ func TestPGArrayInEveryExecMode(t *testing.T) {
 		registerPGArrays(c.TypeMap())
 		return c
 	}
-	plain := connect("")
+	plain := connect(pgx.QueryExecModeCacheStatement) // pgx's default
 	types := map[uint32]string{pgtype.TextArrayOID: "text[]", pgtype.ByteaArrayOID: "bytea[]", pgtype.Int8ArrayOID: "bigint[]",
 		pgtype.Int4ArrayOID: "int[]", pgtype.BoolArrayOID: "bool[]", pgtype.TimestamptzArrayOID: "timestamptz[]"}
-	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"} {
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeCacheDescribe,
+		pgx.QueryExecModeDescribeExec, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
 		conn := connect(mode)
 		for _, c := range pgArrayCases() {
 			q := "SELECT $1::" + types[c.oid] + "::text, cardinality($1::" + types[c.oid] + ")"
@@ -157,7 +169,7 @@ func TestPGArrayInEveryExecMode(t *testing.T) {
 			if err := plain.QueryRow(ctx, q, c.pgx).Scan(&want, &wantN); err != nil {
 				t.Fatalf("%s: pgx's own: %v", c.name, err)
 			}
-			a := newPGArray(arrayOIDs[c.oid], 1)
+			var a pgArray
 			c.build(&a)
 			if err := conn.QueryRow(ctx, q, &a).Scan(&got, &gotN); err != nil {
 				t.Fatalf("%s, %s: %v", mode, c.name, err)
@@ -173,7 +185,7 @@ func TestPGArrayOutOfRange(t *testing.T) {
 	m := pgtype.NewMap()
 	registerPGArrays(m)
 	big := math.MaxInt32 + 1
-	a := newPGArray(pgtype.Int4OID, 1)
+	var a pgArray
 	a.int4Ptr(&big)
 	if _, err := m.Encode(pgtype.Int4ArrayOID, pgtype.BinaryFormatCode, &a, nil); err == nil {
 		t.Error("2^31 encoded into an int[]")
@@ -196,7 +208,7 @@ func FuzzPGArrayText(f *testing.F) {
 		// input is made text, not thrown away.
 		text := strings.NewReplacer("\x00", "\uFFFD")
 		x, y, z = text.Replace(strings.ToValidUTF8(x, "\uFFFD")), text.Replace(strings.ToValidUTF8(y, "\uFFFD")), text.Replace(strings.ToValidUTF8(z, "\uFFFD"))
-		a := newPGArray(pgtype.TextOID, 3)
+		var a pgArray
 		a.text(x)
 		a.text(y)
 		a.text(z)
