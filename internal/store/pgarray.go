@@ -32,84 +32,74 @@ type pgArray struct {
 	err   error  // a value its type cannot hold
 }
 
-// typed notes the type of the element being added: the first typed element sets the array's,
-// and a column that mixes types is an error when it is sent.
-func (a *pgArray) typed(elem uint32) {
-	if a.elem == 0 {
+// element starts an element of type elem, size bytes long (-1: NULL, of any type). The first
+// element that is not NULL gives the array its type; a column that mixes types is an error
+// when it is sent.
+func (a *pgArray) element(elem uint32, size int) {
+	switch {
+	case size < 0:
+	case a.elem == 0:
 		a.elem = elem
-	} else if a.elem != elem && a.err == nil {
+	case a.elem != elem && a.err == nil:
 		a.err = fmt.Errorf("store: an element of type %d in an array of type %d", elem, a.elem)
 	}
-}
-
-func (a *pgArray) element(size int) {
 	a.n++
 	a.data = binary.BigEndian.AppendUint32(a.data, uint32(int32(size)))
 }
 
+// orNull adds *v with put, or NULL when v is nil.
+func orNull[T any](a *pgArray, v *T, put func(T)) {
+	if v == nil {
+		a.null()
+		return
+	}
+	put(*v)
+}
+
 func (a *pgArray) null() {
-	a.element(-1)
+	a.element(0, -1)
 	a.nulls = true
 }
 
 func (a *pgArray) text(s string) {
-	a.typed(pgtype.TextOID)
-	a.element(len(s))
+	a.element(pgtype.TextOID, len(s))
 	a.data = append(a.data, s...)
 }
 
-func (a *pgArray) textPtr(s *string) {
-	if s == nil {
-		a.null()
-		return
-	}
-	a.text(*s)
-}
+func (a *pgArray) textPtr(s *string) { orNull(a, s, a.text) }
 
 func (a *pgArray) bytea(b []byte) {
 	if b == nil {
 		a.null()
 		return
 	}
-	a.typed(pgtype.ByteaOID)
-	a.element(len(b))
+	a.element(pgtype.ByteaOID, len(b))
 	a.data = append(a.data, b...)
 }
 
 func (a *pgArray) int8(v int64) {
-	a.typed(pgtype.Int8OID)
-	a.element(8)
+	a.element(pgtype.Int8OID, 8)
 	a.data = binary.BigEndian.AppendUint64(a.data, uint64(v))
 }
 
-func (a *pgArray) int8Ptr(v *int64) {
-	if v == nil {
-		a.null()
-		return
-	}
-	a.int8(*v)
-}
+func (a *pgArray) int8Ptr(v *int64) { orNull(a, v, a.int8) }
 
 func (a *pgArray) int4(v int32) {
-	a.typed(pgtype.Int4OID)
-	a.element(4)
+	a.element(pgtype.Int4OID, 4)
 	a.data = binary.BigEndian.AppendUint32(a.data, uint32(v))
 }
 
 func (a *pgArray) int4Ptr(v *int) {
-	if v == nil {
-		a.null()
-		return
-	}
-	if *v < math.MinInt32 || *v > math.MaxInt32 {
-		a.err = fmt.Errorf("store: %d is out of range for an integer column", *v)
-	}
-	a.int4(int32(*v))
+	orNull(a, v, func(v int) {
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			a.err = fmt.Errorf("store: %d is out of range for an integer column", v)
+		}
+		a.int4(int32(v))
+	})
 }
 
 func (a *pgArray) bool(b bool) {
-	a.typed(pgtype.BoolOID)
-	a.element(1)
+	a.element(pgtype.BoolOID, 1)
 	if b {
 		a.data = append(a.data, 1)
 	} else {
@@ -123,18 +113,11 @@ const microsecondsToY2K = 946_684_800 * 1_000_000
 // timestamptz encodes t as pgx does: microseconds since 2000-01-01 UTC, the nanoseconds
 // below a microsecond dropped.
 func (a *pgArray) timestamptz(t time.Time) {
-	a.typed(pgtype.TimestamptzOID)
-	a.element(8)
+	a.element(pgtype.TimestamptzOID, 8)
 	a.data = binary.BigEndian.AppendUint64(a.data, uint64(t.Unix()*1_000_000+int64(t.Nanosecond())/1000-microsecondsToY2K))
 }
 
-func (a *pgArray) timestamptzPtr(t *time.Time) {
-	if t == nil {
-		a.null()
-		return
-	}
-	a.timestamptz(*t)
-}
+func (a *pgArray) timestamptzPtr(t *time.Time) { orNull(a, t, a.timestamptz) }
 
 // arrayOIDs are the array types the group insert sends, with their element types.
 var arrayOIDs = map[uint32]uint32{
