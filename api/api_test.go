@@ -1,16 +1,21 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/claimdesk/claimdesk/api"
 	"github.com/claimdesk/claimdesk/internal/auth"
@@ -487,6 +492,8 @@ func TestBadRequests(t *testing.T) {
 			{"no content type", `{}`, "", 415, "unsupported_media_type"},
 			{"too large", `{"claimant":{"name":"` + strings.Repeat("a", 1<<20) + `"}}`, "application/json", 413, "too_large"},
 			{"json with charset", `{`, "application/json; charset=utf-8", 400, "malformed_request"},
+			{"text after the document", `{"claimant":{}} x`, "application/json", 400, "malformed_request"},
+			{"not UTF-8", "{\"claimant\":{\"name\":\"\xff\"}}", "application/json", 400, "malformed_request"},
 		}
 		for _, c := range cases {
 			req := httptest.NewRequest("POST", path, strings.NewReader(c.body))
@@ -507,6 +514,74 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("bad requests stored %d claims", n)
 		}
 	})
+}
+
+// Text PostgreSQL cannot store (NUL, bytes that are not UTF-8) in a path, a query or a body is
+// the client's mistake on either database: 404 or a field error, never a 500, nothing stored.
+func TestUnstorableText(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		for _, path := range []string{"/api/v1/cases/%ff", "/api/v1/cases/a%00b"} {
+			if r := e.do("GET", path, nil); r.Status != 404 {
+				t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
+			}
+		}
+		if r := e.do("POST", "/api/v1/cases/%ff/claims", claim(taxi("2022-10-15T18:30"))); r.Status != 404 {
+			t.Errorf("POST to a case named \\xff: %d %s", r.Status, r.Body)
+		}
+		r := e.do("GET", "/api/v1/cases/kakao-2022/claims?q=a%00b&status=%ff", nil, bearer(e.lawyer)...)
+		if got := fields(t, r); r.Status != 422 || !cmp.Equal(got, []string{"q invalid_format", "status invalid_format"}) {
+			t.Errorf("query with NUL and \\xff: %d %v", r.Status, got)
+		}
+		body := claim(map[string]any{"kind": "message", "occurred_at": "2022-10-15 20:00", "purpose": "personal", "description": "a\x00b"})
+		r = e.do("POST", "/api/v1/cases/kakao-2022/claims", body)
+		if got := fields(t, r); r.Status != 422 || !cmp.Equal(got, []string{"items[0].description invalid_format"}) {
+			t.Errorf("description with NUL: %d %v", r.Status, got)
+		}
+		r = e.do("POST", "/api/v1/session", map[string]any{"email": "a\x00@example.com", "password": "x"})
+		if got := fields(t, r); r.Status != 422 || !cmp.Equal(got, []string{"email invalid_format"}) {
+			t.Errorf("sign-in with NUL: %d %v", r.Status, got)
+		}
+		if n := e.countClaims(); n != 0 {
+			t.Errorf("stored %d claims", n)
+		}
+	})
+}
+
+// A member named twice is refused with its path: encoding/json kept the last, so "consent"
+// false then true was a consenting claim.
+func TestDuplicateMembers(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	good, _ := json.Marshal(claim(taxi("2022-10-15T18:30")))
+	body := strings.Replace(string(good), `"consent":true`, `"consent":false,"consent":true`, 1)
+	r := e.do("POST", "/api/v1/cases/kakao-2022/claims", body)
+	if got := fields(t, r); r.Status != 422 || !cmp.Equal(got, []string{"consent duplicate_field"}) {
+		t.Errorf("%d %v", r.Status, got)
+	}
+}
+
+// A body the server cannot read as HTTP (a chunk size that is not hex) is answered 400. It was
+// taken for a client gone away and left unanswered, so gin sent 200 with no body: on
+// POST /claims, the answer to a claim already stored.
+func TestBrokenChunkedBody(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "POST /api/v1/cases/kakao-2022/claims HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"cla\r\nZZ\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 400 || !strings.Contains(string(b), "malformed_request") {
+		t.Fatalf("%d %s", res.StatusCode, b)
+	}
 }
 
 func TestIdempotentReplay(t *testing.T) {

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -157,19 +159,68 @@ func require(roles ...auth.Role) gin.HandlerFunc {
 }
 
 // bindJSON reads a JSON body into v strictly: wrong content type 415, over MaxBodyBytes 413,
-// invalid JSON 400, unknown fields and wrong types 422 with their paths.
+// a body that cannot be read (a broken chunked encoding) or is not JSON 400, unknown fields and
+// wrong types 422 with their paths.
 func bindJSON(c *gin.Context, v any) error {
-	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return &apperr.Error{Code: apperr.Unsupported, Params: map[string]string{"expected": "application/json"}}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
+	body, err := readJSONBody(c, MaxBodyBytes)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": "1 MiB"}}
-		}
-		return errClientGone
+		return err
 	}
 	return jsonshape.Decode(body, v)
 }
+
+// readJSONBody reads a body sent as application/json, of at most limit bytes.
+func readJSONBody(c *gin.Context, limit int64) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, &apperr.Error{Code: apperr.Unsupported, Params: map[string]string{"expected": "application/json"}}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return nil, &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(limit)}}
+		case c.Request.Context().Err() != nil || isClientGone(err):
+			return nil, errClientGone
+		}
+		// The client is there but its body is not HTTP (a chunk size that is not a number):
+		// answered, or gin would send 200 with nothing, which on POST /claims reads as "stored".
+		return nil, apperr.Wrap(apperr.Malformed, "", err)
+	}
+	return body, nil
+}
+
+// textOnly refuses a request whose path or query is not UTF-8 text without NUL before any
+// handler reads it: PostgreSQL's text holds neither, and every lookup by such a name failed
+// as an internal error (500) where SQLite answered. No resource has such a name (404); a query
+// parameter is a field error under its name.
+func textOnly() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !isText(c.Request.URL.Path) {
+			writeError(c, apperr.New(apperr.NotFound, ""))
+			return
+		}
+		if c.Request.URL.RawQuery == "" {
+			c.Next()
+			return
+		}
+		var bad []apperr.FieldError
+		for name, values := range c.Request.URL.Query() {
+			if !isText(name) {
+				name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "\uFFFD")
+			} else if !slices.ContainsFunc(values, func(v string) bool { return !isText(v) }) {
+				continue
+			}
+			bad = append(bad, apperr.FieldError{Path: name, Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_text"}})
+		}
+		if len(bad) > 0 {
+			apperr.SortFields(bad)
+			writeError(c, apperr.Validation(bad))
+			return
+		}
+		c.Next()
+	}
+}
+
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

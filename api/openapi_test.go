@@ -329,7 +329,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 				apperr.FieldRequired, apperr.FieldInvalidFormat, apperr.FieldInvalidValue, apperr.FieldTooLong,
 				apperr.FieldOutOfRange, apperr.FieldInFuture, apperr.FieldEndBeforeStart, apperr.FieldUnknownField,
 				apperr.FieldUnknownService, apperr.FieldUnknownFeature, apperr.FieldKindNotAllowed, apperr.FieldConsentRequired,
-				apperr.FieldTooMany, apperr.FieldWindowOverlap, apperr.FieldNotApplicable, apperr.FieldConflict,
+				apperr.FieldTooMany, apperr.FieldWindowOverlap, apperr.FieldNotApplicable, apperr.FieldConflict, apperr.FieldDuplicate,
 			}},
 		} {
 			var got []string

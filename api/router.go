@@ -110,7 +110,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("trusted proxies", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(requestIDs(s.log), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders())
+	r.Use(requestIDs(s.log), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders(), textOnly())
 	r.NoRoute(func(c *gin.Context) { writeError(c, apperr.New(apperr.NotFound, "")) })
 	r.NoMethod(func(c *gin.Context) {
 		allow := strings.Join(allowedMethods(r.Routes(), c.Request.URL.Path), ", ")

@@ -52,6 +52,7 @@ const (
 	FieldWindowOverlap   = "window_overlap"
 	FieldNotApplicable   = "not_applicable"
 	FieldConflict        = "conflict"
+	FieldDuplicate       = "duplicate_field"
 )
 
 // FieldError locates one problem in the input: Path is like "items[2].occurred_at".

@@ -86,7 +86,7 @@ type ItemInput struct {
 	AmountKRW          *int64 `json:"amount_krw" validate:"omitempty,krw"`
 	LossKRW            *int64 `json:"loss_krw" validate:"omitempty,krw"`
 	Documented         *bool  `json:"documented"`
-	Description        string `json:"description" validate:"max=2000"`
+	Description        string `json:"description" validate:"max=2000,multiline"`
 }
 
 // Claim is a validated, normalized claim: instants in UTC, phone in E.164, defaults filled.
@@ -141,7 +141,17 @@ func (c Claim) ContentHash() string {
 
 // Normalize validates in against the case and returns the normalized claim, or an
 // apperr.Invalid error listing every failing field. now bounds occurred_at from above.
+//
+// Text is trimmed and put in NFC before the struct tags judge it: a length limit counts the
+// characters a claimant typed (800 Hangul syllables typed on a Mac arrive decomposed, as 2,000
+// or more jamo), and an email with a space before it is the email. A claim over MaxItems items
+// is refused for that alone, before any item is looked at: the items of a 1 MiB body are
+// hundreds of thousands of empty objects, each worth a few errors.
 func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
+	if len(in.Items) > MaxItems {
+		return Claim{}, apperr.Validation([]apperr.FieldError{{Path: "items", Code: apperr.FieldTooMany, Params: map[string]string{"max": strconv.Itoa(MaxItems)}}})
+	}
+	in = tidy(in)
 	var errs []apperr.FieldError
 	errs = append(errs, validateStruct(in)...)
 	failed := func(path string) bool {
@@ -154,27 +164,26 @@ func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
 	}
 	out := Claim{}
 	if in.ExternalRef != nil {
-		out.ExternalRef = strings.TrimSpace(*in.ExternalRef)
+		out.ExternalRef = *in.ExternalRef
 	}
 	if in.Consent == nil || !*in.Consent {
 		errs = append(errs, apperr.FieldError{Path: "consent", Code: apperr.FieldConsentRequired})
 	}
 
 	cl := in.Claimant
-	out.Claimant = Claimant{Name: nfc(strings.TrimSpace(cl.Name)), Locale: cl.Locale}
+	out.Claimant = Claimant{Name: cl.Name, Locale: cl.Locale}
 	if out.Claimant.Locale == "" {
 		out.Claimant.Locale = "ko"
 	}
 	if out.Claimant.Name == "" && !failed("claimant.name") {
 		errs = append(errs, apperr.FieldError{Path: "claimant.name", Code: apperr.FieldRequired})
 	}
-	email, phone := strings.TrimSpace(cl.Email), strings.TrimSpace(cl.Phone)
-	if email == "" && phone == "" {
+	if cl.Email == "" && cl.Phone == "" {
 		errs = append(errs, apperr.FieldError{Path: "claimant.email", Code: apperr.FieldRequired, Message: "contact_required"})
 	}
-	out.Claimant.Email = strings.ToLower(email)
-	if phone != "" && !failed("claimant.phone") {
-		p, err := NormalizePhone(phone)
+	out.Claimant.Email = strings.ToLower(cl.Email)
+	if cl.Phone != "" && !failed("claimant.phone") {
+		p, err := NormalizePhone(cl.Phone)
 		if err != nil {
 			errs = append(errs, apperr.FieldError{Path: "claimant.phone", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_phone"}})
 		}
@@ -192,6 +201,23 @@ func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
 		return Claim{}, apperr.Validation(errs)
 	}
 	return out, nil
+}
+
+// tidy trims the free text of in, and puts names and descriptions in NFC, on copies: the
+// caller's input (a web form shown again with its errors, say) is left as sent.
+func tidy(in ClaimInput) ClaimInput {
+	if in.ExternalRef != nil {
+		ref := strings.TrimSpace(*in.ExternalRef)
+		in.ExternalRef = &ref
+	}
+	in.Claimant.Name = nfc(strings.TrimSpace(in.Claimant.Name))
+	in.Claimant.Email = strings.TrimSpace(in.Claimant.Email)
+	in.Claimant.Phone = strings.TrimSpace(in.Claimant.Phone)
+	in.Items = slices.Clone(in.Items)
+	for i := range in.Items {
+		in.Items[i].Description = nfc(strings.TrimSpace(in.Items[i].Description))
+	}
+	return in
 }
 
 func itemPath(i int, field string) string { return "items[" + strconv.Itoa(i) + "]." + field }
@@ -213,7 +239,7 @@ func normalizeItem(in ItemInput, c *damages.Case, now time.Time, failed func(str
 		Failure: strings.TrimSpace(in.Failure), Purpose: strings.TrimSpace(in.Purpose),
 		ExpectedFareKRW: deref(in.ExpectedFareKRW), AlternativeCostKRW: deref(in.AlternativeCostKRW),
 		AmountKRW: deref(in.AmountKRW), LossKRW: deref(in.LossKRW),
-		Documented: in.Documented != nil && *in.Documented, Description: nfc(strings.TrimSpace(in.Description)),
+		Documented: in.Documented != nil && *in.Documented, Description: in.Description,
 	}
 
 	// Service, kind and feature, in that order: each check needs the one before.
@@ -350,9 +376,16 @@ func deref(p *int64) int64 {
 }
 
 // hasControl reports whether s has a control character (newlines and tabs included: names and
-// references are one line).
+// references are one line), or is not UTF-8 (a form field can carry any bytes).
 func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
+	return !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// hasControlInLines is hasControl for text of several lines: tabs and line breaks are text there.
+func hasControlInLines(s string) bool {
+	return !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+	}) >= 0
 }
 
 // nfc returns s in Unicode normalization form C, so that the same name or description typed on

@@ -129,6 +129,84 @@ func TestNormalizeDefaultsAndCleaning(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// fieldsOf lists an error's fields as "path|code".
+func fieldsOf(err error) []string {
+	var ae *apperr.Error
+	if !asAppErr(err, &ae) {
+		return nil
+	}
+	var out []string
+	for _, f := range ae.Fields {
+		out = append(out, f.Path+"|"+f.Code)
+	}
+	return out
+}
+
+// A claim over MaxItems items is refused for that alone: each of 100,000 empty items used to be
+// validated and reported (several errors each, and a scan of the errors so far for each one).
+func TestNormalizeTooManyItems(t *testing.T) {
+	tr := true
+	in := intake.ClaimInput{Claimant: intake.ClaimantInput{Name: "홍길동", Email: "a@b.co"}, Consent: &tr,
+		Items: make([]intake.ItemInput, 100_000)}
+	_, err := intake.Normalize(in, kakao, now)
+	if got := fieldsOf(err); len(got) != 1 || got[0] != "items|too_many" {
+		t.Fatalf("%d errors, first %v", len(got), got[:min(3, len(got))])
+	}
+}
+
+// Text is judged as it will be stored: trimmed and composed. Limits count the characters
+// typed, an email is valid with a space around it, and the caller's input is left as sent.
+func TestNormalizeJudgesTidiedText(t *testing.T) {
+	tr := true
+	syllables := strings.Repeat("한", 800) // 2,400 jamo when decomposed, as a Mac sends them
+	decomposed := strings.Repeat("\u1112\u1161\u11ab", 800)
+	in := intake.ClaimInput{
+		Claimant: intake.ClaimantInput{Name: strings.Repeat("\u1112\u1169\u11bc", 60), Email: " Hong@Example.com "},
+		Consent:  &tr,
+		Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver",
+			Description: " " + decomposed + "\n줄바꿈\t탭 "}},
+	}
+	c, err := intake.Normalize(in, kakao, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Items[0].Description != syllables+"\n줄바꿈\t탭" || c.Claimant.Name != strings.Repeat("홍", 60) || c.Claimant.Email != "hong@example.com" {
+		t.Errorf("stored %q %q %q", c.Claimant.Name, c.Claimant.Email, c.Items[0].Description[:12])
+	}
+	if in.Items[0].Description[0] != ' ' || in.Claimant.Email != " Hong@Example.com " {
+		t.Errorf("the caller's input changed: %q %q", in.Claimant.Email, in.Items[0].Description[:3])
+	}
+}
+
+// PostgreSQL's text cannot hold NUL, and a form field can carry bytes that are not UTF-8: both
+// are field errors, on either database, where PostgreSQL failed the insert (500).
+func TestNormalizeRefusesNULAndInvalidText(t *testing.T) {
+	tr := true
+	base := func() intake.ClaimInput {
+		return intake.ClaimInput{Claimant: intake.ClaimantInput{Name: "홍길동", Email: "a@b.co"}, Consent: &tr,
+			Items: []intake.ItemInput{{Kind: "message", OccurredAt: "2022-10-15 20:00", Purpose: "personal"}}}
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*intake.ClaimInput)
+		want string
+	}{
+		{"NUL in description", func(in *intake.ClaimInput) { in.Items[0].Description = "a\x00b" }, "items[0].description|invalid_format"},
+		{"bell in description", func(in *intake.ClaimInput) { in.Items[0].Description = "a\ab" }, "items[0].description|invalid_format"},
+		{"invalid UTF-8 in description", func(in *intake.ClaimInput) { in.Items[0].Description = "a\xffb" }, "items[0].description|invalid_format"},
+		{"NUL in name", func(in *intake.ClaimInput) { in.Claimant.Name = "홍\x00" }, "claimant.name|invalid_format"},
+		{"invalid UTF-8 in name", func(in *intake.ClaimInput) { in.Claimant.Name = "홍\xff\xfe" }, "claimant.name|invalid_format"},
+		{"NUL in reference", func(in *intake.ClaimInput) { in.ExternalRef = ptr("A\x00") }, "external_ref|invalid_format"},
+	} {
+		in := base()
+		c.edit(&in)
+		_, err := intake.Normalize(in, kakao, now)
+		if got := fieldsOf(err); len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s: %v, want [%s]", c.name, got, c.want)
+		}
+	}
+}
+
 // FuzzClaim feeds arbitrary bytes to the claim decoder and validator: whatever comes in, the
 // answer is a claim that obeys every invariant, or a client error whose every field has a code
 // and a message in both languages. Never a panic, never an internal error.

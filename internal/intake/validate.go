@@ -18,7 +18,8 @@ var (
 )
 
 // Validator returns the one validator of claimdesk, with field names taken from json tags and
-// the custom tags registered: krw (an amount in won, 0 to MaxAmountKRW) and nocontrol.
+// the custom tags registered: krw (an amount in won, 0 to MaxAmountKRW), nocontrol (one line of
+// UTF-8 text) and multiline (UTF-8 text, tabs and line breaks allowed).
 func Validator() *validator.Validate {
 	validateOnce.Do(func() {
 		v := validator.New(validator.WithRequiredStructEnabled())
@@ -35,6 +36,9 @@ func Validator() *validator.Validate {
 		}))
 		must(v.RegisterValidation("nocontrol", func(fl validator.FieldLevel) bool {
 			return !hasControl(fl.Field().String())
+		}))
+		must(v.RegisterValidation("multiline", func(fl validator.FieldLevel) bool {
+			return !hasControlInLines(fl.Field().String())
 		}))
 		validate = v
 	})
@@ -97,7 +101,7 @@ func FromValidator(fe validator.FieldError) apperr.FieldError {
 		f.Code, f.Params = apperr.FieldInvalidValue, map[string]string{"allowed": strings.ReplaceAll(fe.Param(), " ", ", ")}
 	case "email":
 		f.Code, f.Params = apperr.FieldInvalidFormat, map[string]string{"hint": "hint_email"}
-	case "nocontrol":
+	case "nocontrol", "multiline":
 		f.Code, f.Params = apperr.FieldInvalidFormat, map[string]string{"hint": "hint_name"}
 	default:
 		f.Code = apperr.FieldInvalidValue

@@ -1,6 +1,7 @@
 package jsonshape
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,8 +82,8 @@ func FuzzFastPath(f *testing.F) {
 func sameOnBothPaths[T any](t *testing.T, data []byte) {
 	t.Helper()
 	var fast, checked T
-	if jsonv2.Unmarshal(data, &fast, jsonv2.RejectUnknownMembers(true)) != nil {
-		return // the checked path decides
+	if bytes.Contains(data, escapedNUL) || jsonv2.Unmarshal(data, &fast, jsonv2.RejectUnknownMembers(true)) != nil {
+		return // Decode leaves it to the checked path
 	}
 	if err := decodeChecked(data, &checked); err != nil {
 		t.Fatalf("%T: the fast path accepts %q, the checked path refuses it: %v", fast, data, err)

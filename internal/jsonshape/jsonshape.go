@@ -7,29 +7,36 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 )
 
-// Decode parses data into v, a pointer to a struct (or map, slice). Invalid JSON, or more than
-// one value, is an apperr.Malformed error; a well-formed document of the wrong shape is an
-// apperr.Invalid error listing each problem, with v filled as far as the document fits it.
+// Decode parses data into v, a pointer to a struct (or map, slice). Invalid JSON (invalid
+// UTF-8 included), or more than one value, is an apperr.Malformed error; a well-formed document
+// of the wrong shape is an apperr.Invalid error listing each problem, with v filled as far as
+// the document fits it. A member named twice and a string holding NUL (which PostgreSQL's text
+// cannot store, and no field of ours means) are problems of that list.
 //
 // A document that fits goes through one strict pass of encoding/json/v2 (the
 // go-json-experiment mirror): member names matched exactly, unknown members, duplicate names and
 // invalid UTF-8 refused. Whatever that pass accepts, the checked path below accepts too, with the
 // same result (FuzzFastPath holds them to it); anything it refuses, the checked path decodes again
 // from the start to say exactly what is wrong. Intake decodes every claim this way: the checked
-// path, which reads the document three times, was a fifth of the service's CPU under load.
+// path, which reads the document three times, was a fifth of the service's CPU under load. A
+// NUL can only be written \u0000 in JSON: a document with that text takes the checked path.
 func Decode(data []byte, v any) error {
-	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().IsZero() {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().IsZero() && !bytes.Contains(data, escapedNUL) {
 		// Only into a zero value: v2 sets a member given as null to its zero value where
 		// encoding/json leaves what was there.
 		if jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)) == nil {
@@ -40,31 +47,81 @@ func Decode(data []byte, v any) error {
 	return decodeChecked(data, v)
 }
 
-// decodeChecked is Decode's checked path: the document as values, checked against v's type for
+var escapedNUL = []byte(`\u0000`)
+
+// decodeChecked is Decode's checked path: the document's syntax (jsontext: one value, UTF-8,
+// each name once in its object), then the document as values, checked against v's type for
 // every problem at once, then decoded into v.
 func decodeChecked(data []byte, v any) error {
+	if !utf8.Valid(data) {
+		// encoding/json would read each invalid byte as U+FFFD and store text nobody sent.
+		return apperr.New(apperr.Malformed, "body_not_utf8")
+	}
+	problems, err := syntax(data)
+	if err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		return apperr.Wrap(apperr.Malformed, "", err)
 	}
-	if _, err := dec.Token(); err == nil {
-		return apperr.New(apperr.Malformed, "")
-	}
-	var problems []apperr.FieldError
 	check(doc, reflect.TypeOf(v), "", &problems)
 	if len(problems) > 0 {
 		// Fill v as far as it goes (encoding/json skips what does not fit), so the caller can
-		// validate the rest and report every problem at once.
-		_ = json.Unmarshal(data, v)
+		// validate the rest and report every problem at once. check took the unknown members
+		// out of doc: encoding/json matches names regardless of case, and would fill "kind"
+		// from an unknown "KIND".
+		if pruned, err := json.Marshal(doc); err == nil {
+			_ = json.Unmarshal(pruned, v)
+		}
 		return apperr.Validation(problems)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		// check accepts only what encoding/json accepts; reaching here is a gap in check.
-		return apperr.Validation([]apperr.FieldError{{Path: "", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": err.Error()}}})
+		return apperr.Validation([]apperr.FieldError{{Path: "", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_none"}}})
 	}
 	return nil
+}
+
+// syntax reads data as one JSON value with nothing after it, each member named once in its
+// object (encoding/json would keep the last of two, so a claim saying consent false then true
+// would be read as consenting). A name given twice is a problem at its path (the first such
+// name: the reader stops there), and the rest of the document is still checked; any other
+// fault makes the body malformed.
+func syntax(data []byte) ([]apperr.FieldError, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	err := dec.SkipValue()
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
+		dup := []apperr.FieldError{{Path: pointerPath(se.JSONPointer), Code: apperr.FieldDuplicate}}
+		if json.Valid(data) {
+			return dup, nil
+		}
+	}
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Malformed, "", err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, apperr.New(apperr.Malformed, "")
+	}
+	return nil, nil
+}
+
+// pointerPath turns a JSON pointer ("/items/2/kind") into the paths field errors use
+// ("items[2].kind"): a token of digits is an array index (no object of ours is keyed by
+// numbers).
+func pointerPath(p jsontext.Pointer) string {
+	path := ""
+	for tok := range p.Tokens() {
+		if tok != "" && strings.Trim(tok, "0123456789") == "" {
+			path += "[" + tok + "]"
+			continue
+		}
+		path = join(path, tok)
+	}
+	return path
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
@@ -98,6 +155,7 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 			f, ok := fields[key]
 			if !ok {
 				*out = append(*out, apperr.FieldError{Path: join(path, key), Code: apperr.FieldUnknownField})
+				delete(obj, key) // see decodeChecked
 				continue
 			}
 			check(obj[key], f, join(path, key), out)
@@ -127,8 +185,11 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 			check(x, t.Elem(), path+"["+strconv.Itoa(i)+"]", out)
 		}
 	case reflect.String:
-		if _, ok := val.(string); !ok {
+		switch str, ok := val.(string); {
+		case !ok:
 			bad("string")
+		case strings.IndexByte(str, 0) >= 0:
+			*out = append(*out, apperr.FieldError{Path: path, Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_text"}})
 		}
 	case reflect.Bool:
 		if _, ok := val.(bool); !ok {

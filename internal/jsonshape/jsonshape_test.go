@@ -50,6 +50,17 @@ func TestDecode(t *testing.T) {
 		{"floats", `{"items":[{"f":0,"n":"x"},{"f":-1.5e3},{"f":1e39},{"f":"1"}]}`, apperr.Invalid,
 			[]string{"items[0].n|invalid_format", "items[2].f|invalid_format", "items[3].f|invalid_format"}},
 		{"not an object", `[]`, apperr.Invalid, []string{"|invalid_format"}},
+		// Text after the value is not a second value (encoding/json's Token fails on it): the
+		// body is malformed, not a document of the wrong shape.
+		{"text after", `{"items":[]} x`, apperr.Malformed, nil},
+		{"brace after", `{"items":[]}}`, apperr.Malformed, nil},
+		// encoding/json keeps the last of two members of one name.
+		{"duplicate", `{"one":{"n":1,"n":2},"items":[{},{"s":"a","s":"a"}]}`, apperr.Invalid, []string{"one.n|duplicate_field"}},
+		{"duplicate in array", `{"items":[{},{"s":"a","s":"b"}]}`, apperr.Invalid, []string{"items[1].s|duplicate_field"}},
+		// encoding/json would store U+FFFD for the byte.
+		{"invalid UTF-8", "{\"items\":[{\"s\":\"\xff\"}]}", apperr.Malformed, nil},
+		{"NUL", `{"items":[{"s":"a\u0000b"}],"one":{"s":"\u0000"},"Plain":"\\u0000"}`, apperr.Invalid,
+			[]string{"items[0].s|invalid_format", "one.s|invalid_format"}},
 	}
 	for _, c := range cases {
 		var v outer
@@ -80,6 +91,16 @@ func TestDecode(t *testing.T) {
 func TestDecodeFillsWhatFits(t *testing.T) {
 	var v outer
 	err := jsonshape.Decode([]byte(`{"items":[{"n":"bad","s":"kept"}],"extra":1}`), &v)
+	if !apperr.Is(err, apperr.Invalid) || len(v.Items) != 1 || v.Items[0].S != "kept" {
+		t.Errorf("%v %+v", err, v)
+	}
+}
+
+// Names are matched exactly when filling, too: encoding/json would fill s from an unknown "S"
+// given after it.
+func TestDecodeFillsByExactName(t *testing.T) {
+	var v outer
+	err := jsonshape.Decode([]byte(`{"items":[{"s":"kept","S":"not this"}]}`), &v)
 	if !apperr.Is(err, apperr.Invalid) || len(v.Items) != 1 || v.Items[0].S != "kept" {
 		t.Errorf("%v %+v", err, v)
 	}

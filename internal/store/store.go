@@ -364,8 +364,18 @@ func translate(err error) error {
 		return err
 	case isConnectionError(err):
 		return apperr.Wrap(apperr.Unavailable, "", err)
+	case isUnstorableText(err):
+		return apperr.Wrap(apperr.Invalid, "invalid_text", err)
 	}
 	return err
+}
+
+// isUnstorableText recognises text PostgreSQL cannot hold: a NUL, or bytes that are not UTF-8
+// (22021), or a \u0000 in jsonb (22P05). The edges refuse them (jsonshape, intake, the API's
+// path and query check); this is the net under the rest, so a client's text is never a 500.
+func isUnstorableText(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
 }
 
 // isUniqueViolation recognises a unique violation from pgx or from database/sql on SQLite
