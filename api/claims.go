@@ -11,6 +11,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -145,17 +146,28 @@ func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bo
 		return nil, nil, false
 	}
 	// Unknown reference and wrong code answer the same, so neither can be probed; and wrong
-	// codes are limited per IP and per reference, so neither can be guessed at length.
+	// codes are limited per IP and per reference, so neither can be guessed at length. The
+	// status page counts in the same budget, under the same keys (api/web/status.go). The
+	// attempt is taken before the code is checked and given back unless the code is wrong:
+	// checking first and counting after would let attempts made at once all through.
 	ref := auth.CanonicalReference(c.Param("reference"))
-	ipKey, refKey := "ip:"+c.ClientIP(), "ref:"+ref
-	if !staff && (s.codeFailures.Exhausted(ipKey) || s.codeFailures.Exhausted(refKey)) {
-		c.Header("Retry-After", "60")
-		writeError(c, apperr.New(apperr.RateLimited, ""))
-		return nil, nil, false
+	var attempt []ratelimit.Key
+	if !staff {
+		attempt = []ratelimit.Key{{Limiter: s.codeFailures, Name: ratelimit.IPKey(c.ClientIP())}, {Limiter: s.codeFailures, Name: "ref:" + ref}}
+		if !ratelimit.AllowAll(attempt...) {
+			c.Header("Retry-After", "60")
+			writeError(c, apperr.New(apperr.RateLimited, ""))
+			return nil, nil, false
+		}
 	}
+	wrong := false
+	defer func() {
+		if !wrong {
+			ratelimit.RefundAll(attempt...)
+		}
+	}()
 	denied := func() {
-		s.codeFailures.Allow(ipKey)
-		s.codeFailures.Allow(refKey)
+		wrong = true
 		writeError(c, &apperr.Error{Code: apperr.NotFound, Message: "bad_access_code"})
 	}
 	if ref == "" {

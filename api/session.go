@@ -164,11 +164,20 @@ func (s *Server) startSession(c *gin.Context, email, password string) (*models.U
 	}
 	ctx := c.Request.Context()
 	email = auth.NormalizeEmail(email)
-	accountKey, ipKey := "account:"+email, "ip:"+c.ClientIP()
-	if s.signIns.account.Exhausted(accountKey) || s.signIns.ip.Exhausted(ipKey) {
+	// The attempt is taken from both budgets before the password is checked, and given back
+	// unless the password is wrong: checking the budgets first and counting after the bcrypt
+	// comparison (a fifth of a second) would let every attempt arriving meanwhile through.
+	attempt := []ratelimit.Key{{Limiter: s.signIns.account, Name: "account:" + email}, {Limiter: s.signIns.ip, Name: ratelimit.IPKey(c.ClientIP())}}
+	if !ratelimit.AllowAll(attempt...) {
 		c.Header("Retry-After", "300")
 		return nil, "", &apperr.Error{Code: apperr.RateLimited, Message: "sign_in_limited"}
 	}
+	wrong := false
+	defer func() {
+		if !wrong {
+			ratelimit.RefundAll(attempt...)
+		}
+	}()
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil {
 		return nil, "", err
@@ -178,8 +187,7 @@ func (s *Server) startSession(c *gin.Context, email, password string) (*models.U
 		hash = u.PasswordHash
 	}
 	if !auth.CheckPassword(hash, password) {
-		s.signIns.account.Allow(accountKey)
-		s.signIns.ip.Allow(ipKey)
+		wrong = true
 		return nil, "", &apperr.Error{Code: apperr.Unauthorized, Message: "sign_in_failed"}
 	}
 	if u.DisabledAt != nil {

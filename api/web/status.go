@@ -19,6 +19,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -220,22 +221,37 @@ func sizeText(n int64) string {
 }
 
 // statusLookup signs the browser in to a claim with its reference and access code. A wrong
-// reference and a wrong code answer the same, and the lookups of an IP are rate limited, so
-// codes cannot be probed.
+// reference and a wrong code answer the same, and failed lookups are rate limited per IP and
+// per reference, so codes cannot be probed.
 func (h *handler) statusLookup(c *gin.Context) {
 	if !h.parseForm(c) || !h.checkCSRF(c) {
 		return
 	}
+	refIn, code := c.PostForm("reference"), c.PostForm("access_code")
+	ref := auth.CanonicalReference(refIn)
 	// Only failed lookups count: a claimant who mistyped a few times still gets in with the
-	// right code; a guesser is stopped.
-	if h.lookups.Exhausted(c.ClientIP()) {
+	// right code; a guesser is stopped. They count in the pages' budget per IP and in the
+	// API's per IP and per reference (under its keys, api/claims.go), so many addresses
+	// guessing one reference, or one guesser using both doors, are stopped too. The attempt
+	// is taken before the code is checked, and given back if it was right: checking first
+	// and counting after would let lookups made at once all through.
+	ip := ratelimit.IPKey(c.ClientIP())
+	attempt := []ratelimit.Key{{Limiter: h.lookups, Name: ip}, {Limiter: h.codes, Name: ip}}
+	if ref != "" {
+		attempt = append(attempt, ratelimit.Key{Limiter: h.codes, Name: "ref:" + ref})
+	}
+	if !ratelimit.AllowAll(attempt...) {
 		h.tooMany(c)
 		return
 	}
+	wrong := false
+	defer func() {
+		if !wrong {
+			ratelimit.RefundAll(attempt...)
+		}
+	}()
 	ctx := c.Request.Context()
 	v := h.view(c, "status_title")
-	refIn, code := c.PostForm("reference"), c.PostForm("access_code")
-	ref := auth.CanonicalReference(refIn)
 	var cl *models.Claim
 	var err error
 	if ref != "" && strings.TrimSpace(code) != "" {
@@ -246,7 +262,7 @@ func (h *handler) statusLookup(c *gin.Context) {
 		}
 	}
 	if cl == nil || !auth.Equal(auth.HashAccessCode(code), cl.AccessCodeHash) {
-		h.lookups.Allow(c.ClientIP())
+		wrong = true
 		v.Errors = []fieldError{{ID: "reference", Message: v.T("bad_access_code")}}
 		v.Page = statusPage{Reference: refIn}
 		h.render(c, http.StatusUnauthorized, "status", v)

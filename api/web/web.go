@@ -59,6 +59,11 @@ type Config struct {
 	// lookups of the status page (wrong codes). Zero means one every 20 seconds, 10 at once.
 	SubmitEvery time.Duration
 	SubmitBurst int
+	// CodeFailures counts wrong access codes per IP (ratelimit.IPKey) and per reference
+	// ("ref:" and the canonical reference). The API passes its own, so a guesser alternating
+	// between the API and the status page has one budget, not two. Nil means one of the
+	// pages' own with the API's numbers: 10, then one a minute.
+	CodeFailures *ratelimit.Limiter
 }
 
 // handler serves the pages.
@@ -74,6 +79,7 @@ type handler struct {
 	pages    map[string]*template.Template
 	submits  *ratelimit.Limiter // claims filed
 	lookups  *ratelimit.Limiter // failed status lookups
+	codes    *ratelimit.Limiter // wrong access codes, shared with the API (Config.CodeFailures)
 	checks   *ratelimit.Limiter // live validation and uploads
 }
 
@@ -111,6 +117,10 @@ func Register(r gin.IRouter, cfg Config) {
 	}
 	h.submits = ratelimit.New(every, burst)
 	h.lookups = ratelimit.New(every, burst)
+	h.codes = cfg.CodeFailures
+	if h.codes == nil {
+		h.codes = ratelimit.New(time.Minute, 10)
+	}
 	// Live validation posts on every change: generous, but still bounded.
 	h.checks = ratelimit.New(200*time.Millisecond, 60)
 	h.pages = parsePages()
@@ -301,7 +311,7 @@ func (h *handler) failErr(c *gin.Context, err error) {
 
 // limited answers 429 when the client IP has used up its allowance.
 func (h *handler) limited(c *gin.Context, l *ratelimit.Limiter) bool {
-	if l.Allow(c.ClientIP()) {
+	if l.Allow(ratelimit.IPKey(c.ClientIP())) {
 		return false
 	}
 	h.tooMany(c)

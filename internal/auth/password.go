@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -34,15 +35,29 @@ func HashPassword(pw string) (string, error) {
 	return string(h), err
 }
 
-// dummyHash is compared against when the account does not exist, so a sign-in takes as long
-// for an unknown email as for a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("claimdesk-no-such-user"), bcrypt.MinCost)
+// dummy is the hash compared against when the account does not exist, so a sign-in takes as
+// long for an unknown email as for a wrong password: the time of a comparison is set by the
+// hash's cost, so the dummy is made at PasswordCost. It is made on first use, not at start (a
+// process that never signs anyone in does not pay for it), and again if tests change the cost.
+var dummy struct {
+	mu   sync.Mutex
+	hash []byte
+}
+
+func dummyHash() []byte {
+	dummy.mu.Lock()
+	defer dummy.mu.Unlock()
+	if c, err := bcrypt.Cost(dummy.hash); err != nil || c != PasswordCost {
+		dummy.hash, _ = bcrypt.GenerateFromPassword([]byte("claimdesk-no-such-user"), PasswordCost)
+	}
+	return dummy.hash
+}
 
 // CheckPassword reports whether pw matches hash; an empty hash (no account) compares against
 // a dummy and fails.
 func CheckPassword(hash, pw string) bool {
 	if hash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(pw))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil

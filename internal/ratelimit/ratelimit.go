@@ -1,78 +1,117 @@
-// Package ratelimit keeps one token bucket per key (an IP, a claim reference) in memory, and
-// forgets keys that have been quiet, so a flood of distinct keys cannot grow it without bound.
-// Limits are per process: behind a load balancer each instance limits on its own, which is
-// what a per-instance budget for abuse (not a quota) needs.
+// Package ratelimit keeps one token bucket per key (an IP, a claim reference) in memory, with a
+// bound on the number of keys, so a flood of distinct keys can neither grow it without bound
+// nor make it stop counting. Limits are per process: behind a load balancer each instance
+// limits on its own, which is what a per-instance budget for abuse (not a quota) needs.
 package ratelimit
 
 import (
+	"container/list"
+	"net/netip"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Limiter limits events per key.
 type Limiter struct {
-	every   rate.Limit
-	burst   int
-	idle    time.Duration
-	maxKeys int
+	interval time.Duration
+	burst    int
+	idle     time.Duration
+	maxKeys  int
 
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastSweep time.Time
+	mu      sync.Mutex
+	buckets map[string]*list.Element // of *bucket, in lru
+	// lru holds the buckets from the most recently used (front) to the least (back), so the
+	// quiet ones are found, and the one to drop when full is chosen, without a scan.
+	lru *list.List
 }
 
 type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	key    string
+	tokens float64   // events left at the instant at
+	at     time.Time // when tokens was last brought up to date
+	seen   time.Time // last use
 }
 
 // New allows burst events at once per key, refilled at one per interval. A key quiet for longer
-// than it takes to refill fully is forgotten.
+// than it takes to refill fully is forgotten: its bucket would be full, as for a new key.
 func New(interval time.Duration, burst int) *Limiter {
-	return &Limiter{every: rate.Every(interval), burst: burst, idle: interval * time.Duration(burst),
-		maxKeys: 100_000, buckets: map[string]*bucket{}}
+	return &Limiter{interval: interval, burst: burst, idle: interval * time.Duration(burst),
+		maxKeys: 100_000, buckets: map[string]*list.Element{}, lru: list.New()}
 }
 
-// Allow reports whether one more event for key is allowed now, and counts it if so.
+// Allow reports whether one more event for key is allowed now, and counts it if so. Taking the
+// event is the check: an attempt that takes it before doing slow work (a bcrypt comparison)
+// cannot be joined by others that arrive meanwhile, as a check first and a count after would.
 func (l *Limiter) Allow(key string) bool { return l.AllowAt(key, time.Now()) }
 
 // AllowAt is Allow at the instant now (for tests).
 func (l *Limiter) AllowAt(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) > l.idle || len(l.buckets) >= l.maxKeys {
-		l.sweep(now)
+	b := l.bucket(key, now)
+	if b.tokens < 1 {
+		return false
 	}
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.maxKeys {
-			return false // full of live keys: refuse rather than grow
-		}
-		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return b.lim.AllowN(now, 1)
+	b.tokens--
+	return true
 }
 
-func (l *Limiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if now.Sub(b.seen) > l.idle {
-			delete(l.buckets, k)
-		}
-	}
-	l.lastSweep = now
-}
+// Refund gives back an event taken with Allow, for an attempt that turned out not to count
+// (the right password): only failures use up the budget, yet they are taken before the check.
+func (l *Limiter) Refund(key string) { l.RefundAt(key, time.Now()) }
 
-// Exhausted reports whether key has no event left now, without counting one. With Allow on
-// failures only, it limits failed attempts (wrong access codes) and lets the right one through.
-func (l *Limiter) Exhausted(key string) bool {
+// RefundAt is Refund at the instant now (for tests).
+func (l *Limiter) RefundAt(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	return ok && b.lim.TokensAt(time.Now()) < 1
+	e, ok := l.buckets[key]
+	if !ok {
+		return // forgotten meanwhile: a new bucket is full anyway
+	}
+	b := e.Value.(*bucket)
+	l.refill(b, now)
+	b.tokens = min(b.tokens+1, float64(l.burst))
+}
+
+// bucket returns key's bucket, refilled up to now and marked as just used, making it if need be.
+func (l *Limiter) bucket(key string, now time.Time) *bucket {
+	l.forgetQuiet(now)
+	if e, ok := l.buckets[key]; ok {
+		b := e.Value.(*bucket)
+		l.refill(b, now)
+		b.seen = now
+		l.lru.MoveToFront(e)
+		return b
+	}
+	// Full of live keys: drop the least recently used rather than refuse to count the new key.
+	// Refusing would leave every new key (an account, a reference) unlimited once someone has
+	// filled the limiter, and failing closed would let them lock everybody out; dropping the
+	// oldest costs whoever wants a key forgotten maxKeys fresh attempts each time.
+	for len(l.buckets) >= l.maxKeys {
+		l.remove(l.lru.Back())
+	}
+	b := &bucket{key: key, tokens: float64(l.burst), at: now, seen: now}
+	l.buckets[key] = l.lru.PushFront(b)
+	return b
+}
+
+func (l *Limiter) refill(b *bucket, now time.Time) {
+	if now.After(b.at) {
+		b.tokens = min(b.tokens+float64(now.Sub(b.at))/float64(l.interval), float64(l.burst))
+		b.at = now
+	}
+}
+
+// forgetQuiet drops the keys unused for longer than idle, from the back of lru.
+func (l *Limiter) forgetQuiet(now time.Time) {
+	for e := l.lru.Back(); e != nil && now.Sub(e.Value.(*bucket).seen) > l.idle; e = l.lru.Back() {
+		l.remove(e)
+	}
+}
+
+func (l *Limiter) remove(e *list.Element) {
+	delete(l.buckets, e.Value.(*bucket).key)
+	l.lru.Remove(e)
 }
 
 // Len is the number of keys remembered.
@@ -80,4 +119,46 @@ func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
+}
+
+// Key is one key of one limiter.
+type Key struct {
+	Limiter *Limiter
+	Name    string
+}
+
+// AllowAll counts one event for every key, or for none: when one key has none left, the events
+// already taken from the others are given back and it reports false.
+func AllowAll(keys ...Key) bool {
+	for i, k := range keys {
+		if !k.Limiter.Allow(k.Name) {
+			RefundAll(keys[:i]...)
+			return false
+		}
+	}
+	return true
+}
+
+// RefundAll gives back one event of every key (see Refund).
+func RefundAll(keys ...Key) {
+	for _, k := range keys {
+		k.Limiter.Refund(k.Name)
+	}
+}
+
+// IPKey is the key of a client address: the address itself for IPv4, its /64 for IPv6. One
+// subscriber commonly holds a whole /64 and may pick any address in it, so limiting single
+// IPv6 addresses would limit nothing. Keys start with "ip:", so they can share a limiter with
+// keys of other kinds.
+func IPKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip:" + p.String()
+	}
+	return "ip:" + a.String()
 }

@@ -41,3 +41,78 @@ func TestLimiterBounded(t *testing.T) {
 		t.Fatalf("%d keys", l.Len())
 	}
 }
+
+// TestLimiterFullStillCounts: once the limiter holds maxKeys live keys, a new key is still
+// counted (the least recently used key makes room), or filling it would unlimit every new key.
+func TestLimiterFullStillCounts(t *testing.T) {
+	l := New(time.Minute, 3)
+	l.maxKeys = 100
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 100; i++ {
+		l.AllowAt(fmt.Sprint(i), t0)
+	}
+	for i := 0; i < 3; i++ {
+		l.AllowAt("victim", t0) // the newest failures: exhausted
+	}
+	for i := 0; i < 3; i++ {
+		if !l.AllowAt("new", t0) {
+			t.Fatalf("new key refused at event %d: its failures would go uncounted", i)
+		}
+	}
+	if l.AllowAt("new", t0) || l.AllowAt("victim", t0) {
+		t.Fatal("a key past its limit allowed while the limiter is full")
+	}
+	if l.Len() != 100 {
+		t.Fatalf("%d keys, want 100", l.Len())
+	}
+}
+
+func TestRefund(t *testing.T) {
+	l := New(time.Minute, 2)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.AllowAt("a", t0)
+	l.AllowAt("a", t0)
+	l.RefundAt("a", t0)
+	if !l.AllowAt("a", t0) || l.AllowAt("a", t0) {
+		t.Fatal("a refund gives back exactly one event")
+	}
+	// Refunds never raise a bucket past its burst.
+	l.RefundAt("b", t0)
+	l.AllowAt("b", t0)
+	l.RefundAt("b", t0)
+	l.RefundAt("b", t0)
+	if !l.AllowAt("b", t0) || !l.AllowAt("b", t0) || l.AllowAt("b", t0) {
+		t.Fatal("refunds went past the burst")
+	}
+}
+
+func TestAllowAll(t *testing.T) {
+	a, b := New(time.Hour, 2), New(time.Hour, 1)
+	keys := []Key{{a, "x"}, {b, "x"}}
+	if !AllowAll(keys...) {
+		t.Fatal("first attempt refused")
+	}
+	if AllowAll(keys...) {
+		t.Fatal("second attempt allowed past b's limit")
+	}
+	// The refused attempt took nothing from a: one event is left there.
+	if !a.Allow("x") || a.Allow("x") {
+		t.Fatal("a refused attempt was counted in a")
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"192.0.2.7", "ip:192.0.2.7"},
+		{"::ffff:192.0.2.7", "ip:192.0.2.7"},
+		{"2001:db8:1:2::1", "ip:2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "ip:2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "ip:2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "ip:fe80::/64"},
+		{"not an address", "ip:not an address"},
+	} {
+		if got := IPKey(tc.in); got != tc.want {
+			t.Errorf("IPKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
