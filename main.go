@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer st.Close()
-	if err := ensureAdmin(ctx, st, cfg, stdout); err != nil {
+	if err := ensureAdmin(ctx, st, cfg, log, stdout); err != nil {
 		return err
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
@@ -192,20 +192,28 @@ func (b *background) run(fn func(ctx context.Context)) (err error) {
 func (b *background) wait() { b.wg.Wait() }
 
 // ensureAdmin makes sure someone can administer the service: the token given in the
-// environment, or, on a first start without one, a new token printed this once.
-func ensureAdmin(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer) error {
+// environment, or, on a first start without one, a new token printed this once. A configured
+// token an admin has revoked stays revoked (it may have leaked): the service starts anyway, for
+// the other tokens and the claimants, and the log says why the configured one is refused.
+func ensureAdmin(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	if cfg.AdminToken != "" {
 		now := time.Now()
-		_, err := st.EnsureToken(ctx, &models.APIToken{Name: "CLAIMDESK_ADMIN_TOKEN", Role: string(auth.Admin), TokenHash: auth.Hash(cfg.AdminToken)},
+		tok := &models.APIToken{Name: "CLAIMDESK_ADMIN_TOKEN", Role: string(auth.Admin), TokenHash: auth.Hash(cfg.AdminToken)}
+		_, err := st.EnsureToken(ctx, tok,
 			func(before, after *models.APIToken) (*models.AuditEvent, error) {
 				e := audit.Event{Actor: audit.Actor{Kind: audit.ActorSystem, Name: "CLAIMDESK_ADMIN_TOKEN"}, Action: audit.ActionCreate, Entity: audit.EntityToken,
 					EntityID: fmt.Sprint(after.ID), After: map[string]any{"id": after.ID, "role": after.Role, "name": after.Name}}
 				if before != nil {
 					e.Action = audit.ActionUpdate
-					e.Before = map[string]any{"id": before.ID, "role": before.Role, "revoked": before.RevokedAt != nil}
+					e.Before = map[string]any{"id": before.ID, "role": before.Role}
 				}
 				return e.Model(now)
 			})
+		if errors.Is(err, store.ErrTokenRevoked) {
+			// Never the value itself: the log is no place for a secret, leaked or not.
+			log.Error("CLAIMDESK_ADMIN_TOKEN is revoked and cannot be used; set a new value to administer through it", "token_id", tok.ID)
+			return nil
+		}
 		return err
 	}
 	ok, err := st.HasLiveAdminToken(ctx)

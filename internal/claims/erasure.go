@@ -35,11 +35,17 @@ func (s *Service) Erase(ctx context.Context, cl *models.Claim, actor audit.Actor
 }
 
 // EraseExpired erases the personal data of every closed claim last changed more than
-// retention ago, as the system, and returns how many it erased.
+// retention ago, as the system, and returns how many it erased. The rows imports rejected
+// go by the same period from the end of their import (store.ClearRejectedRows): they hold
+// the same data, and no erasure of a claim reaches them.
 func (s *Service) EraseExpired(ctx context.Context, retention time.Duration) (int, error) {
+	cutoff := s.Now().Add(-retention)
+	if _, err := s.Store.ClearRejectedRows(ctx, cutoff); err != nil {
+		return 0, err
+	}
 	n := 0
 	for {
-		due, err := s.Store.ClosedUnerased(ctx, ClosedStatuses, s.Now().Add(-retention), 200)
+		due, err := s.Store.ClosedUnerased(ctx, ClosedStatuses, cutoff, 200)
 		if err != nil || len(due) == 0 {
 			return n, err
 		}

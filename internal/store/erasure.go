@@ -7,14 +7,18 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/models"
 )
 
 // EraseClaim removes a claim's personal data: the claimant's name, email and phone, the
-// consent IP, the items' free-text descriptions and the evidence files. What the totals and
-// the court need stays: amounts, times, eligibility, valuation, status, consent time and
-// version. The event ev makes from the claim as it was is recorded in the same transaction
-// (without the data itself). Erasing an erased claim changes nothing and reports false.
+// consent IP, the items' free-text descriptions and the evidence files; in the audit trail,
+// the claimant's IP and masked contact details (eraseAuditInTx); and the files of the case's
+// background exports made before now (expireExportsInTx). What the totals and the court need
+// stays: amounts, times, eligibility, valuation, status, consent time and version, and every
+// audit event. The event ev makes from the claim as it was is recorded in the same
+// transaction (without the data itself). Erasing an erased claim changes nothing and reports
+// false.
 func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, blobs Blobs, ev func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
 	var keys []string
 	erased := false
@@ -26,17 +30,21 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 		if before.ErasedAt != nil {
 			return nil
 		}
-		var err error
-		keys, err = eraseInTx(tx, claimID, now)
-		if err != nil {
-			return err
-		}
 		e, err := ev(&before)
 		if err != nil {
 			return err
 		}
+		// Recorded first, so that the erasure of the trail covers this event too: a claimant
+		// withdrawing from the status page is its actor, with the IP erasure removes.
+		if err := RecordTx(tx, e); err != nil {
+			return err
+		}
+		keys, err = eraseInTx(tx, &before, now)
+		if err != nil {
+			return err
+		}
 		erased = true
-		return RecordTx(tx, e)
+		return nil
 	})
 	if err != nil {
 		return false, err
@@ -44,27 +52,78 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 	return erased, deleteBlobs(ctx, blobs, keys)
 }
 
-// eraseInTx blanks the personal columns of one claim and deletes its evidence rows, and
-// returns the storage keys of the files to delete once the transaction has committed.
-func eraseInTx(tx *gorm.DB, claimID int64, now time.Time) ([]string, error) {
+// eraseInTx blanks the personal columns of one claim, deletes its evidence rows, erases what
+// the audit trail and the case's export files hold of it, and returns the storage keys of the
+// files to delete once the transaction has committed.
+func eraseInTx(tx *gorm.DB, cl *models.Claim, now time.Time) ([]string, error) {
 	at := now.UTC().Truncate(time.Microsecond)
-	if err := tx.Model(&models.Claim{}).Where("id = ?", claimID).Updates(map[string]any{
+	if err := tx.Model(&models.Claim{}).Where("id = ?", cl.ID).Updates(map[string]any{
 		"claimant_name": "", "claimant_email": "", "claimant_phone": "", "consent_ip": "",
 		"erased_at": at, "updated_at": at,
 	}).Error; err != nil {
 		return nil, err
 	}
-	if err := tx.Model(&models.ClaimItem{}).Where("claim_id = ?", claimID).Update("description", "").Error; err != nil {
+	if err := tx.Model(&models.ClaimItem{}).Where("claim_id = ?", cl.ID).Update("description", "").Error; err != nil {
 		return nil, err
 	}
 	var keys []string
-	if err := tx.Model(&models.Evidence{}).Where("claim_id = ?", claimID).Pluck("storage_key", &keys).Error; err != nil {
+	if err := tx.Model(&models.Evidence{}).Where("claim_id = ?", cl.ID).Pluck("storage_key", &keys).Error; err != nil {
 		return nil, err
 	}
-	if err := tx.Where("claim_id = ?", claimID).Delete(&models.Evidence{}).Error; err != nil {
+	if err := tx.Where("claim_id = ?", cl.ID).Delete(&models.Evidence{}).Error; err != nil {
+		return nil, err
+	}
+	if err := eraseAuditInTx(tx, cl.Reference); err != nil {
+		return nil, err
+	}
+	if err := expireExportsInTx(tx, cl.CaseID, at); err != nil {
 		return nil, err
 	}
 	return keys, nil
+}
+
+// contactAction is the action of the events UpdateClaimContact records (claims.ActionContact),
+// whose before and after hold the claimant's masked contact details.
+const contactAction = "update_contact"
+
+// erasedContact replaces those details once the claim is erased: the event still says that
+// the contact details changed, and why it no longer says from what to what.
+const erasedContact = `{"erased":true}`
+
+// eraseAuditInTx removes what identifies the claimant from the trail of the claim with this
+// reference, keeping every event (who acted, when, what they did): the IP of the claimant's
+// own events (submission, contact change, evidence, withdrawal), as consent_ip is erased
+// from the claim, and the masked name, email and phone of its contact changes, whoever made
+// them (first and last letter, the email's domain and the phone's last digits are enough to
+// find someone). Staff's IPs are staff's data, not the claimant's: they stay. The trail is
+// append-only; migration 00017 lets through exactly these changes, of an erased claim.
+func eraseAuditInTx(tx *gorm.DB, reference string) error {
+	trail := func() *gorm.DB {
+		return tx.Model(&models.AuditEvent{}).Where("entity = ? AND entity_id = ?", audit.EntityClaim, reference)
+	}
+	if err := trail().Where("actor_kind = ? AND ip <> ''", audit.ActorClaimant).Update("ip", "").Error; err != nil {
+		return err
+	}
+	return trail().Where("action = ?", contactAction).
+		Updates(map[string]any{"before": erasedContact, "after": erasedContact}).Error
+}
+
+// expireExportsInTx makes every background export of the case made up to at expired, as if
+// its time had run out (a download answers as for any expired export), and deletes its file:
+// a file made before the erasure may hold the claim's personal data, and would otherwise keep
+// it for up to a day. Exports still queued or running count too: a running one may have read
+// the claim already, and one about to start may read it before this transaction commits.
+// Exports asked for later read the erased claim.
+func expireExportsInTx(tx *gorm.DB, caseID int64, at time.Time) error {
+	var ids []int64
+	if err := tx.Model(&models.Export{}).Where("case_id = ? AND created_at <= ? AND expires_at > ?", caseID, at, at).
+		Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+		return err
+	}
+	if err := tx.Where("export_id IN ?", ids).Delete(&models.ExportChunk{}).Error; err != nil {
+		return err
+	}
+	return tx.Model(&models.Export{}).Where("id IN ?", ids).Update("expires_at", at).Error
 }
 
 // deleteBlobs deletes evidence files whose rows are gone. A file a crash leaves behind has no
@@ -88,4 +147,17 @@ func (s *Store) ClosedUnerased(ctx context.Context, statuses []string, cutoff ti
 		Where("status IN ? AND updated_at < ? AND erased_at IS NULL", statuses, cutoff.UTC()).
 		Order("id").Limit(limit).Find(&out).Error
 	return out, translate(err)
+}
+
+// ClearRejectedRows blanks the rows as sent (import_errors.raw: a rejected row in full, name,
+// email and phone included) of every import that finished before cutoff, and returns how
+// many it blanked; where, why and which row stay, for the import's report. The retention
+// sweep calls it with the cutoff of closed claims: a rejected row is closed the moment its
+// import ends, and nothing else would ever remove it. Erasing one claim cannot: a rejected row
+// never became a claim, and nothing links it to one.
+func (s *Store) ClearRejectedRows(ctx context.Context, cutoff time.Time) (int64, error) {
+	db := s.db.WithContext(ctx)
+	old := db.Model(&models.Import{}).Select("id").Where("COALESCE(finished_at, created_at) < ?", cutoff.UTC())
+	res := db.Model(&models.ImportError{}).Where("raw <> '' AND import_id IN (?)", old).Update("raw", "")
+	return res.RowsAffected, translate(res.Error)
 }

@@ -59,9 +59,15 @@ func (s *Store) HasLiveAdminToken(ctx context.Context) (bool, error) {
 	return n > 0, translate(err)
 }
 
+// ErrTokenRevoked is EnsureToken's answer when the token with that hash exists but was
+// revoked: it stays revoked.
+var ErrTokenRevoked = errors.New("token revoked")
+
 // EnsureToken creates the token with this hash unless it exists (used for the admin token
-// given in the environment); an existing one that was revoked or has another role is made live
-// with t's role again. ev, when set, makes the audit record of a change (before is nil for a
+// given in the environment); a live one with another role gets t's role again. A revoked one
+// is left revoked and ErrTokenRevoked returned: a revocation (DELETE /tokens/:id) is how an
+// admin answers a leaked value, and a restart with the leaked value still in the environment
+// must not undo it. ev, when set, makes the audit record of a change (before is nil for a
 // creation), written in the same transaction; nothing changed records nothing.
 func (s *Store) EnsureToken(ctx context.Context, t *models.APIToken, ev func(before, after *models.APIToken) (*models.AuditEvent, error)) (created bool, err error) {
 	if t.CreatedAt.IsZero() {
@@ -72,13 +78,15 @@ func (s *Store) EnsureToken(ctx context.Context, t *models.APIToken, ev func(bef
 		err := tx.Where("token_hash = ?", t.TokenHash).Take(&prev).Error
 		var before *models.APIToken
 		switch {
+		case err == nil && prev.RevokedAt != nil:
+			t.ID = prev.ID
+			return ErrTokenRevoked
 		case err == nil:
-			if prev.RevokedAt == nil && prev.Role == t.Role {
+			if prev.Role == t.Role {
 				return nil
 			}
-			// The operator set this value again on purpose: make it the token it says it is.
-			before = &models.APIToken{ID: prev.ID, Name: prev.Name, Role: prev.Role, RevokedAt: prev.RevokedAt}
-			if err := tx.Model(&prev).Updates(map[string]any{"revoked_at": nil, "role": t.Role}).Error; err != nil {
+			before = &models.APIToken{ID: prev.ID, Name: prev.Name, Role: prev.Role}
+			if err := tx.Model(&prev).Update("role", t.Role).Error; err != nil {
 				return err
 			}
 			t.ID = prev.ID
