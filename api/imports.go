@@ -20,6 +20,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/jobs"
@@ -337,6 +338,15 @@ func (s *Server) cancelImport(c *gin.Context) {
 	s.answerImport(c, http.StatusAccepted, out)
 }
 
+// neutralized is cells with each one a spreadsheet would evaluate defused (export.Neutralize).
+func neutralized(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = export.Neutralize(c)
+	}
+	return out
+}
+
 // errorColumns end every line of errors.csv.
 var errorColumns = []string{"error_row", "error_column", "error_code", "error_message"}
 
@@ -360,15 +370,23 @@ func (s *Server) getImportErrors(c *gin.Context) {
 	bw := bufio.NewWriterSize(c.Writer, 64<<10)
 	bw.WriteString("\ufeff") // Excel in Korea needs the BOM to read UTF-8
 	w := csv.NewWriter(bw)
-	w.Write(append(append([]string{}, head...), errorColumns...))
+	// The rows are the sender's, written back for a lawyer to open in a spreadsheet: each cell
+	// is defused as the exports' are. A row is cut or padded to the header, so the error
+	// columns stay under their names (a row with too many fields says so in its message).
+	w.Write(append(neutralized(head), errorColumns...))
 	err = s.store.EachImportError(c.Request.Context(), imp.ID, func(e *models.ImportError) error {
 		var fields []string
 		if imp.Format == importer.FormatNDJSON {
 			fields = []string{e.Raw}
-		} else if rec, err := csv.NewReader(strings.NewReader(e.Raw)).Read(); err == nil {
-			rec = append(rec, make([]string, max(0, len(head)-len(rec)))...)
+		} else {
+			// Raw is empty once the retention sweep has cleared it: the row is all blanks then.
+			rec, _ := csv.NewReader(strings.NewReader(e.Raw)).Read()
+			if len(head) > 0 {
+				rec = append(rec, make([]string, max(0, len(head)-len(rec)))...)[:len(head)]
+			}
 			fields = rec
 		}
+		fields = neutralized(fields)
 		fe := apperr.FieldError{Code: e.ErrorCode, Message: e.MessageKey}
 		if e.Params != "" {
 			json.Unmarshal([]byte(e.Params), &fe.Params)
@@ -563,17 +581,9 @@ func (s *Server) applyOnce(ctx context.Context, caseID, revision int64, cs []*mo
 
 // readBatch reads and checks the body of a batch: JSON, at most MaxBatchClaims claims.
 func readBatch(c *gin.Context, req *BatchRequest) error {
-	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return &apperr.Error{Code: apperr.Unsupported, Params: map[string]string{"expected": "application/json"}}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchBytes))
+	body, err := readJSONBody(c, maxBatchBytes)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(maxBatchBytes)}}
-		}
-		return errClientGone
+		return err
 	}
 	if err := jsonshape.Decode(body, req); err != nil {
 		return err

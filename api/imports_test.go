@@ -279,6 +279,35 @@ func TestImportErrorReport(t *testing.T) {
 	})
 }
 
+// errors.csv writes the sender's rows back for a spreadsheet: a cell it would evaluate is
+// defused, and a row with a field too many still has its error columns under their names.
+func TestImportErrorReportIsSafeToOpen(t *testing.T) {
+	e := newEnv(t, "sqlite").withRunner(0)
+	body := csvHeader +
+		// line 2: no contact, and a name a spreadsheet would run.
+		"F-1,\"=HYPERLINK(\"\"http://x\"\")\",,,other,daum,mail,2022-10-15 17:00,,,,,,,5000,n,\n" +
+		// line 3: a field too many.
+		"F-2,한별,han@example.com,,other,daum,mail,2022-10-15 17:00,,,,,,,5000,n,,@SUM(1)\n"
+	v := e.importCSV(e.importer, "", body)
+	head, rows := e.errorsCSV(e.importer, num(v, "id"), "en")
+	if len(rows) != 2 {
+		t.Fatalf("%d rows: %v; import %v", len(rows), rows, v)
+	}
+	for _, r := range rows {
+		if len(r) != len(head) || r[17] == "" || r[19] == "" {
+			t.Errorf("row of %d fields under a header of %d: %q", len(r), len(head), r)
+		}
+		for _, cell := range r {
+			if strings.ContainsAny(cell[:min(1, len(cell))], "=+-@") {
+				t.Errorf("cell %q would be evaluated", cell)
+			}
+		}
+	}
+	if rows[0][1] != `'=HYPERLINK("http://x")` || rows[1][17] != "3" {
+		t.Errorf("rows %q", rows)
+	}
+}
+
 func sorted(ss []string) []string {
 	out := append([]string{}, ss...)
 	for i := range out {
