@@ -92,16 +92,11 @@ func importCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 		n.MaxErrorRate = maxRate
 	}
 	start := time.Now()
-	imp, err := im.Receive(ctx, n, f, cfg.ImportMaxBytes, false)
+	imp, job, err := im.ReceiveClaimed(ctx, n, f, cfg.ImportMaxBytes, runner.ID(), cfg.JobLease)
 	if err != nil {
 		return err
 	}
 	stored := time.Since(start)
-	now := time.Now()
-	job, err := st.EnqueueClaimedJob(ctx, store.JobImport, imp.ID, runner.ID(), now, now.Add(cfg.JobLease))
-	if err != nil {
-		return err
-	}
 	bar := newProgressBar(os.Stderr, imp.SizeBytes)
 	stop := make(chan struct{})
 	barDone := make(chan struct{})

@@ -198,3 +198,44 @@ func TestImportsUseReviewConfig(t *testing.T) {
 		t.Fatalf("the importer's review config is %+v, want the configured one", im.Claims.Review)
 	}
 }
+
+// TestImportCommand: `claimdesk import FILE` stores the upload with its job already claimed
+// (one transaction, so a kill at any point leaves a job a server will run), runs it here and
+// finishes the job.
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "claims.csv")
+	csv := "claim_ref,claimant_name,email,phone,kind,service,feature,occurred_at,ended_at,failure,purpose,expected_fare_krw,alternative_cost_krw,amount_krw,loss_krw,documented,description\n" +
+		"A-1,홍길동,hong@example.com,010-1234-5678,taxi_booking,kakao_t,taxi,2022-10-15 18:30,,booking_failed,,12000,31000,,,y,\n" +
+		"A-2,이철수,lee@example.com,,other,daum,mail,2022-10-17 09:00,,,,,,,10000,n,메일 수신 불가\n"
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{DatabaseURL: filepath.Join(dir, "claimdesk.db"), JobLease: time.Minute, ImportMaxBytes: importer.DefaultMaxBytes,
+		Review: claims.DefaultReviewConfig()}
+	var out strings.Builder
+	if err := importCmd(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), []string{file}, &out); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	st, err := store.Open(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var imps []struct {
+		ID            int64
+		Status        string
+		ClaimsCreated int64
+	}
+	st.Gorm().Table("imports").Find(&imps)
+	var jobs []struct {
+		Kind, Status, LockedBy string
+		RefID                  int64
+		Attempts               int
+	}
+	st.Gorm().Table("jobs").Find(&jobs)
+	if len(imps) != 1 || imps[0].Status != store.ImportSucceeded || imps[0].ClaimsCreated != 2 ||
+		len(jobs) != 1 || jobs[0].Kind != store.JobImport || jobs[0].RefID != imps[0].ID || jobs[0].Status != store.JobDone || jobs[0].Attempts != 1 {
+		t.Errorf("imports %+v, jobs %+v\n%s", imps, jobs, out.String())
+	}
+}

@@ -360,6 +360,9 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 		}
 	}
 	if tooMany {
+		// The claims were just rolled back: the import (and its audit record) must not say
+		// they were created. The rejected rows stay counted, as their report is kept.
+		imp.ClaimsCreated, imp.ClaimsUnchanged = 0, 0
 		imp.Status, imp.Reason = store.ImportFailed, "max_error_rate_exceeded"
 		p, _ := json.Marshal(map[string]string{"max": strconv.FormatFloat(*imp.MaxErrorRate, 'f', -1, 64),
 			"rate": strconv.FormatFloat(float64(imp.RowsRejected)/float64(imp.RowsRead), 'f', 4, 64)})
@@ -429,7 +432,9 @@ func (im *Importer) produce(ctx context.Context, src source, b *claims.Builder, 
 // with those of validation (one per row and column).
 func buildGroup(b *claims.Builder, src source, g *group, meta claims.Meta) outcome {
 	o := outcome{g: g, probs: g.problems}
-	if g.malformed {
+	if g.malformed || g.claimFirst != nil {
+		// Further rows of a claim refused for its number of rows: intake refuses such a claim
+		// for that alone, so only what decoding found in each row is reported.
 		return o
 	}
 	m, err := b.Build(g.in, meta)
@@ -503,10 +508,12 @@ func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Imp
 	}
 	for i := range batch {
 		o := &batch[i]
-		if len(o.probs) == 0 {
+		if len(o.probs) == 0 && o.g.claimFirst == nil {
 			continue
 		}
-		c.rejectedClaims++
+		if o.g.claimFirst == nil { // further rows of a claim already counted
+			c.rejectedClaims++
+		}
 		c.rejectedRows += int64(len(o.g.rows))
 		rejectedRows += int64(len(o.g.rows))
 		if err := spool.add(imp.ID, src, o); err != nil {
@@ -541,18 +548,26 @@ func newSpool() (*spool, error) {
 func (s *spool) close() { s.f.Close() }
 
 // add records every row of a rejected claim: one record per problem, and rows without a
-// problem of their own once, as rejected with their claim.
+// problem of their own once, as rejected with their claim (whose line is that of its first
+// problem).
 func (s *spool) add(importID int64, src source, o *outcome) error {
 	byRow := make(map[int][]problem, len(o.g.rows))
 	for _, p := range o.probs {
 		byRow[p.row] = append(byRow[p.row], p)
+	}
+	var claimLine int64
+	if o.g.claimFirst != nil {
+		// Further rows of a claim refused for too many rows: its problem is on its first row.
+		claimLine = o.g.claimFirst.line
+	} else {
+		claimLine = o.g.rows[firstProblemRow(o.probs)].line
 	}
 	for i, r := range o.g.rows {
 		raw := src.rawRow(r)
 		ps := byRow[i]
 		if len(ps) == 0 {
 			ps = []problem{{row: i, fe: apperr.FieldError{Message: "import_rejected_with_claim",
-				Params: map[string]string{"line": strconv.FormatInt(o.g.rows[firstProblemRow(o.probs)].line, 10)}}}}
+				Params: map[string]string{"line": strconv.FormatInt(claimLine, 10)}}}}
 		}
 		for _, p := range ps {
 			var params string

@@ -2,6 +2,8 @@ package importer_test
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +180,44 @@ func TestGeneratedFile(t *testing.T) {
 		}
 		if errs := f.errors(t, imp.ID); int64(len(errs)) < imp.RowsRejected {
 			t.Errorf("%d error records for %d rejected rows", len(errs), imp.RowsRejected)
+		}
+	})
+}
+
+// TestImportOverErrorRateCreatesNothing: a file over its max_error_rate has its claims rolled
+// back, so neither the import nor its audit record may say any were created.
+func TestImportOverErrorRateCreatesNothing(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		bad := goodCSV + "C-1,유나,,,other,daum,mail,2022-10-15 17:00,,,,,,,,n,\n" // no contact
+		rate := 0.1
+		imp := f.run(t, importer.FormatCSV, bad, func(n *importer.NewImport) { n.MaxErrorRate = &rate })
+		if imp.Status != store.ImportFailed || imp.Reason != "max_error_rate_exceeded" {
+			t.Fatalf("import %+v", imp)
+		}
+		if imp.ClaimsCreated != 0 || imp.ClaimsUnchanged != 0 || imp.ClaimsRejected != 1 || imp.RowsRejected != 1 {
+			t.Errorf("figures of a rolled back import: created %d, unchanged %d, rejected %d claims (%d rows)",
+				imp.ClaimsCreated, imp.ClaimsUnchanged, imp.ClaimsRejected, imp.RowsRejected)
+		}
+		var n int64
+		f.st.Gorm().Model(&models.Claim{}).Count(&n)
+		if n != 0 {
+			t.Fatalf("%d claims stored", n)
+		}
+		evs, err := f.st.AuditEvents(context.Background(), "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "import:" + strconv.FormatInt(imp.ID, 10)
+		var after map[string]any
+		for _, e := range evs {
+			if e.EntityID == want && e.After != nil {
+				if err := json.Unmarshal([]byte(*e.After), &after); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if after == nil || after["status"] != store.ImportFailed || after["created"] != 0.0 || after["unchanged"] != 0.0 || after["rejected"] != 1.0 {
+			t.Errorf("audit record of the import: %v (events %d)", after, len(evs))
 		}
 	})
 }

@@ -33,34 +33,62 @@ func (e *ErrTooLarge) Error() string {
 
 // Receive stores an upload read from r, at most max bytes, chunk by chunk (memory stays flat
 // whatever the size) and queues its job. With queue false the import is left queued without
-// a job, for a caller that runs it itself (the CLI). Nothing is left behind on error.
+// a job, for a caller that runs it itself at once (tests; the CLI uses ReceiveClaimed). Nothing
+// is left behind on error.
 func (im *Importer) Receive(ctx context.Context, n NewImport, r io.Reader, max int64, queue bool) (*models.Import, error) {
+	imp, _, err := im.receive(ctx, n, r, max, func(id, size int64) (*models.Job, error) {
+		if queue {
+			return nil, im.Store.QueueImport(ctx, id, size, time.Now())
+		}
+		return nil, im.Store.MarkImportQueued(ctx, id, size)
+	})
+	return imp, err
+}
+
+// ReceiveClaimed stores an upload as Receive does and queues its job already claimed by
+// worker for lease, in the same transaction: the CLI runs the job at once (jobs.RunClaimed),
+// and a server takes it over if the CLI dies, at any point (queued without a job, the import
+// would never run).
+func (im *Importer) ReceiveClaimed(ctx context.Context, n NewImport, r io.Reader, max int64, worker string, lease time.Duration) (*models.Import, *models.Job, error) {
+	return im.receive(ctx, n, r, max, func(id, size int64) (*models.Job, error) {
+		now := time.Now()
+		return im.Store.QueueImportClaimed(ctx, id, size, worker, now, now.Add(lease))
+	})
+}
+
+func (im *Importer) receive(ctx context.Context, n NewImport, r io.Reader, max int64, queue func(id, size int64) (*models.Job, error)) (*models.Import, *models.Job, error) {
 	imp := &models.Import{CaseID: n.CaseID, TokenID: n.TokenID, CreatedBy: n.CreatedBy, Format: n.Format,
 		DryRun: n.DryRun, MaxErrorRate: n.MaxErrorRate, Attestation: Attestation, CreatedAt: time.Now().UTC()}
 	if err := im.Store.CreateImport(ctx, imp); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	size, err := im.storeChunks(ctx, imp.ID, r, max)
+	var job *models.Job
 	if err == nil {
-		if queue {
-			err = im.Store.QueueImport(ctx, imp.ID, size, time.Now())
-		} else {
-			err = im.Store.MarkImportQueued(ctx, imp.ID, size)
-		}
+		job, err = queue(imp.ID, size)
 	}
 	if err != nil {
 		im.Store.DeleteImport(context.WithoutCancel(ctx), imp.ID)
-		return nil, err
+		return nil, nil, err
 	}
 	imp.Status, imp.SizeBytes = store.ImportQueued, size
-	return imp, nil
+	return imp, job, nil
 }
 
+// storeChunks stores what r gives until it ends with io.EOF. Any other error fails the upload,
+// io.ErrUnexpectedEOF included: it is what mime/multipart and net/http give for a body cut
+// short (a part without its closing boundary, a client gone before Content-Length), and such a
+// file must not be imported as if it were whole. The error is returned as r gave it, so the
+// API can still tell a client that went away.
 func (im *Importer) storeChunks(ctx context.Context, id int64, r io.Reader, max int64) (int64, error) {
 	buf := make([]byte, store.ImportChunkSize)
 	var size int64
 	for seq := 0; ; seq++ {
-		n, err := io.ReadFull(r, buf)
+		n, err := fill(r, buf)
+		end := errors.Is(err, io.EOF)
+		if err != nil && !end {
+			return size, err
+		}
 		if n > 0 {
 			size += int64(n)
 			if size > max {
@@ -70,13 +98,24 @@ func (im *Importer) storeChunks(ctx context.Context, id int64, r io.Reader, max 
 				return size, err
 			}
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if end {
 			return size, nil
 		}
+	}
+}
+
+// fill reads from r until buf is full or r fails. Unlike io.ReadFull it passes r's own error
+// on: io.EOF only when r says so, which is the one normal end of an upload.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
 		if err != nil {
-			return size, err
+			return n, err
 		}
 	}
+	return n, nil
 }
 
 // Failed marks an import failed after its job gave up (the database kept failing).

@@ -84,6 +84,10 @@ type group struct {
 	in        intake.ClaimInput
 	problems  []problem
 	malformed bool // no claim could be read at all (NDJSON line not JSON)
+	// claimFirst is set on the further rows of a claim rejected for having more than
+	// intake.MaxItems rows: its first row (the group before held it). Such a group is only
+	// rows to report as rejected with their claim; see csvSource.nextRejected.
+	claimFirst *row
 }
 
 // source reads groups from a file.
@@ -168,6 +172,9 @@ type csvSource struct {
 	n       int64
 	eof     bool
 	started bool
+	// rejected is the first row of a claim rejected for too many rows whose further rows are
+	// still being read (nil otherwise).
+	rejected *row
 }
 
 func newCSVSource(r io.Reader) *csvSource {
@@ -302,8 +309,11 @@ func (s *csvSource) nextRow() (*row, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" && len(s.cols) > 1 {
-			continue // a blank line (spreadsheets leave some at the end)
+		if blank(rec) {
+			// A blank line, or a row of empty cells (",,,,,"): spreadsheets leave some at the
+			// end. Not a claim, so not a claim_ref missing; the lines of the next rows come
+			// from the reader, so they stay right.
+			continue
 		}
 		s.n++
 		return &row{line: line, fields: rec}, nil
@@ -323,6 +333,12 @@ func (s *csvSource) next() (*group, error) {
 			return nil, err
 		}
 		s.pending = first
+	}
+	if s.rejected != nil {
+		g, err := s.nextRejected()
+		if g != nil || err != nil {
+			return g, err
+		}
 	}
 	first, err := s.nextRow()
 	if err != nil {
@@ -344,24 +360,54 @@ func (s *csvSource) next() (*group, error) {
 		g.rows = append(g.rows, *r)
 	}
 	if len(g.rows) > intake.MaxItems {
-		// Too many rows: the claim is rejected; drain its other rows so they are rejected with it.
-		for {
-			r, err := s.nextRow()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			if strings.TrimSpace(s.cell(*r, "claim_ref")) != g.ref {
-				s.pending = r
-				break
-			}
-			g.rows = append(g.rows, *r)
-		}
+		// Too many rows: the claim is rejected with all its rows. The rows past these come in
+		// groups of their own (nextRejected), so that a file with one claim_ref on every row
+		// (a partner's batch id) is read with flat memory like any other.
+		first := g.rows[0]
+		s.rejected = &first
 	}
 	s.build(g)
 	return g, nil
+}
+
+// nextRejected reads the next rows of the claim rejected for too many rows, at most
+// intake.MaxItems+1 at a time, into a group that only reports them: nil when that claim has
+// no more rows.
+func (s *csvSource) nextRejected() (*group, error) {
+	first := s.rejected
+	g := &group{ref: strings.TrimSpace(s.cell(*first, "claim_ref")), claimFirst: first}
+	for len(g.rows) <= intake.MaxItems {
+		r, err := s.nextRow()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(s.cell(*r, "claim_ref")) != g.ref {
+			s.pending = r
+			break
+		}
+		g.rows = append(g.rows, *r)
+	}
+	if len(g.rows) <= intake.MaxItems {
+		s.rejected = nil // its last rows
+	}
+	if len(g.rows) == 0 {
+		return nil, nil
+	}
+	s.build(g)
+	return g, nil
+}
+
+// blank reports whether every field of rec is empty or spaces.
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // build turns the rows of a group into a claim input, noting every cell that cannot be read.
@@ -378,6 +424,9 @@ func (s *csvSource) build(g *group) {
 		add(0, "claim_ref", apperr.FieldRequired, nil, "")
 	}
 	first := g.rows[0]
+	if g.claimFirst != nil {
+		first = *g.claimFirst
+	}
 	g.in.Claimant = intake.ClaimantInput{Name: s.cell(first, "claimant_name"), Email: s.cell(first, "email"),
 		Phone: s.cell(first, "phone"), Locale: strings.TrimSpace(s.cell(first, "locale"))}
 	claimant := []string{"claimant_name", "email", "phone", "locale"}
@@ -386,7 +435,7 @@ func (s *csvSource) build(g *group) {
 		if len(r.fields) != len(s.cols) {
 			add(i, "", apperr.FieldInvalidFormat, map[string]string{"want": strconv.Itoa(len(s.cols)), "got": strconv.Itoa(len(r.fields))}, "import_field_count")
 		}
-		if i > 0 {
+		if i > 0 || g.claimFirst != nil {
 			for _, col := range claimant {
 				if v := strings.TrimSpace(s.cell(r, col)); v != "" && v != strings.TrimSpace(s.cell(first, col)) {
 					add(i, col, apperr.FieldInvalidValue, map[string]string{"line": strconv.FormatInt(first.line, 10)}, "import_claimant_differs")

@@ -51,24 +51,49 @@ func (s *Store) AppendImportChunk(ctx context.Context, importID int64, seq int, 
 // transaction: an import is queued exactly when its job exists.
 func (s *Store) QueueImport(ctx context.Context, importID, size int64, now time.Time) error {
 	return s.InTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", importID, ImportReceiving).
-			Updates(map[string]any{"status": ImportQueued, "size_bytes": size})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return apperr.New(apperr.Conflict, "")
+		if err := markQueued(tx, importID, size); err != nil {
+			return err
 		}
 		_, err := EnqueueJob(tx, JobImport, importID, now)
 		return err
 	})
 }
 
-// MarkImportQueued marks a fully stored upload queued without a job on the queue: for the
-// CLI, which enqueues its job already claimed (EnqueueClaimedJob).
+// MarkImportQueued marks a fully stored upload queued without a job on the queue, for a
+// caller that runs it at once itself (tests). It is a conflict if the import is no longer
+// being received (cancelled meanwhile).
 func (s *Store) MarkImportQueued(ctx context.Context, importID, size int64) error {
-	return translate(s.db.WithContext(ctx).Model(&models.Import{}).Where("id = ?", importID).
-		Updates(map[string]any{"status": ImportQueued, "size_bytes": size}).Error)
+	return translate(markQueued(s.db.WithContext(ctx), importID, size))
+}
+
+// QueueImportClaimed marks a fully stored upload queued and puts its job on the queue already
+// claimed by worker until leaseEnd (the CLI runs it at once), in one transaction: were the
+// process killed between the two, the import would stay queued with no job to run it.
+func (s *Store) QueueImportClaimed(ctx context.Context, importID, size int64, worker string, now, leaseEnd time.Time) (*models.Job, error) {
+	var j *models.Job
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := markQueued(tx, importID, size); err != nil {
+			return err
+		}
+		j = claimedJob(JobImport, importID, worker, now, leaseEnd)
+		return tx.Create(j).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func markQueued(tx *gorm.DB, importID, size int64) error {
+	res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", importID, ImportReceiving).
+		Updates(map[string]any{"status": ImportQueued, "size_bytes": size})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return apperr.New(apperr.Conflict, "")
+	}
+	return nil
 }
 
 // DeleteImport removes an import and its upload (an upload that did not complete).
@@ -160,36 +185,54 @@ func finalColumns(imp *models.Import) map[string]any {
 func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (*models.Import, error) {
 	var out *models.Import
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		var imp models.Import
-		if err := tx.Take(&imp, id).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return &apperr.Error{Code: apperr.NotFound, Message: "import_not_found", Err: err}
-			}
-			return err
-		}
-		switch imp.Status {
-		case ImportQueued, ImportReceiving:
-			t := now.UTC()
-			imp.Status, imp.FinishedAt, imp.CancelRequested = ImportCancelled, &t, true
-			if err := tx.Model(&imp).Updates(map[string]any{"status": imp.Status, "finished_at": t, "cancel_requested": true}).Error; err != nil {
+		// Statuses only move forward (receiving, queued, running, an end), so this looks again
+		// at most a few times.
+		for {
+			var imp models.Import
+			if err := tx.Take(&imp, id).Error; err != nil {
+				if errors.Is(err, gorm.ErrRecordNotFound) {
+					return &apperr.Error{Code: apperr.NotFound, Message: "import_not_found", Err: err}
+				}
 				return err
 			}
-			// The job finds the import cancelled and ends at once.
-		case ImportRunning:
-			imp.CancelRequested = true
-			// Only while it still runs: it may commit its outcome under our feet.
-			res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", id, ImportRunning).Update("cancel_requested", true)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
+			switch imp.Status {
+			case ImportQueued, ImportReceiving:
+				t := now.UTC()
+				// Only in the status read: a worker may have started it meanwhile (PostgreSQL),
+				// and must then be asked to stop rather than lose its upload under its feet.
+				res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", id, imp.Status).
+					Updates(map[string]any{"status": ImportCancelled, "finished_at": t, "cancel_requested": true})
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 0 {
+					continue
+				}
+				imp.Status, imp.FinishedAt, imp.CancelRequested = ImportCancelled, &t, true
+				// The job finds the import cancelled and ends at once, without reading the
+				// upload: it goes now (personal data is not kept past its use), as EndImport
+				// drops it for an import cancelled while running. Chunks of an upload still
+				// being received may follow; its receiver then finds the import cancelled
+				// and deletes it all.
+				if err := tx.Where("import_id = ?", id).Delete(&models.ImportChunk{}).Error; err != nil {
+					return err
+				}
+			case ImportRunning:
+				imp.CancelRequested = true
+				// Only while it still runs: it may commit its outcome under our feet.
+				res := tx.Model(&models.Import{}).Where("id = ? AND status = ?", id, ImportRunning).Update("cancel_requested", true)
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 0 {
+					return &apperr.Error{Code: apperr.Conflict, Message: "import_finished"}
+				}
+			default:
 				return &apperr.Error{Code: apperr.Conflict, Message: "import_finished"}
 			}
-		default:
-			return &apperr.Error{Code: apperr.Conflict, Message: "import_finished"}
+			out = &imp
+			return nil
 		}
-		out = &imp
-		return nil
 	})
 	return out, err
 }

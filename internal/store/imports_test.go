@@ -444,3 +444,92 @@ func TestBulkMarksReviewsPending(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelQueuedImportDropsUpload: an import cancelled before it ran gives up its upload
+// (personal data) at once; its job finds it cancelled and never reads it.
+func TestCancelQueuedImportDropsUpload(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			imp, _ := newImport(t, st)
+			if err := st.AppendImportChunk(ctx, imp.ID, 0, []byte("claim_ref,claimant_name\nA,홍길동\n")); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.QueueImport(ctx, imp.ID, 30, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.CancelImport(ctx, imp.ID, time.Now())
+			if err != nil || got.Status != store.ImportCancelled {
+				t.Fatalf("cancel: %+v %v", got, err)
+			}
+			var chunks int64
+			st.Gorm().Model(&models.ImportChunk{}).Where("import_id = ?", imp.ID).Count(&chunks)
+			if chunks != 0 {
+				t.Errorf("%d chunks of the upload kept after the cancel", chunks)
+			}
+		})
+	}
+}
+
+// TestQueueImportClaimed: the CLI's import becomes queued exactly when its claimed job is
+// stored, in one transaction; one cancelled while being received is not queued again.
+func TestQueueImportClaimed(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			imp, _ := newImport(t, st)
+			// The database refuses the job (as a process killed before storing it would).
+			trigger := []string{"CREATE TRIGGER no_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'no jobs'); END"}
+			drop := []string{"DROP TRIGGER no_jobs"}
+			if d == "postgres" {
+				trigger = []string{
+					"CREATE FUNCTION no_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no jobs'; END $$",
+					"CREATE TRIGGER no_jobs BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION no_jobs()",
+				}
+				drop = []string{"DROP TRIGGER no_jobs ON jobs"}
+			}
+			exec := func(qs []string) {
+				for _, q := range qs {
+					if err := st.Gorm().Exec(q).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			exec(trigger)
+			now := time.Now()
+			if _, err := st.QueueImportClaimed(ctx, imp.ID, 10, "cli", now, now.Add(time.Minute)); err == nil {
+				t.Fatal("queued without its job")
+			}
+			if got, _ := st.Import(ctx, imp.ID); got.Status != store.ImportReceiving {
+				t.Errorf("import %s after its job failed to be stored", got.Status)
+			}
+			exec(drop)
+			j, err := st.QueueImportClaimed(ctx, imp.ID, 10, "cli", now, now.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := st.Import(ctx, imp.ID)
+			var jobs []models.Job
+			st.Gorm().Find(&jobs)
+			if got.Status != store.ImportQueued || got.SizeBytes != 10 || len(jobs) != 1 || jobs[0].ID != j.ID ||
+				jobs[0].Status != store.JobRunning || jobs[0].LockedBy != "cli" || jobs[0].Attempts != 1 {
+				t.Errorf("import %+v, jobs %+v", got, jobs)
+			}
+
+			other, _ := newImport(t, st)
+			if _, err := st.CancelImport(ctx, other.ID, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.QueueImportClaimed(ctx, other.ID, 10, "cli", now, now.Add(time.Minute)); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("queue of an import cancelled while received: %v", err)
+			}
+			if err := st.MarkImportQueued(ctx, other.ID, 10); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("mark queued of an import cancelled while received: %v", err)
+			}
+		})
+	}
+}
