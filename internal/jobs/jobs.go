@@ -14,12 +14,14 @@
 //     under a lease it extends while it works;
 //   - a job whose lease ran out (its process was killed) is claimed again by any instance;
 //     handlers must therefore be safe to run again, which imports are (one transaction each,
-//     guarded by an advisory lock on the import);
+//     guarded by an advisory lock on the import). Every claim counts an attempt, so a job
+//     that kills its process (out of memory, a crash in C code) fails for good once claimed
+//     past MaxAttempts instead of taking down every instance in turn, for ever;
 //   - on SQLite one process owns the file: at start it puts back the jobs a dead process left
 //     running, and the lease only matters inside the process.
 //
 // A failing handler is retried with backoff up to MaxAttempts; Failed is then called so the
-// work can be marked failed for its users.
+// work can be marked failed for its users. A job given back at shutdown is not counted.
 package jobs
 
 import (
@@ -181,6 +183,17 @@ func (r *Runner) execute(ctx context.Context, j *models.Job) error {
 		r.Store.FinishJob(context.WithoutCancel(ctx), j.ID, r.id, r.Now(), err, time.Time{})
 		return err
 	}
+	bg := context.WithoutCancel(ctx)
+	if j.Attempts > r.MaxAttempts {
+		// Claimed again with every attempt used: only a run that ended without a word does
+		// that (its process died, and the lease ran out), so running it again would most
+		// likely kill this process too. Failed runs under this claim, so if this process dies
+		// before the job is marked failed, the next claim gives up again.
+		err := fmt.Errorf("gave up after %d attempts: the last ended without finishing (its process died)", j.Attempts-1)
+		r.Log.Error("job failed", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts-1, "err", err)
+		h.Failed(bg, j.RefID, err)
+		return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, time.Time{})
+	}
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	done := make(chan struct{})
@@ -207,14 +220,14 @@ func (r *Runner) execute(ctx context.Context, j *models.Job) error {
 	close(done)
 	wg.Wait()
 
-	bg := context.WithoutCancel(ctx)
 	switch {
 	case errors.Is(context.Cause(jctx), store.ErrLeaseLost):
 		r.Log.Warn("job taken over by another worker", "job_id", j.ID, "kind", j.Kind)
 		return err
 	case err != nil && ctx.Err() != nil:
-		// Shutting down: give the job back at once rather than after the lease.
-		r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, r.Now())
+		// Shutting down: give the job back at once rather than after the lease, and without
+		// counting this attempt (a deploy is not a failure).
+		r.Store.ReleaseJob(bg, j.ID, r.id)
 		return err
 	case err != nil && j.Attempts < r.MaxAttempts:
 		backoff := time.Duration(1<<min(j.Attempts, 6)) * time.Second

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,126 @@ func TestRunner(t *testing.T) {
 			st.Gorm().Model(&models.Job{}).Order("ref_id").Pluck("status", &statuses)
 			if !slices.Equal(statuses, []string{"done", "done", "done", "failed", "done"}) {
 				t.Errorf("statuses %v", statuses)
+			}
+		})
+	}
+}
+
+// recorder records runs and failures; Run blocks until its context ends when block is set.
+type recorder struct {
+	mu      sync.Mutex
+	runs    int
+	failed  []error
+	started chan struct{}
+	block   bool
+}
+
+func (h *recorder) Run(ctx context.Context, ref int64) error {
+	h.mu.Lock()
+	h.runs++
+	h.mu.Unlock()
+	if h.block {
+		close(h.started)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (h *recorder) Failed(ctx context.Context, ref int64, err error) {
+	h.mu.Lock()
+	h.failed = append(h.failed, err)
+	h.mu.Unlock()
+}
+
+// TestCrashingJobGivesUp: a job whose runs kill their process (its lease runs out each time)
+// counts those runs as attempts, and once they are used up it is failed, not run again by
+// every instance in turn for ever.
+func TestCrashingJobGivesUp(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st, err := store.Open(ctx, testdb.URL(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Now()
+			// Run 1: the CLI claimed it and died. Run 2: a server took it over and died too.
+			if _, err := st.EnqueueClaimedJob(ctx, "test", 5, "cli", t0, t0.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			j, err := st.ClaimJob(ctx, "server-1", t0.Add(2*time.Second), t0.Add(3*time.Second))
+			if err != nil || j == nil || j.Attempts != 2 {
+				t.Fatalf("claim after the first crash: %+v %v", j, err)
+			}
+			h := &recorder{}
+			r := &jobs.Runner{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 2, Lease: time.Minute,
+				Now: func() time.Time { return t0.Add(time.Hour) }}
+			r.Handle("test", h)
+			j, err = st.ClaimJob(ctx, r.ID(), t0.Add(time.Hour), t0.Add(time.Hour+time.Minute))
+			if err != nil || j == nil || j.Attempts != 3 {
+				t.Fatalf("claim after the second crash: %+v %v", j, err)
+			}
+			if err := r.RunClaimed(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			var got models.Job
+			st.Gorm().Take(&got, j.ID)
+			if h.runs != 0 || len(h.failed) != 1 || got.Status != store.JobFailed || !strings.Contains(got.LastError, "gave up after 2 attempts") {
+				t.Errorf("runs %d, failed %v, job %+v", h.runs, h.failed, got)
+			}
+		})
+	}
+}
+
+// TestShutdownReleasesJob: a job given back at shutdown is due again at once and its attempt
+// is not counted, so deploys during a long import do not use up its attempts.
+func TestShutdownReleasesJob(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st, err := store.Open(ctx, testdb.URL(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", 6, time.Now()); return err }); err != nil {
+				t.Fatal(err)
+			}
+			h := &recorder{block: true, started: make(chan struct{})}
+			r := &jobs.Runner{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Poll: 5 * time.Millisecond, MaxAttempts: 1}
+			r.Handle("test", h)
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { r.Run(rctx); close(done) }()
+			<-h.started
+			cancel()
+			<-done
+			var got models.Job
+			st.Gorm().Take(&got, "ref_id = ?", 6)
+			if got.Status != store.JobQueued || got.Attempts != 0 || got.LockedBy != "" {
+				t.Fatalf("job given back at shutdown: %+v", got)
+			}
+			// Claimed again, it runs (it has not used its one attempt).
+			h2 := &recorder{}
+			r2 := &jobs.Runner{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 1}
+			r2.Handle("test", h2)
+			now := time.Now()
+			j, err := st.ClaimJob(ctx, r2.ID(), now, now.Add(time.Minute))
+			if err != nil || j == nil {
+				t.Fatalf("claim: %+v %v", j, err)
+			}
+			if err := r2.RunClaimed(ctx, j); err != nil || h2.runs != 1 {
+				t.Errorf("run after the release: %v, %d runs", err, h2.runs)
 			}
 		})
 	}

@@ -29,15 +29,21 @@ func EnqueueJob(tx *gorm.DB, kind string, refID int64, now time.Time) (*models.J
 // EnqueueClaimedJob adds a job already claimed by worker until leaseEnd: the CLI runs its own
 // import at once, and a server takes it over if the CLI dies.
 func (s *Store) EnqueueClaimedJob(ctx context.Context, kind string, refID int64, worker string, now, leaseEnd time.Time) (*models.Job, error) {
-	j := &models.Job{Kind: kind, RefID: refID, Status: JobRunning, Attempts: 1, LockedBy: worker,
-		LockedUntil: unixMilli(leaseEnd), CreatedAt: now.UTC()}
+	j := claimedJob(kind, refID, worker, now, leaseEnd)
 	return j, translate(s.db.WithContext(ctx).Create(j).Error)
 }
 
+// claimedJob is a job running from the start: its first attempt is counted as a claim's is.
+func claimedJob(kind string, refID int64, worker string, now, leaseEnd time.Time) *models.Job {
+	return &models.Job{Kind: kind, RefID: refID, Status: JobRunning, Attempts: 1, LockedBy: worker,
+		LockedUntil: unixMilli(leaseEnd), CreatedAt: now.UTC()}
+}
+
 // ClaimJob takes the oldest job that is queued (and due), or running under an expired lease
-// (its worker died), for worker until leaseEnd. It returns nil when there is none. On
-// PostgreSQL concurrent claimers skip each other's rows (FOR UPDATE SKIP LOCKED); SQLite
-// serialises writers anyway.
+// (its worker died), for worker until leaseEnd. It returns nil when there is none. Every claim
+// counts an attempt, so a run that takes its process down counts as one that failed (the
+// Runner gives up a job past its attempts instead of running it). On PostgreSQL concurrent
+// claimers skip each other's rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers anyway.
 func (s *Store) ClaimJob(ctx context.Context, worker string, now, leaseEnd time.Time) (*models.Job, error) {
 	lock := ""
 	if s.dialect == Postgres {
@@ -87,6 +93,14 @@ func (s *Store) FinishJob(ctx context.Context, id int64, worker string, now time
 		up["status"], up["finished_at"], up["last_error"] = JobFailed, now.UTC(), truncate(jobErr.Error(), 500)
 	}
 	return translate(s.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND locked_by = ?", id, worker).Updates(up).Error)
+}
+
+// ReleaseJob gives a job back to the queue, due at once, without counting the attempt its
+// worker made: the worker is shutting down, the job did not fail.
+func (s *Store) ReleaseJob(ctx context.Context, id int64, worker string) error {
+	return translate(s.db.WithContext(ctx).Model(&models.Job{}).Where("id = ? AND locked_by = ? AND status = ?", id, worker, JobRunning).
+		Updates(map[string]any{"status": JobQueued, "locked_by": "", "locked_until": 0, "run_after": 0,
+			"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")}).Error)
 }
 
 // ReleaseRunningJobs puts every running job back in the queue. Only for SQLite, where one
