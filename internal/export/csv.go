@@ -64,6 +64,8 @@ func (cw *csvWriter) Row(cells []Cell) error {
 
 func (cw *csvWriter) Total(cells []Cell) error { return cw.Row(cells) }
 
+func (cw *csvWriter) Abort() {} // holds nothing but w
+
 func (cw *csvWriter) Close([]SummaryLine) error { return cw.w.Flush() }
 
 // field writes one text field, quoted when RFC 4180 needs it.

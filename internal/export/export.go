@@ -112,6 +112,10 @@ type Writer interface {
 	Total(cells []Cell) error
 	// Close finishes the output; summary lines go to the XLSX summary sheet.
 	Close(summary []SummaryLine) error
+	// Abort gives up an output that will not be finished (an error, a client gone): it frees
+	// what the writer holds, such as XLSX's temporary files, which would otherwise stay on
+	// disk for good. It does nothing after Close, so a writer can be aborted by a defer.
+	Abort()
 }
 
 // NewWriter starts an export of columns to w in opts.Format. title names the data sheets.

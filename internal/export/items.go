@@ -59,6 +59,7 @@ func Items(ctx context.Context, st *store.Store, cs *store.Case, f store.ExportF
 	if err != nil {
 		return Result{}, err
 	}
+	defer wr.Abort() // stopped early: nothing left behind
 	windows := make(map[int64]string, len(cs.Windows))
 	for _, win := range cs.Windows {
 		windows[win.ID] = describeWindow(win.Service, win.Feature, win.Severity, win.StartAt, win.EndAt, cs.Location)

@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -30,7 +31,8 @@ const ChunkSize = 4 << 20
 
 // Jobs runs background exports from the jobs queue (kind store.JobExport): the same writers as
 // a direct download, into chunks in the database, with progress. Running an export again
-// after a crash starts its file over.
+// after a crash starts its file over; a run whose job another worker took over stops at its
+// next write (store.ExportRun).
 type Jobs struct {
 	Store *store.Store
 	Log   *slog.Logger
@@ -65,7 +67,11 @@ func (j *Jobs) Run(ctx context.Context, refID int64) error {
 	if err != nil {
 		return err
 	}
-	if err := j.Store.StartExport(ctx, e.ID, j.now()); err != nil {
+	run, err := j.Store.StartExport(ctx, e.ID, j.now())
+	if errors.Is(err, store.ErrExportTakenOver) {
+		return nil // succeeded meanwhile
+	}
+	if err != nil {
 		return err
 	}
 	query := p.Query
@@ -86,24 +92,33 @@ func (j *Jobs) Run(ctx context.Context, refID int64) error {
 	opts := Options{Format: Format(e.Format), BOM: p.BOM, Redact: p.Redact, Lang: messages.Parse(p.Lang), Now: e.CreatedAt, Filters: p.Filters,
 		Progress: func(n int64) {
 			rows.Store(n)
-			// Progress is best effort: a failed update must not fail the export.
-			if err := j.Store.ExportProgress(ctx, e.ID, n); err != nil && ctx.Err() == nil && j.Log != nil {
+			// Progress is best effort: a failed update must not fail the export (a run taken
+			// over learns it at its next chunk).
+			if err := run.Progress(ctx, n); err != nil && !errors.Is(err, store.ErrExportTakenOver) && ctx.Err() == nil && j.Log != nil {
 				j.Log.Warn("export progress not saved", "export", e.ID, "err", err)
 			}
 		}}
-	cw := &chunkWriter{ctx: ctx, st: j.Store, id: e.ID, buf: make([]byte, 0, ChunkSize)}
-	run := Items
+	cw := &chunkWriter{ctx: ctx, run: run, buf: make([]byte, 0, ChunkSize)}
+	write := Items
 	if e.Entity == "plaintiffs" {
-		run = Plaintiffs
+		write = Plaintiffs
 	}
-	res, err := run(ctx, j.Store, cs, f, cw, opts)
+	res, err := write(ctx, j.Store, cs, f, cw, opts)
 	if err == nil {
 		err = cw.flush()
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = run.Finish(ctx, res.Rows, cw.size, j.now())
 	}
-	return j.Store.FinishExport(ctx, e.ID, res.Rows, cw.size, j.now(), nil)
+	if errors.Is(err, store.ErrExportTakenOver) {
+		// Another worker claimed the job while this one still ran (it was presumed dead), and
+		// writes the file: this run stops, having changed nothing of the other's.
+		if j.Log != nil {
+			j.Log.Warn("export taken over by another run", "export", e.ID)
+		}
+		return nil
+	}
+	return err
 }
 
 // Failed marks the export failed once the queue gave up on it.
@@ -116,8 +131,7 @@ func (j *Jobs) Failed(ctx context.Context, refID int64, err error) {
 // chunkWriter stores what is written in ChunkSize pieces.
 type chunkWriter struct {
 	ctx  context.Context
-	st   *store.Store
-	id   int64
+	run  *store.ExportRun
 	seq  int
 	buf  []byte
 	size int64
@@ -142,7 +156,7 @@ func (w *chunkWriter) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	if err := w.st.AddExportChunk(w.ctx, w.id, w.seq, w.buf); err != nil {
+	if err := w.run.AddChunk(w.ctx, w.seq, w.buf); err != nil {
 		return err
 	}
 	w.seq++

@@ -59,4 +59,6 @@ func (nw *ndjsonWriter) Row(cells []Cell) error {
 
 func (nw *ndjsonWriter) Total([]Cell) error { return nil }
 
+func (nw *ndjsonWriter) Abort() {} // holds nothing but w
+
 func (nw *ndjsonWriter) Close([]SummaryLine) error { return nw.w.Flush() }

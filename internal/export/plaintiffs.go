@@ -229,6 +229,7 @@ func Plaintiffs(ctx context.Context, st *store.Store, cs *store.Case, f store.Ex
 	if err != nil {
 		return Result{}, err
 	}
+	defer wr.Abort() // stopped early: nothing left behind
 	cells := make([]Cell, len(PlaintiffColumns))
 	var res Result
 	var claims, items, total int64

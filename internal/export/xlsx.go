@@ -35,6 +35,7 @@ type xlsxWriter struct {
 	totalWon  int
 	row       []any
 	xcells    []excelize.Cell
+	closed    bool
 }
 
 // Sheet names are at most 31 characters and unique.
@@ -196,9 +197,18 @@ func excelTime(t time.Time) float64 {
 	return float64(wall.Sub(excelEpoch)) / float64(24*time.Hour)
 }
 
+// Abort drops the workbook, and with it excelize's temporary files: each sheet's rows go to
+// one (excelize-*, in os.TempDir) past 16 MiB.
+func (xw *xlsxWriter) Abort() {
+	if !xw.closed {
+		xw.closed = true
+		xw.f.Close()
+	}
+}
+
 // Close fills the summary sheet and writes the workbook.
 func (xw *xlsxWriter) Close(summary []SummaryLine) error {
-	defer xw.f.Close()
+	defer xw.Abort()
 	if err := xw.sw.Flush(); err != nil {
 		return err
 	}

@@ -3,12 +3,18 @@ package export_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"path/filepath"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
+	"github.com/claimdesk/claimdesk/internal/testdb/gen"
 )
 
 // cellFormat returns the number format of a cell: its built-in id, or its custom code.
@@ -173,4 +179,54 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestXLSXStoppedLeavesNoTempFiles: an XLSX export that stops before its end (the client went
+// away, the context was cancelled) removes the temporary file excelize keeps a sheet's rows in
+// past 16 MiB; it used to stay in TMPDIR for good, one per stopped export. Not parallel:
+// TMPDIR is the process's.
+func TestXLSXStoppedLeavesNoTempFiles(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, cs := casedb.Open(t, d)
+			// 150,000 items of 50,000 claimants: either export's sheet passes 16 MiB.
+			if err := gen.Items(ctx, st, cs.ID, 150_000); err != nil {
+				t.Fatal(err)
+			}
+			var tmp string
+			spilled := func() []string {
+				m, err := filepath.Glob(filepath.Join(tmp, "excelize-*"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+			for _, run := range []struct {
+				name string
+				fn   func(context.Context, *store.Store, *store.Case, store.ExportFilter, io.Writer, export.Options) (export.Result, error)
+			}{{"items", export.Items}, {"plaintiffs", export.Plaintiffs}} {
+				tmp = t.TempDir()
+				t.Setenv("TMPDIR", tmp) // excelize creates its files in os.TempDir()
+				ctx, cancel := context.WithCancel(ctx)
+				o := opts(export.XLSX)
+				var saw bool
+				// Stopped once the rows went to a temporary file: a client hanging up.
+				o.Progress = func(int64) {
+					if len(spilled()) > 0 {
+						saw = true
+						cancel()
+					}
+				}
+				_, err := run.fn(ctx, st, cs, store.ExportFilter{ClaimFilter: store.ClaimFilter{CaseID: cs.ID}}, io.Discard, o)
+				cancel()
+				if !errors.Is(err, context.Canceled) || !saw {
+					t.Fatalf("%s: %v, temporary file seen: %v", run.name, err, saw)
+				}
+				if left := spilled(); len(left) != 0 {
+					t.Errorf("%s: temporary files left: %v", run.name, left)
+				}
+			}
+		})
+	}
 }

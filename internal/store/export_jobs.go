@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/models"
@@ -45,35 +46,114 @@ func (s *Store) Export(ctx context.Context, id int64) (*models.Export, error) {
 	return &e, err
 }
 
-// StartExport marks an export running and drops what an earlier, interrupted run wrote, so
-// running a job again starts from a clean file.
-func (s *Store) StartExport(ctx context.Context, id int64, now time.Time) error {
-	return s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("export_id = ?", id).Delete(&models.ExportChunk{}).Error; err != nil {
+// ErrExportTakenOver means a run of a background export is no longer the export's: another
+// run started after it (its job was claimed again while it still ran), or it is finished.
+var ErrExportTakenOver = errors.New("export taken over by another run")
+
+// ExportRun is one run of a background export, as StartExport began it. What it writes (the
+// chunks of the file, progress, the outcome) is stored only while it is still the export's
+// latest run: a worker presumed dead but still alive must neither add to nor finish the file
+// that the worker which took its job over is writing. Each write checks, in the same
+// statement, the export's started_at, which StartExport sets to a value of its own for every
+// run (the exports table has no other room for a run token).
+type ExportRun struct {
+	s     *Store
+	ID    int64
+	token time.Time
+}
+
+// StartExport begins a run of an export: marks it running and drops what an earlier,
+// interrupted run wrote, so running a job again starts from a clean file. A succeeded export
+// is left as it is (ErrExportTakenOver).
+func (s *Store) StartExport(ctx context.Context, id int64, now time.Time) (*ExportRun, error) {
+	run := &ExportRun{s: s, ID: id}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		q := tx.Model(&models.Export{}).Select("id", "status", "started_at")
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"}) // one run starts at a time
+		}
+		var e models.Export
+		if err := q.Take(&e, id).Error; err != nil {
 			return err
 		}
-		return tx.Model(&models.Export{}).Where("id = ?", id).
-			Updates(map[string]any{"status": ExportRunning, "started_at": now.UTC(), "rows_done": 0, "size_bytes": 0, "error": ""}).Error
+		if e.Status == ExportSucceeded {
+			return ErrExportTakenOver
+		}
+		// Microseconds: what PostgreSQL keeps. Later than the run before, even on a clock
+		// that stands still or went back, so that no two runs share a token.
+		run.token = now.UTC().Truncate(time.Microsecond)
+		if e.StartedAt != nil && !run.token.After(*e.StartedAt) {
+			run.token = e.StartedAt.UTC().Truncate(time.Microsecond).Add(time.Microsecond)
+		}
+		// The export row first: on PostgreSQL a chunk of the run before that is being written
+		// holds it (FOR SHARE, see AddChunk), so once this update has it that chunk is
+		// committed and the delete below sees it; a chunk written after finds the new token.
+		res := tx.Model(&models.Export{}).Where("id = ?", id).
+			Updates(map[string]any{"status": ExportRunning, "started_at": run.token, "rows_done": 0, "size_bytes": 0, "error": ""})
+		if res.Error != nil {
+			return res.Error
+		}
+		return tx.Where("export_id = ?", id).Delete(&models.ExportChunk{}).Error
 	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
-// ExportProgress records how many rows an export has written.
-func (s *Store) ExportProgress(ctx context.Context, id, rows int64) error {
-	return translate(s.db.WithContext(ctx).Model(&models.Export{}).Where("id = ?", id).Update("rows_done", rows).Error)
+// exportRunOwns is the condition that an export is still a run's (its id and token).
+const exportRunOwns = "id = ? AND started_at = ? AND status = '" + ExportRunning + "'"
+
+// AddChunk appends piece seq of the run's file, or fails with ErrExportTakenOver.
+func (r *ExportRun) AddChunk(ctx context.Context, seq int, data []byte) error {
+	q := "INSERT INTO export_chunks (export_id, seq, data) SELECT id, ?, ? FROM exports WHERE " + exportRunOwns
+	if r.s.dialect == Postgres {
+		// Holds the export row until the chunk is committed: a run starting meanwhile (which
+		// updates the row first) waits for it, then deletes it with the others. SQLite has
+		// one writer at a time anyway.
+		q += " FOR SHARE"
+	}
+	return r.owned(r.s.db.WithContext(ctx).Exec(q, seq, data, r.ID, r.token))
 }
 
-// AddExportChunk appends a piece of an export's file.
+// Progress records how many rows the run has written.
+func (r *ExportRun) Progress(ctx context.Context, rows int64) error {
+	return r.owned(r.s.db.WithContext(ctx).Model(&models.Export{}).Where(exportRunOwns, r.ID, r.token).Update("rows_done", rows))
+}
+
+// Finish marks the export succeeded with the run's file, or fails with ErrExportTakenOver.
+func (r *ExportRun) Finish(ctx context.Context, rows, size int64, now time.Time) error {
+	return r.owned(r.s.db.WithContext(ctx).Model(&models.Export{}).Where(exportRunOwns, r.ID, r.token).
+		Updates(map[string]any{"status": ExportSucceeded, "finished_at": now.UTC(), "rows_done": rows, "size_bytes": size}))
+}
+
+func (r *ExportRun) owned(res *gorm.DB) error {
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrExportTakenOver
+	}
+	return nil
+}
+
+// AddExportChunk appends a piece of an export's file whatever runs it (a file made outside a
+// job); a background export writes through its ExportRun.
 func (s *Store) AddExportChunk(ctx context.Context, id int64, seq int, data []byte) error {
 	return translate(s.db.WithContext(ctx).Create(&models.ExportChunk{ExportID: id, Seq: seq, Data: data}).Error)
 }
 
-// FinishExport marks an export done (jobErr nil) or failed.
+// FinishExport marks an export done (jobErr nil) or failed, whatever runs it: a background
+// export's own run finishes it with ExportRun.Finish. A failure never replaces a success (the
+// queue gives up on a job whose other run may have finished it).
 func (s *Store) FinishExport(ctx context.Context, id, rows, size int64, now time.Time, jobErr error) error {
+	q := s.db.WithContext(ctx).Model(&models.Export{}).Where("id = ?", id)
 	u := map[string]any{"status": ExportSucceeded, "finished_at": now.UTC(), "rows_done": rows, "size_bytes": size}
 	if jobErr != nil {
+		q = q.Where("status <> ?", ExportSucceeded)
 		u = map[string]any{"status": ExportFailed, "finished_at": now.UTC(), "error": truncate(jobErr.Error(), 500)}
 	}
-	return translate(s.db.WithContext(ctx).Model(&models.Export{}).Where("id = ?", id).Updates(u).Error)
+	return translate(q.Updates(u).Error)
 }
 
 // StreamExportChunks calls fn with each chunk of an export's file in order, one chunk in
