@@ -345,19 +345,8 @@ func (s *csvSource) next() (*group, error) {
 		return nil, err
 	}
 	g := &group{ref: strings.TrimSpace(s.cell(*first, "claim_ref")), rows: []row{*first}}
-	for g.ref != "" && len(g.rows) <= intake.MaxItems {
-		r, err := s.nextRow()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(s.cell(*r, "claim_ref")) != g.ref {
-			s.pending = r
-			break
-		}
-		g.rows = append(g.rows, *r)
+	if err := s.fill(g); err != nil {
+		return nil, err
 	}
 	if len(g.rows) > intake.MaxItems {
 		// Too many rows: the claim is rejected with all its rows. The rows past these come in
@@ -370,25 +359,35 @@ func (s *csvSource) next() (*group, error) {
 	return g, nil
 }
 
+// fill adds to g the rows that follow with its claim_ref (none when it has none), until g holds
+// intake.MaxItems+1 rows: one past the limit is enough to reject the claim for it. The first
+// row of another claim waits in s.pending.
+func (s *csvSource) fill(g *group) error {
+	for g.ref != "" && len(g.rows) <= intake.MaxItems {
+		r, err := s.nextRow()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(s.cell(*r, "claim_ref")) != g.ref {
+			s.pending = r
+			return nil
+		}
+		g.rows = append(g.rows, *r)
+	}
+	return nil
+}
+
 // nextRejected reads the next rows of the claim rejected for too many rows, at most
 // intake.MaxItems+1 at a time, into a group that only reports them: nil when that claim has
 // no more rows.
 func (s *csvSource) nextRejected() (*group, error) {
 	first := s.rejected
 	g := &group{ref: strings.TrimSpace(s.cell(*first, "claim_ref")), claimFirst: first}
-	for len(g.rows) <= intake.MaxItems {
-		r, err := s.nextRow()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(s.cell(*r, "claim_ref")) != g.ref {
-			s.pending = r
-			break
-		}
-		g.rows = append(g.rows, *r)
+	if err := s.fill(g); err != nil {
+		return nil, err
 	}
 	if len(g.rows) <= intake.MaxItems {
 		s.rejected = nil // its last rows
