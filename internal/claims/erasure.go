@@ -27,11 +27,15 @@ var ClosedStatuses = []string{lifecycle.Approved, lifecycle.Rejected, lifecycle.
 // reason, but not the data. It reports whether anything was erased (false when it already was).
 func (s *Service) Erase(ctx context.Context, cl *models.Claim, actor audit.Actor, reason string) (bool, error) {
 	now := s.Now()
-	caseID := cl.CaseID
-	return s.Store.EraseClaim(ctx, cl.ID, now, s.Store.DatabaseBlobs(), func(before *models.Claim) (*models.AuditEvent, error) {
+	return s.Store.EraseClaim(ctx, cl.ID, now, s.Store.DatabaseBlobs(), eraseEvent(cl.CaseID, actor, reason, now))
+}
+
+// eraseEvent makes the audit event of an erasure from the claim as it was.
+func eraseEvent(caseID int64, actor audit.Actor, reason string, now time.Time) func(before *models.Claim) (*models.AuditEvent, error) {
+	return func(before *models.Claim) (*models.AuditEvent, error) {
 		return audit.Event{Actor: actor, CaseID: &caseID, Action: ActionErase, Entity: audit.EntityClaim, EntityID: before.Reference,
 			Details: map[string]any{"reason": reason, "status": before.Status}}.Model(now)
-	})
+	}
 }
 
 // EraseExpired erases the personal data of every closed claim last changed more than

@@ -36,18 +36,26 @@ func (s *Service) transition(ctx context.Context, cl *models.Claim, req lifecycl
 	if err != nil {
 		return nil, err
 	}
+	if t.ToStatus == lifecycle.Withdrawn {
+		// A withdrawn claim keeps no personal data, whoever recorded the withdrawal: the
+		// withdrawal and the erasure commit together (a failure between them would leave a
+		// withdrawn claim with its data, which a retry could no longer withdraw), each with
+		// its audit event.
+		erased, err := s.Store.TransitionAndErase(ctx, t, ev, s.Store.DatabaseBlobs(), eraseEvent(cl.CaseID, actor, EraseWithdrawal, t.At))
+		if err != nil && !erased {
+			return nil, err
+		}
+		if erased {
+			at := t.At
+			cl.ErasedAt, cl.ClaimantName, cl.ClaimantEmail, cl.ClaimantPhone, cl.ConsentIP = &at, "", "", "", ""
+		}
+		cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
+		return t, err // an error here is the evidence files': the claim is withdrawn and erased
+	}
 	if err := s.Store.TransitionClaim(ctx, t, ev); err != nil {
 		return nil, err
 	}
 	cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
-	if t.ToStatus == lifecycle.Withdrawn {
-		// A withdrawn claim keeps no personal data, whoever recorded the withdrawal. Should
-		// the erasure fail after the withdrawal, the error says so and an admin's erasure
-		// finishes the job.
-		if _, err := s.Erase(ctx, cl, actor, EraseWithdrawal); err != nil {
-			return t, err
-		}
-	}
 	return t, nil
 }
 
@@ -105,8 +113,26 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 
 // Withdraw withdraws an open claim at its claimant's request, which erases its personal data
 // (see Transition; the claim stays, anonymous, in the totals; both acts are audited).
+//
+// A claim withdrawn already is refused (invalid_transition), after its erasure is finished when
+// it was left undone: an earlier version withdrew and erased in two transactions, and a
+// failure between them left claims withdrawn with their data, which the claimant's retry (the
+// status page takes the refusal as done) now erases.
 func (s *Service) Withdraw(ctx context.Context, cl *models.Claim, actor audit.Actor) error {
 	_, err := s.Transition(ctx, cl, lifecycle.Request{To: lifecycle.Withdrawn, Reasons: []string{lifecycle.ReasonClaimantRequest}}, actor)
+	if !apperr.Is(err, apperr.InvalidTransition) {
+		return err
+	}
+	cur, lerr := s.Store.ClaimByReference(ctx, cl.Reference)
+	if lerr != nil {
+		return lerr
+	}
+	if cur.Status == lifecycle.Withdrawn && cur.ErasedAt == nil {
+		// Withdrawn is final: the claim cannot have left it since it was read.
+		if _, lerr := s.Erase(ctx, cur, actor, EraseWithdrawal); lerr != nil {
+			return lerr
+		}
+	}
 	return err
 }
 
@@ -136,7 +162,8 @@ type contact struct {
 }
 
 // ExpireDeficiencies rejects every deficient claim whose cure deadline has passed, as the
-// system, and returns how many it rejected. A claim cured or withdrawn meanwhile is skipped.
+// system, and returns how many it rejected. A claim cured or withdrawn meanwhile is skipped, and
+// so is one found deficient again with a later deadline (the store checks the deadline too).
 func (s *Service) ExpireDeficiencies(ctx context.Context) (int, error) {
 	n := 0
 	for {

@@ -10,9 +10,11 @@ import (
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -83,6 +85,170 @@ func TestClaimantChangesAreAudited(t *testing.T) {
 			ts, _ := st.ClaimTransitions(ctx, cl.ID)
 			if stored.Status != "withdrawn" || len(ts) != 1 || ts[0].Reasons != "claimant_request" {
 				t.Fatalf("%s %+v", stored.Status, ts)
+			}
+		})
+	}
+}
+
+// TestWithdrawalErasesAtomically: a withdrawal and the erasure of the claim's personal data
+// happen together or not at all, whatever cuts the withdrawal short (here the request's context,
+// cancelled at the service's first or second reading of the clock); a retry then leaves the
+// claim withdrawn and erased. A claim an earlier version left withdrawn but not erased is
+// erased by the claimant's retry.
+func TestWithdrawalErasesAtomically(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		for _, tc := range []struct {
+			name     string
+			cancelAt int // the reading of the clock that cancels the request (0: none)
+			leftover bool
+		}{
+			{name: "cancelled-at-first-clock", cancelAt: 1},
+			{name: "cancelled-at-second-clock", cancelAt: 2},
+			{name: "left-by-earlier-version", leftover: true},
+		} {
+			t.Run(d+"/"+tc.name, func(t *testing.T) {
+				st, _ := casedb.Open(t, d)
+				now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+				clock := func() time.Time { return now }
+				svc := &claims.Service{Store: st, Now: clock}
+				bg := context.Background()
+				yes := true
+				res, err := svc.Submit(bg, seed.Kakao2022, intake.ClaimInput{
+					Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com", Phone: "010-2345-6789"}, Consent: &yes,
+					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver", Description: "비밀 사정"}},
+				}, claims.Meta{Channel: claims.ChannelWeb, IP: "203.0.113.9"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cl := res.Claim
+				if err := st.AddEvidence(bg, &models.Evidence{ClaimID: cl.ID, CaseID: cl.CaseID, FileName: "r.png", ContentType: "image/png", CreatedAt: now},
+					[]byte("\x89PNG"), st.DatabaseBlobs(), 10); err != nil {
+					t.Fatal(err)
+				}
+				who := audit.Actor{Kind: audit.ActorClaimant, IP: "203.0.113.9"}
+
+				// state is the claim as stored: its status, whether it is erased, and whether
+				// any of its personal data (contact, description, evidence and its file) is left.
+				state := func() (string, bool, bool) {
+					t.Helper()
+					got, err := st.ClaimByReference(bg, cl.Reference)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var files, blobs int64
+					st.Gorm().Model(&models.Evidence{}).Where("claim_id = ?", cl.ID).Count(&files)
+					st.Gorm().Model(&models.EvidenceBlob{}).Count(&blobs)
+					kept := got.ClaimantName != "" || got.ClaimantEmail != "" || got.ClaimantPhone != "" || got.ConsentIP != "" ||
+						got.Items[0].Description != "" || files != 0 || blobs != 0
+					return got.Status, got.ErasedAt != nil, kept
+				}
+
+				if tc.leftover {
+					// What the two transactions of an earlier version left when the second failed.
+					stored, _ := st.ClaimByReference(bg, cl.Reference)
+					if err := st.TransitionClaim(bg, &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: stored.Status,
+						ToStatus: lifecycle.Withdrawn, Reasons: lifecycle.ReasonClaimantRequest, ActorKind: audit.ActorClaimant, At: now}, nil); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					ctx, cancel := context.WithCancel(bg)
+					defer cancel()
+					calls := 0
+					cut := &claims.Service{Store: st, Now: func() time.Time {
+						if calls++; calls == tc.cancelAt {
+							cancel() // the claimant's connection drops
+						}
+						return now
+					}}
+					err := cut.Withdraw(ctx, cl, who)
+					status, erased, kept := state()
+					switch {
+					case status == lifecycle.Withdrawn && (!erased || kept):
+						t.Fatalf("withdrawn but not erased (erased_at set %v, personal data left %v), err %v", erased, kept, err)
+					case status != lifecycle.Withdrawn && (erased || !kept):
+						t.Fatalf("%s, erased %v, data left %v: erased without the withdrawal", status, erased, kept)
+					}
+				}
+
+				// The claimant tries again (the status page takes a refusal as done).
+				cl, err = st.ClaimByReference(bg, cl.Reference)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := svc.Withdraw(bg, cl, who); err != nil && !apperr.Is(err, apperr.InvalidTransition) {
+					t.Fatal(err)
+				}
+				if status, erased, kept := state(); status != lifecycle.Withdrawn || !erased || kept {
+					t.Fatalf("after the retry: %s, erased %v, personal data left %v", status, erased, kept)
+				}
+				var erasures int64
+				st.Gorm().Model(&models.AuditEvent{}).Where("entity_id = ? AND action = ?", cl.Reference, claims.ActionErase).Count(&erasures)
+				if erasures != 1 {
+					t.Errorf("%d erase events, want 1", erasures)
+				}
+			})
+		}
+	}
+}
+
+// TestExpiryKeepsNewDeadline: the expiry job rejects a deficient claim whose cure deadline has
+// passed, and not one that was cured, reviewed and found deficient again, with a new deadline,
+// between the job's reading of its list and its rejection.
+func TestExpiryKeepsNewDeadline(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
+			yes := true
+			submit := func() *models.Claim {
+				res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
+					Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, Consent: &yes,
+					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
+				}, claims.Meta{Channel: claims.ChannelAPI})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.Claim
+			}
+			lawyer := audit.Actor{Kind: audit.ActorCLI, Name: "test"}
+			move := func(cl *models.Claim, req lifecycle.Request) {
+				t.Helper()
+				if _, err := svc.Transition(ctx, cl, req, lawyer); err != nil {
+					t.Fatalf("to %s: %v", req.To, err)
+				}
+			}
+			deficient := lifecycle.Request{To: lifecycle.Deficient, Reasons: []string{lifecycle.ReasonMissingEvidence}}
+			cl, expired := submit(), submit()
+			for _, c := range []*models.Claim{cl, expired} {
+				move(c, lifecycle.Request{To: lifecycle.UnderReview})
+				move(c, deficient)
+			}
+			now = now.AddDate(0, 0, lifecycle.DefaultCureDays+1) // both deadlines have passed
+
+			calls := 0
+			job := &claims.Service{Store: st, Now: func() time.Time {
+				// Once the job has read its list (its first reading of the clock), cl is cured,
+				// reviewed and found deficient again.
+				if calls++; calls == 2 {
+					move(cl, lifecycle.Request{To: lifecycle.Cured, Reasons: []string{lifecycle.ReasonDocumentsReceived}})
+					move(cl, lifecycle.Request{To: lifecycle.UnderReview})
+					move(cl, deficient)
+				}
+				return now
+			}}
+			n, err := job.ExpireDeficiencies(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := st.ClaimByReference(ctx, cl.Reference)
+			if got.Status != lifecycle.Deficient || got.CureDeadline == nil || !got.CureDeadline.After(now) {
+				t.Errorf("claim with a new deadline: %s, deadline %v (now %v)", got.Status, got.CureDeadline, now)
+			}
+			other, _ := st.ClaimByReference(ctx, expired.Reference)
+			if other.Status != lifecycle.Rejected || n != 1 {
+				t.Errorf("claim past its deadline: %s; %d rejected, want 1", other.Status, n)
 			}
 		})
 	}

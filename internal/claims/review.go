@@ -175,8 +175,9 @@ func (s *Service) QueueReviews(ctx context.Context, caseID int64, ids []int64) {
 }
 
 // ResumeReviews has the detection worker run the passes that were cut short (by a crash, or a
-// stop with claims still queued): every claim marked pending in the database. Call it once at
-// start; the worker also sweeps every minute for claims it did not queue itself.
+// stop with claims still queued): every claim marked pending in the database, a page at a
+// time until none is left. Call it once at start; the worker also sweeps every minute for
+// claims it did not queue itself, running or idle (see idleSweep).
 func (s *Service) ResumeReviews() {
 	if s.Background == nil {
 		return
@@ -188,7 +189,7 @@ func (s *Service) ResumeReviews() {
 // rule is one statement, driven by indexes from the claims in scope), so the worker takes
 // what queued up while the previous pass ran, waiting at most detectLinger for more.
 const (
-	detectBatch     = 500 // claims per pass at most
+	detectBatch     = 500 // claims per pass at most, and per page of a sweep
 	detectLinger    = 250 * time.Millisecond
 	detectQueueMax  = 100_000     // beyond this, claims wait in the database for the sweep
 	detectSweep     = time.Minute // how often pending rows nobody queued are looked for
@@ -197,14 +198,31 @@ const (
 )
 
 // detector is the queue of claims waiting for their detection pass and its worker: at most one
-// goroutine, started on demand through Background and gone when the queue is empty.
+// goroutine, started on demand through Background and gone when the queue is empty. While no
+// worker runs, a timer (idleSweep) looks for pending claims every sweep period.
 type detector struct {
 	mu        sync.Mutex
 	queue     []store.PendingReview
 	running   bool
 	swept     bool // the first sweep (of everything pending) is done
 	lastSweep time.Time
-	lastStats time.Time // when the planner statistics were last looked at (worker only)
+	// A sweep reads the pending list a page at a time: cursor is the last claim of the page
+	// read (0: no sweep under way), cutoff the time the sweep's claims were pending before
+	// (zero: all of them).
+	cursor int64
+	cutoff time.Time
+	due    bool          // the idle timer found claims to sweep, whatever the clock says
+	timer  *time.Timer   // the idle timer, while set
+	every  time.Duration // the sweep period (zero: detectSweep); tests shorten it
+	// when the planner statistics were last looked at (worker only)
+	lastStats time.Time
+}
+
+func (d *detector) period() time.Duration {
+	if d.every > 0 {
+		return d.every
+	}
+	return detectSweep
 }
 
 func (d *detector) add(s *Service, rs []store.PendingReview) {
@@ -220,12 +238,13 @@ func (d *detector) add(s *Service, rs []store.PendingReview) {
 	}
 }
 
-// take returns the next batch, or nil when the worker should stop (the queue is empty and no
-// sweep is due).
-func (d *detector) take(now time.Time) (batch []store.PendingReview, sweep bool) {
+// take returns the next batch and whether to sweep (the first sweep, the next page of a sweep
+// under way, or one due), or nothing when the worker should stop (the queue is empty and no
+// sweep is due). A worker stopping (ctx ended) starts no sweep: the next start sweeps.
+func (d *detector) take(now time.Time, stopping bool) (batch []store.PendingReview, sweep bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.swept || now.Sub(d.lastSweep) >= detectSweep {
+	if !stopping && (!d.swept || d.cursor != 0 || d.due || now.Sub(d.lastSweep) >= d.period()) {
 		sweep = true
 	}
 	n := min(len(d.queue), detectBatch)
@@ -236,6 +255,35 @@ func (d *detector) take(now time.Time) (batch []store.PendingReview, sweep bool)
 	batch = append([]store.PendingReview(nil), d.queue[:n]...)
 	d.queue = append(d.queue[:0], d.queue[n:]...)
 	return batch, sweep
+}
+
+// sweepPage starts a sweep or goes on with the one under way, and returns where its next page
+// starts: claims pending since before cutoff, after claim after.
+func (d *detector) sweepPage(now time.Time) (cutoff time.Time, after int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cursor == 0 {
+		d.cutoff, d.due = now.Add(-d.period()), false
+		if !d.swept {
+			d.cutoff = time.Time{} // at start, everything pending was cut short
+		}
+	}
+	return d.cutoff, d.cursor
+}
+
+// sweptPage records the page a sweep read. A full page means more may be pending: the sweep
+// goes on from its last claim at the worker's next round. It used to stop there, so that after
+// a crash or an overflowing queue the claims beyond the first page waited for new claims to
+// wake the worker, and then went a page a minute.
+func (d *detector) sweptPage(page []store.PendingReview, err error, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil && len(page) == detectBatch {
+		d.cursor = page[len(page)-1].ClaimID
+		return
+	}
+	d.cursor = 0
+	d.swept, d.lastSweep = true, now
 }
 
 func (d *detector) queued() int {
@@ -262,19 +310,15 @@ func (s *Service) runDetector(ctx context.Context) {
 				}
 			}
 		}
-		batch, sweep := d.take(s.Now())
+		batch, sweep := d.take(s.Now(), ctx.Err() != nil)
 		if batch == nil && !sweep {
+			s.armIdleSweep(ctx)
 			return
 		}
 		if sweep {
-			before := s.Now().Add(-detectSweep)
-			if !d.swept {
-				before = time.Time{} // at start, everything pending was cut short
-			}
-			pending, err := s.Store.PendingReviews(work, before, detectBatch)
-			d.mu.Lock()
-			d.swept, d.lastSweep = true, s.Now()
-			d.mu.Unlock()
+			cutoff, after := d.sweepPage(s.Now())
+			pending, err := s.Store.PendingReviewsAfter(work, cutoff, after, detectBatch)
+			d.sweptPage(pending, err, s.Now())
 			if err != nil {
 				s.reviewError(err)
 			}
@@ -307,6 +351,48 @@ func (s *Service) runDetector(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// armIdleSweep sets the idle timer as the worker stops (unless the process is stopping, or the
+// timer is set already): see idleSweep.
+func (s *Service) armIdleSweep(ctx context.Context) {
+	if ctx.Err() != nil {
+		return // the next start sweeps
+	}
+	d := &s.detector
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer == nil {
+		d.timer = time.AfterFunc(d.period(), func() { s.idleSweep(ctx) })
+	}
+}
+
+// idleSweep looks for claims a sweep would take, one sweep period after the worker stopped,
+// and wakes the worker for them: claims nobody queued (an overflowing queue, a pass that
+// failed, another instance stopped for good) are then detected without waiting for a new claim
+// to wake the worker. Otherwise it looks again one period later, until ctx ends. The look is
+// one query of the pending list (which holds only the claims waiting), and says nothing when
+// it fails (the database may be down, or gone with the test that made it): it is tried again
+// one period later. Looking first keeps an idle worker from starting for nothing.
+func (s *Service) idleSweep(ctx context.Context) {
+	d := &s.detector
+	d.mu.Lock()
+	d.timer = nil
+	d.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	look, cancel := context.WithTimeout(ctx, d.period())
+	p, err := s.Store.PendingReviews(look, s.Now().Add(-d.period()), 1)
+	cancel()
+	if err != nil || len(p) == 0 {
+		s.armIdleSweep(ctx)
+		return
+	}
+	d.mu.Lock()
+	d.due = true
+	d.mu.Unlock()
+	d.add(s, nil)
 }
 
 func (s *Service) reviewError(err error) {

@@ -398,3 +398,144 @@ func TestRescoreAfterLostPass(t *testing.T) {
 		})
 	}
 }
+
+// TestRescoreOutsideLostPass: a pass over one claim raises signals on claims outside its scope
+// too (the earlier claims of its IP burst, the claim it shares a description with, its
+// namesake with a near email). Cut after storing them, before the scores, the pass run again
+// finds them raised already (or, for the burst, does not look at them), and still gives every
+// one of those claims the score of its signals.
+func TestRescoreOutsideLostPass(t *testing.T) {
+	const shared = "카카오톡 먹통으로 거래처와 계약을 놓쳤습니다 정말로"
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, cs := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }, Background: func(func(context.Context)) {}}
+			yes := true
+			submit := func(name, email, ip, desc string) int64 {
+				t.Helper()
+				res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
+					Claimant: intake.ClaimantInput{Name: name, Email: email}, Consent: &yes,
+					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:00", Failure: "no_driver", Description: desc}}},
+					claims.Meta{Channel: claims.ChannelAPI, IP: ip})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.Claim.ID
+			}
+			const burstIP = "198.51.100.50"
+			var earlier []int64
+			for i := range 4 {
+				earlier = append(earlier, submit(fmt.Sprintf("청구인%d", i), fmt.Sprintf("p%d@example.com", i), burstIP, fmt.Sprintf("각자 다른 사정으로 택시를 부르지 못했습니다 %d", i)))
+			}
+			earlier = append(earlier,
+				submit("이서연", "seoyeon@example.com", "203.0.113.1", shared), // shares the description
+				submit("김민준", "kim.minjun@example.com", "203.0.113.2", ""))  // a namesake, a near email
+			// The earlier claims pass and find nothing: four claims from one IP are no burst yet.
+			if err := svc.Detect(ctx, store.Scope{CaseID: cs.ID, ClaimIDs: earlier}); err != nil {
+				t.Fatal(err)
+			}
+			last := submit("김민준", "kimminjun+claims@example.com", burstIP, shared)
+			scope := store.Scope{CaseID: cs.ID, ClaimIDs: []int64{last}}
+
+			// Its pass stores its signals, on it and on the earlier claims, and stops there.
+			now = now.Add(time.Minute)
+			lost := now.UTC().Truncate(time.Microsecond)
+			cfg := claims.DefaultReviewConfig().Signals
+			burst, same, near := cfg[claims.SignalIPBurst], cfg[claims.SignalSameDescription], cfg[claims.SignalSimilarIdentity]
+			if err := st.SignalIPBurst(ctx, scope, store.SignalRule{Code: claims.SignalIPBurst, Weight: burst.Weight, Count: burst.Count,
+				Window: time.Duration(burst.WindowSeconds) * time.Second}, lost); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SignalSameDescription(ctx, scope, store.SignalRule{Code: claims.SignalSameDescription, Weight: same.Weight, MinLength: same.MinLength}, lost); err != nil {
+				t.Fatal(err)
+			}
+			namesake := earlier[len(earlier)-1]
+			if err := st.AddSignals(ctx, []models.ClaimSignal{
+				{ClaimID: last, CaseID: cs.ID, Code: claims.SignalSimilarIdentity, Weight: near.Weight, Detail: "email", CreatedAt: lost},
+				{ClaimID: namesake, CaseID: cs.ID, Code: claims.SignalSimilarIdentity, Weight: near.Weight, Detail: "email", CreatedAt: lost}}); err != nil {
+				t.Fatal(err)
+			}
+
+			// The pass runs again, later.
+			now = now.Add(time.Hour)
+			if err := svc.Detect(ctx, scope); err != nil {
+				t.Fatal(err)
+			}
+
+			ids := append(earlier, last)
+			sigs, err := st.SignalsOf(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				if len(sigs[id]) == 0 {
+					t.Fatalf("claim %d has no signal: the scenario raises too little (%v)", id, sigs)
+				}
+			}
+			var scores []models.Claim
+			if err := st.Gorm().Select("id, fraud_score").Where("id IN ?", ids).Order("id").Find(&scores).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range scores {
+				sum := 0
+				var codes []string
+				for _, s := range sigs[c.ID] {
+					sum += s.Weight
+					codes = append(codes, s.Code)
+				}
+				if c.FraudScore != sum {
+					t.Errorf("claim %d (%s): fraud score %d, its signals weigh %d", c.ID, strings.Join(codes, ","), c.FraudScore, sum)
+				}
+			}
+		})
+	}
+}
+
+// TestResumeSweepsEveryPending: more claims left pending than a sweep's page (a crash, or a
+// queue that overflowed) are all detected by the next start's sweep, without any new claim to
+// wake the worker.
+func TestResumeSweepsEveryPending(t *testing.T) {
+	const pending = 1200 // more than two pages of 500
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			clock := func() time.Time { return now }
+			// A process that stored its claims and stopped before their passes.
+			lost := &claims.Service{Store: st, Now: clock, Background: func(func(context.Context)) {}}
+			yes := true
+			var sub sync.WaitGroup
+			for w := range 4 {
+				sub.Go(func() {
+					for i := w; i < pending; i += 4 {
+						_, err := lost.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
+							Claimant: intake.ClaimantInput{Name: fmt.Sprintf("청구인%04d", i), Email: fmt.Sprintf("p%04d@example.com", i)}, Consent: &yes,
+							Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:00", Failure: "no_driver"}}},
+							claims.Meta{Channel: claims.ChannelAPI, IP: fmt.Sprintf("198.51.%d.%d", i/250, i%250)})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			sub.Wait()
+			if p, err := st.PendingReviews(ctx, time.Time{}, 2*pending); err != nil || len(p) != pending {
+				t.Fatalf("%d pending before the start, want %d (%v)", len(p), pending, err)
+			}
+
+			// The next process starts and nothing else arrives.
+			var wg sync.WaitGroup
+			bg := func(fn func(context.Context)) { wg.Go(func() { fn(ctx) }) }
+			next := &claims.Service{Store: st, Now: clock, Background: bg, ReviewError: func(err error) { t.Error(err) }}
+			next.ResumeReviews()
+			wg.Wait()
+			if p, err := st.PendingReviews(ctx, time.Time{}, 2*pending); err != nil || len(p) != 0 {
+				t.Fatalf("%d of %d claims still pending once the worker stopped (%v)", len(p), pending, err)
+			}
+		})
+	}
+}

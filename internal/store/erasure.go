@@ -23,33 +23,65 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 	var keys []string
 	erased := false
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		var before models.Claim
-		if err := tx.Where("id = ?", claimID).Take(&before).Error; err != nil {
-			return err
-		}
-		if before.ErasedAt != nil {
-			return nil
-		}
-		e, err := ev(&before)
-		if err != nil {
-			return err
-		}
-		// Recorded first, so that the erasure of the trail covers this event too: a claimant
-		// withdrawing from the status page is its actor, with the IP erasure removes.
-		if err := RecordTx(tx, e); err != nil {
-			return err
-		}
-		keys, err = eraseInTx(tx, &before, now)
-		if err != nil {
-			return err
-		}
-		erased = true
-		return nil
+		var err error
+		keys, erased, err = eraseClaimTx(tx, claimID, now, ev)
+		return err
 	})
 	if err != nil {
 		return false, err
 	}
 	return erased, deleteBlobs(ctx, blobs, keys)
+}
+
+// TransitionAndErase applies transition t (as TransitionClaim, with its audit event ev) and
+// erases the claim's personal data (as EraseClaim, with the event erase makes) in one
+// transaction: a withdrawal. Two transactions left, when the second failed (a client gone, a
+// database error, a crash), a withdrawn claim keeping its data, and a retry was refused as a
+// transition from withdrawn, so nothing but the retention sweep (off by default) ever erased
+// it. Now either both happen or neither does, and a retry finds the claim as it was. The
+// evidence files are deleted once the transaction has committed.
+func (s *Store) TransitionAndErase(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent, blobs Blobs, erase func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
+	var keys []string
+	erased := false
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := transitionTx(tx, t, ev); err != nil {
+			return err
+		}
+		var err error
+		keys, erased, err = eraseClaimTx(tx, t.ClaimID, t.At, erase)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return erased, deleteBlobs(ctx, blobs, keys)
+}
+
+// eraseClaimTx is EraseClaim's work in tx: it reads the claim, records the event ev makes from
+// it and erases it, unless it is erased already (false). It returns the storage keys of the
+// evidence files to delete once tx has committed.
+func eraseClaimTx(tx *gorm.DB, claimID int64, now time.Time, ev func(before *models.Claim) (*models.AuditEvent, error)) ([]string, bool, error) {
+	var before models.Claim
+	if err := tx.Where("id = ?", claimID).Take(&before).Error; err != nil {
+		return nil, false, err
+	}
+	if before.ErasedAt != nil {
+		return nil, false, nil
+	}
+	e, err := ev(&before)
+	if err != nil {
+		return nil, false, err
+	}
+	// Recorded first, so that the erasure of the trail covers this event too: a claimant
+	// withdrawing from the status page is its actor, with the IP erasure removes.
+	if err := RecordTx(tx, e); err != nil {
+		return nil, false, err
+	}
+	keys, err := eraseInTx(tx, &before, now)
+	if err != nil {
+		return nil, false, err
+	}
+	return keys, true, nil
 }
 
 // eraseInTx blanks the personal columns of one claim, deletes its evidence rows, erases what
@@ -128,7 +160,10 @@ func expireExportsInTx(tx *gorm.DB, caseID int64, at time.Time) error {
 
 // deleteBlobs deletes evidence files whose rows are gone. A file a crash leaves behind has no
 // row pointing at it: it is unreachable, and the next erasure sweep of its claim is a no-op.
+// The rows are gone for good once the erasure has committed, so the deletion does not stop
+// when the request that asked for it does (a claimant closing the page after withdrawing).
 func deleteBlobs(ctx context.Context, blobs Blobs, keys []string) error {
+	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	for _, k := range keys {
 		if err := blobs.Delete(ctx, k); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -121,13 +122,20 @@ func (s *Store) AddEvidenceAudited(ctx context.Context, e *models.Evidence, cont
 		return err
 	}
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		q := tx.Model(&models.Claim{}).Select("id").Where("id = ?", e.ClaimID)
+		q := tx.Model(&models.Claim{}).Select("id", "status", "erased_at").Where("id = ?", e.ClaimID)
 		if s.dialect == Postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
 		var c models.Claim
 		if err := q.Take(&c).Error; err != nil {
 			return err
+		}
+		// Decided here, on the locked row, not only by the caller's earlier read: a file added
+		// to a claim closed or erased meanwhile (an admin's erasure while the claimant's page
+		// is open) would be kept for good, as an erased claim is never erased again. The
+		// erasure takes the same lock, so it either sees this file or comes first.
+		if c.ErasedAt != nil || !slices.Contains(OpenStatuses, c.Status) {
+			return apperr.New(apperr.Conflict, "claim_closed")
 		}
 		var n int64
 		if err := tx.Model(&models.Evidence{}).Where("claim_id = ?", e.ClaimID).Count(&n).Error; err != nil {
@@ -169,15 +177,17 @@ const StatusWithdrawn = lifecycle.Withdrawn
 
 // UpdateClaimContact corrects the claimant's contact details (already validated by the
 // caller) and records the audit event ev makes from the claim as it was, in one transaction.
-// A withdrawn claim cannot be changed (conflict "claim_closed"). Callers go through
-// claims.Service.UpdateContact.
+// A withdrawn claim cannot be changed, nor an erased one (conflict "claim_closed"): new
+// contact details on an erased claim would be kept for good, as an erased claim is never
+// erased again. The guard is in the UPDATE, so an erasure committed meanwhile is seen.
+// Callers go through claims.Service.UpdateContact.
 func (s *Store) UpdateClaimContact(ctx context.Context, claimID int64, name, email, phone string, now time.Time, ev func(before *models.Claim) (*models.AuditEvent, error)) error {
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var before models.Claim
 		if err := tx.Where("id = ?", claimID).Take(&before).Error; err != nil {
 			return err
 		}
-		res := tx.Model(&models.Claim{}).Where("id = ? AND status <> ?", claimID, StatusWithdrawn).
+		res := tx.Model(&models.Claim{}).Where("id = ? AND status <> ? AND erased_at IS NULL", claimID, StatusWithdrawn).
 			Updates(map[string]any{"claimant_name": name, "claimant_email": email, "claimant_phone": phone,
 				"updated_at": now.UTC().Truncate(time.Microsecond)})
 		if res.Error != nil {

@@ -128,3 +128,81 @@ func TestWithdrawAndContact(t *testing.T) {
 		})
 	}
 }
+
+// TestNothingAddedAfterErasure: once a claim's personal data is erased (an admin's erasure,
+// the claimant's page still open), neither new contact details nor a new evidence file are
+// stored on it: nothing would ever erase them. A closed claim takes no evidence either, on the
+// locked row whatever the caller read before; its contact details may still be corrected.
+func TestNothingAddedAfterErasure(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := open(t, d)
+			now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+			blobs := st.DatabaseBlobs()
+			contactEv := func(*models.Claim) (*models.AuditEvent, error) {
+				return &models.AuditEvent{At: now, ActorKind: "claimant", Action: "update_contact", Entity: "claim", Details: "{}"}, nil
+			}
+			addFile := func(c *models.Claim) error {
+				return st.AddEvidenceAudited(ctx, &models.Evidence{ClaimID: c.ID, CaseID: c.CaseID, ContentType: "image/png", SHA256: "x", CreatedAt: now},
+					[]byte("\x89PNG"), blobs, 10, func(e *models.Evidence) (*models.AuditEvent, error) {
+						return &models.AuditEvent{At: now, ActorKind: "claimant", Action: "add_evidence", Entity: "claim", EntityID: c.Reference, Details: "{}"}, nil
+					})
+			}
+			stored := func(c *models.Claim) (*models.Claim, int64, int64) {
+				t.Helper()
+				got, err := st.ClaimByReference(ctx, c.Reference)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var files, blobRows int64
+				st.Gorm().Model(&models.Evidence{}).Where("claim_id = ?", c.ID).Count(&files)
+				st.Gorm().Model(&models.EvidenceBlob{}).Count(&blobRows)
+				return got, files, blobRows
+			}
+
+			// An open claim, erased.
+			erased := newClaim(t, st, "CD-AAAA-BBBB-CCCC")
+			if ok, err := st.EraseClaim(ctx, erased.ID, now, blobs, func(before *models.Claim) (*models.AuditEvent, error) {
+				return &models.AuditEvent{At: now, ActorKind: "token", Action: "erase", Entity: "claim", EntityID: before.Reference, Details: "{}"}, nil
+			}); err != nil || !ok {
+				t.Fatalf("erase: %v %v", ok, err)
+			}
+			if err := st.UpdateClaimContact(ctx, erased.ID, "새 이름", "new@example.com", "+821012345678", now, contactEv); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("contact of an erased claim: %v, want conflict", err)
+			}
+			if err := addFile(erased); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("evidence for an erased claim: %v, want conflict", err)
+			}
+			if got, files, blobRows := stored(erased); got.ClaimantName != "" || got.ClaimantEmail != "" || got.ClaimantPhone != "" || files != 0 || blobRows != 0 {
+				t.Errorf("erased claim holds %q %q %q, %d files, %d blobs", got.ClaimantName, got.ClaimantEmail, got.ClaimantPhone, files, blobRows)
+			}
+
+			// A claim rejected after the caller read it as open.
+			closed := newClaim(t, st, "CD-DDDD-EEEE-FFFF")
+			if err := st.TransitionClaim(ctx, &models.ClaimTransition{ClaimID: closed.ID, CaseID: closed.CaseID, FromStatus: "received", ToStatus: "rejected",
+				ActorKind: "user", At: now}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := addFile(closed); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("evidence for a rejected claim: %v, want conflict", err)
+			}
+			if err := st.UpdateClaimContact(ctx, closed.ID, "이름", "a@example.com", "", now, contactEv); err != nil {
+				t.Errorf("contact of a rejected claim: %v", err)
+			}
+			if got, files, blobRows := stored(closed); got.ClaimantEmail != "a@example.com" || files != 0 || blobRows != 0 {
+				t.Errorf("rejected claim: email %q, %d files, %d blobs", got.ClaimantEmail, files, blobRows)
+			}
+
+			// An open claim still takes both.
+			live := newClaim(t, st, "CD-GGGG-HHHH-JJJJ")
+			if err := addFile(live); err != nil {
+				t.Errorf("evidence for an open claim: %v", err)
+			}
+			if err := st.UpdateClaimContact(ctx, live.ID, "이름", "b@example.com", "", now, contactEv); err != nil {
+				t.Errorf("contact of an open claim: %v", err)
+			}
+		})
+	}
+}

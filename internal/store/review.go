@@ -562,7 +562,20 @@ func (s *Store) AddSignals(ctx context.Context, sigs []models.ClaimSignal) error
 }
 
 // RescoreClaims sets fraud_score to the sum of the signal weights of the claims in scope and
-// of every claim given a signal at now (a burst flags earlier claims too).
+// of every claim given a signal by a pass that gave one to a claim in scope, or at now (a
+// burst flags earlier claims too, a shared description or a near identity the other claim).
+//
+// A pass raises signals on claims outside its scope, and only its rescoring gives them their
+// score. Cut between the two (a crash, a stop), it leaves its claims pending and those others
+// with a signal their score lacks; the pass run again finds their signals raised (kept as they
+// were, with the lost pass's time) or, for a burst, does not even look at them (it starts after
+// the latest claim flagged). The lost pass's time is still on the signals it raised on the
+// claims in scope, in the same statements: the claims with a signal raised at one of those
+// instants are the ones to rescore. Refreshing created_at on conflict instead would cost a
+// row version per signal found again (every pass finds some), change when a signal was
+// raised, and still miss a burst's earlier claims. What this leaves out: a claim that gets
+// its signal through a claim in scope already holding it (raised before by another claim's
+// pass that ran first) when its pass is lost, and no claim in scope gets a new one.
 func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) error {
 	if sc.empty() {
 		return nil
@@ -579,14 +592,18 @@ func (s *Store) RescoreClaims(ctx context.Context, sc Scope, now time.Time) erro
 	} else {
 		inScope, sargs = s.idsCond(sc, "g.case_id", "g.claim_id")
 	}
-	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table).
+	// One IN over a UNION, not an OR: each side uses its index (an OR scanned the table). The
+	// instants of the scope's signals are few (most often the one of this pass), each one
+	// probe of claim_signals_created; a claim in scope is found through its own signals' instants.
 	// A row whose score is unchanged is not written: an update of claims rewrites every index
 	// entry of the row (fraud_score is indexed), for nothing.
 	q := `UPDATE claims SET fraud_score = (SELECT COALESCE(SUM(weight), 0) FROM claim_signals g WHERE g.claim_id = claims.id)
-WHERE id IN (SELECT g.claim_id FROM claim_signals g WHERE ` + inScope + ` UNION SELECT claim_id FROM claim_signals WHERE case_id = ? AND created_at = ?)
+WHERE id IN (SELECT o.claim_id FROM claim_signals o WHERE o.case_id = ? AND o.created_at IN (SELECT g.created_at FROM claim_signals g WHERE ` + inScope + `)
+		UNION SELECT claim_id FROM claim_signals WHERE case_id = ? AND created_at = ?)
 	AND fraud_score <> (SELECT COALESCE(SUM(weight), 0) FROM claim_signals g WHERE g.claim_id = claims.id)`
+	args := append([]any{sc.CaseID}, sargs...)
 	defer s.writeLock()()
-	return translate(s.db.WithContext(ctx).Exec(q, append(sargs, sc.CaseID, now)...).Error)
+	return translate(s.db.WithContext(ctx).Exec(q, append(args, sc.CaseID, now)...).Error)
 }
 
 // SignalsOf returns the signals of claims, by claim id.
@@ -619,9 +636,18 @@ type PendingReview struct {
 // PendingReviews returns up to limit claims waiting for their detection pass since before
 // (zero: all), oldest first.
 func (s *Store) PendingReviews(ctx context.Context, before time.Time, limit int) ([]PendingReview, error) {
+	return s.PendingReviewsAfter(ctx, before, 0, limit)
+}
+
+// PendingReviewsAfter is PendingReviews from the claim after claim id after: a sweep reads
+// the pending list a page at a time.
+func (s *Store) PendingReviewsAfter(ctx context.Context, before time.Time, after int64, limit int) ([]PendingReview, error) {
 	q := s.db.WithContext(ctx).Model(&models.ClaimReviewPending{}).Select("claim_id, case_id")
 	if !before.IsZero() {
 		q = q.Where("created_at < ?", before.UTC())
+	}
+	if after > 0 {
+		q = q.Where("claim_id > ?", after)
 	}
 	var out []PendingReview
 	return out, translate(q.Order("claim_id").Limit(limit).Scan(&out).Error)

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -21,8 +22,15 @@ func (s *Store) TransitionClaim(ctx context.Context, t *models.ClaimTransition, 
 // transitionTx applies a transition in tx: the claim moves only from the status t starts at.
 func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent) error {
 	t.At = t.At.UTC().Truncate(time.Microsecond)
-	res := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus).
-		Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
+	q := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus)
+	if t.FromStatus == lifecycle.Deficient && t.ToStatus == lifecycle.Rejected {
+		// A deficient claim is rejected only once its cure deadline has passed (the
+		// lifecycle's rule), and the caller checked the deadline it read: a claim cured,
+		// reviewed and found deficient again meanwhile is deficient with a later deadline,
+		// which the status alone does not tell (the expiry job's list is read before it acts).
+		q = q.Where("cure_deadline <= ?", t.At)
+	}
+	res := q.Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
 	if res.Error != nil {
 		return res.Error
 	}
