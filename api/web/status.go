@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -342,7 +343,12 @@ func (h *handler) contact(c *gin.Context) {
 	if phone != "" {
 		phone, _ = intake.NormalizePhone(phone)
 	}
-	if err := h.claims.UpdateContact(ctx, cl, name, email, phone, audit.Actor{Kind: audit.ActorClaimant, IP: c.ClientIP()}); err != nil && !apperr.Is(err, apperr.Conflict) {
+	if err := h.claims.UpdateContact(ctx, cl, name, email, phone, audit.Actor{Kind: audit.ActorClaimant, IP: c.ClientIP()}); err != nil {
+		// Withdrawn or erased meanwhile: nothing was stored, and the page says why.
+		if key, kv, ok := conflictText(err); ok {
+			h.showStatus(c, v, cl, []fieldError{{ID: "name", Message: v.T(key, kv...)}}, http.StatusConflict)
+			return
+		}
 		h.failErr(c, err)
 		return
 	}
@@ -423,14 +429,28 @@ func (h *handler) uploadEvidence(c *gin.Context) {
 			Details: map[string]any{"evidence_id": e.ID, "content_type": e.ContentType, "size_bytes": e.SizeBytes, "sha256": e.SHA256}}.Model(h.now())
 	}
 	if err := h.store.AddEvidenceAudited(ctx, e, content, h.blobs, MaxEvidenceFiles, audited); err != nil {
-		if apperr.Is(err, apperr.Conflict) {
-			bad("evidence_limit", "max", strconv.Itoa(MaxEvidenceFiles))
+		if key, kv, ok := conflictText(err); ok { // the limit reached, or the claim closed or erased meanwhile
+			bad(key, kv...)
 			return
 		}
 		h.failErr(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/status?done=evidence")
+}
+
+// conflictText is the message key and parameters of a conflict the store reported (a limit
+// reached, a claim closed or erased meanwhile), as the page's T takes them.
+func conflictText(err error) (string, []string, bool) {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Code != apperr.Conflict || ae.Message == "" {
+		return "", nil, false
+	}
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(ae.Params)) {
+		kv = append(kv, k, ae.Params[k])
+	}
+	return ae.Message, kv, true
 }
 
 // evidenceFile serves an evidence file to the signed-in claimant, or to staff with a lawyer

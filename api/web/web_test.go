@@ -366,6 +366,33 @@ func TestClaimWithoutJavaScript(t *testing.T) {
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
+// A claimant still signed in to the status page of a claim an admin has erased cannot put
+// personal data back on it: contact details and files are refused with the reason, nothing is
+// stored (an erased claim is never erased again).
+func TestErasedClaimTakesNoChanges(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	b := e.browser("ko")
+	ref, code := fileClaim(t, b)
+	if p := b.post("/status", "reference", ref, "access_code", code); p.Status != http.StatusSeeOther {
+		t.Fatalf("lookup: %d %s", p.Status, p.Body)
+	}
+	b.get("/status") // the page's form token
+	cl, err := e.st.ClaimByReference(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &claims.Service{Store: e.st, Now: func() time.Time { return testNow }}
+	if ok, err := svc.Erase(context.Background(), cl, audit.Actor{Kind: audit.ActorToken, Name: "admin"}, "request"); !ok || err != nil {
+		t.Fatalf("erase: %v %v", ok, err)
+	}
+	want(t, b.post("/status/contact", "name", "김민지", "email", "back@example.com"), http.StatusConflict, "바꿀 수 없습니다")
+	want(t, b.upload("r.png", pngBytes(t)), 422, "바꿀 수 없습니다")
+	cl, _ = e.st.ClaimByReference(context.Background(), ref)
+	if ev, _ := e.st.ListEvidence(context.Background(), cl.ID); cl.ClaimantEmail != "" || cl.ClaimantName != "" || len(ev) != 0 {
+		t.Fatalf("stored on an erased claim: %q %q, %d files", cl.ClaimantName, cl.ClaimantEmail, len(ev))
+	}
+}
+
 func TestEnglishAndLanguageSwitch(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	b := e.browser("")
