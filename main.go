@@ -117,11 +117,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	bg := &background{ctx: bgCtx, log: log}
 	defer bg.wait()
 	defer stopBackground() // before the wait: a listener that fails ends the background work too
-	// Finish re-valuations a restart cut short (a rule change's background work).
+	// Finish re-valuations a restart cut short (a rule change's background work), and keep the
+	// stored estimates of rules valued as of "today" up to the day.
 	bg.Go(func(ctx context.Context) {
-		if err := (&claims.Service{Store: st, Now: time.Now}).RevalueAll(ctx); err != nil && ctx.Err() == nil {
-			log.Error("revaluation at start failed", "err", err)
-		}
+		(&claims.Service{Store: st, Now: time.Now}).RunRevaluation(ctx, revaluationCheck, func(err error) {
+			log.Error("revaluation failed", "err", err)
+		})
 	})
 	imports, runner := newJobs(st, log, cfg)
 	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
@@ -163,6 +164,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	return nil
 }
+
+// revaluationCheck is how often the service looks for claims to re-value: after a restart cut a
+// rule change's revaluation short, or once the day has changed under rules valued as of today
+// (so such estimates are at most this late into a new day).
+const revaluationCheck = 15 * time.Minute
 
 // background runs work that outlives a request; on shutdown its context is cancelled and serve
 // waits for it (work is resumable: what a stop cuts short is redone at the next start). A panic

@@ -129,8 +129,13 @@ func caseResponse(cs *store.Case) CaseResponse {
 
 func windowResponse(w *models.OutageWindow, loc *time.Location) WindowResponse {
 	return WindowResponse{ID: w.ID, Service: w.Service, Feature: w.Feature, Severity: w.Severity,
-		Start: localTime(w.StartAt, loc), End: localTime(w.EndAt, loc), Source: w.Source, Confidence: w.Confidence}
+		Start: windowTime(w.StartAt, loc), End: windowTime(w.EndAt, loc), Source: w.Source, Confidence: w.Confidence}
 }
+
+// windowTime formats a window's edge in RFC 3339 with the case zone's offset and the fraction
+// of a second it has (none when whole): windows keep microseconds, and a client that reads the
+// windows and sends them back (PUT replaces them all) must not move an edge such as 01:31:00.5.
+func windowTime(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339Nano) }
 
 // localTime formats an instant in RFC 3339 with the case zone's offset.
 func localTime(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339) }

@@ -223,12 +223,12 @@ func (s *Server) simulateRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	pt, err := s.claims.Simulate(ctx, cs, proposed)
+	simulated, err := s.valueCase(ctx, cs, nil, proposed)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	out := SimulationResponse{Active: active, Simulated: s.totalsResponse(cs.Location, nil, proposed, pt)}
+	out := SimulationResponse{Active: active, Simulated: simulated}
 	out.DifferenceKRW = out.Simulated.TotalKRW - out.Active.TotalKRW
 	c.JSON(http.StatusOK, out)
 }
@@ -266,16 +266,24 @@ func (s *Server) activeTotals(ctx context.Context, cs *store.Case) (TotalsRespon
 	if err != nil {
 		return TotalsResponse{}, err
 	}
-	t, err := s.claims.Simulate(ctx, cs, active.Rules)
+	v := active.Version
+	return s.valueCase(ctx, cs, &v, active.Rules)
+}
+
+// valueCase values the case under r (the simulation of claims.Service.Simulate) and answers
+// the totals, as of the valuer's date: the clock read again could name the next day, around
+// midnight with an open as_of.
+func (s *Server) valueCase(ctx context.Context, cs *store.Case, version *int, r damages.Rules) (TotalsResponse, error) {
+	v := s.claims.Valuer(cs, cs.DomainWindows(), r)
+	t, err := s.claims.ValueCase(ctx, cs, v, nil)
 	if err != nil {
 		return TotalsResponse{}, err
 	}
-	v := active.Version
-	return s.totalsResponse(cs.Location, &v, active.Rules, t), nil
+	return totalsResponse(version, v.AsOf(), r, t), nil
 }
 
-func (s *Server) totalsResponse(loc *time.Location, version *int, r damages.Rules, t damages.Totals) TotalsResponse {
-	out := TotalsResponse{RulesVersion: version, AsOf: r.ValuationDate(damages.DateOf(s.now(), loc)).String(),
+func totalsResponse(version *int, asOf damages.Date, r damages.Rules, t damages.Totals) TotalsResponse {
+	out := TotalsResponse{RulesVersion: version, AsOf: asOf.String(),
 		Claims: t.Claims, Items: t.Items, EligibleItems: t.EligibleItems, DegradedItems: t.DegradedItems,
 		PrincipalKRW: t.PrincipalKRW, InterestKRW: t.InterestKRW, TotalKRW: t.TotalKRW,
 		ByService: subtotals(t.ByService), ByKind: subtotals(t.ByKind),
@@ -307,7 +315,7 @@ func (s *Server) claimDamages(c *gin.Context) {
 		return
 	}
 	lang := string(messages.FromRequest(c.Request))
-	out := DamagesResponse{Reference: cl.Reference, RulesVersion: rs.Version, AsOf: s.claims.Valuer(cs, nil, rs.Rules).AsOf().String(),
+	out := DamagesResponse{Reference: cl.Reference, RulesVersion: rs.Version, AsOf: cv.AsOf.String(),
 		PrincipalKRW: cv.PrincipalKRW, InterestKRW: cv.InterestKRW, TotalKRW: cv.TotalKRW,
 		Items: make([]ItemDamages, len(cv.Items)), Consolation: make([]ConsolationResponse, len(cv.Consolations)), Trace: make([]TraceStep, len(cv.Trace))}
 	for i, iv := range cv.Items {

@@ -1,11 +1,24 @@
 package api_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/claimdesk/claimdesk/api"
+	"github.com/claimdesk/claimdesk/damages"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/export"
+	"github.com/claimdesk/claimdesk/internal/messages"
 )
 
 func (e *env) damages(ref string, headers ...string) api.DamagesResponse {
@@ -235,4 +248,146 @@ func TestSummary(t *testing.T) {
 		}
 		wantStatus(t, e.do("GET", "/api/v1/cases/kakao-2022/summary", nil, bearer(e.importer)...), 403)
 	})
+}
+
+// summaryTotals returns the case summary's totals.
+func (e *env) summaryTotals() api.TotalsResponse {
+	e.t.Helper()
+	r := e.do("GET", "/api/v1/cases/kakao-2022/summary", nil, bearer(e.lawyer)...)
+	wantStatus(e.t, r, 200)
+	var s api.SummaryResponse
+	if err := json.Unmarshal(r.Body, &s); err != nil {
+		e.t.Fatal(err)
+	}
+	return s.Totals
+}
+
+// plaintiffsTotal returns the total row's total of the plaintiff list.
+func (e *env) plaintiffsTotal() int64 {
+	e.t.Helper()
+	r := e.do("GET", "/api/v1/cases/kakao-2022/exports/plaintiffs.csv", nil, bearer(e.lawyer)...)
+	wantStatus(e.t, r, 200)
+	rows, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	last := rows[len(rows)-1]
+	n, err := strconv.ParseInt(last[8], 10, 64)
+	if err != nil {
+		e.t.Fatalf("plaintiff list's total row %q: %v", last, err)
+	}
+	return n
+}
+
+// TestTotalsLeaveOutDuplicatesAndWithdrawn: a claim marked duplicate (its loss is another
+// claim's) and a withdrawn claim change neither the summary's nor the simulation's nor the
+// report's total, which equal the plaintiff list's total: the same claims count in all.
+func TestTotalsLeaveOutDuplicatesAndWithdrawn(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		first := e.file(person("홍길동", "hong@example.com", "010-1111-2222", taxi("2022-10-15T18:30")))
+		e.file(person("김철수", "kim@example.com", "010-3333-4444", message("2022-10-15T20:00", "2022-10-16T03:00")))
+		want := e.summaryTotals()
+		if want.TotalKRW <= 0 || want.Claims != 2 {
+			t.Fatalf("set-up: totals %+v", want)
+		}
+		dup := e.file(person("홍길동", "hong@example.com", "010-1111-2222", taxi("2022-10-15T18:30")))
+		wantStatus(t, e.move(dup, map[string]any{"to": "duplicate", "duplicate_of": first, "reasons": []string{"duplicate_submission"}}, e.lawyer), 200)
+		gone := e.file(person("이영희", "lee@example.com", "010-5555-6666", payment("2022-10-16T09:00")))
+		wantStatus(t, e.move(gone, map[string]any{"to": "withdrawn", "reasons": []string{"claimant_request"}}, e.lawyer), 200)
+
+		got := e.summaryTotals()
+		if got.TotalKRW != want.TotalKRW || got.Claims != want.Claims || got.Items != want.Items {
+			t.Errorf("summary with a duplicate and a withdrawn claim: %d claims, %d items, total %d; want %d, %d, %d",
+				got.Claims, got.Items, got.TotalKRW, want.Claims, want.Items, want.TotalKRW)
+		}
+		if p := e.plaintiffsTotal(); p != got.TotalKRW {
+			t.Errorf("plaintiffs' total %d, case total %d", p, got.TotalKRW)
+		}
+		rules := e.do("GET", "/api/v1/cases/kakao-2022/rules", nil, bearer(e.lawyer)...)
+		sim := e.do("POST", "/api/v1/cases/kakao-2022/rules/simulate", mustJSON(rules.json(t)["rules"]), bearer(e.lawyer)...)
+		wantStatus(t, sim, 200)
+		var s api.SimulationResponse
+		if err := json.Unmarshal(sim.Body, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Simulated.TotalKRW != want.TotalKRW || s.Active.TotalKRW != want.TotalKRW {
+			t.Errorf("simulation: active %d, simulated %d; want %d", s.Active.TotalKRW, s.Simulated.TotalKRW, want.TotalKRW)
+		}
+
+		ctx := context.Background()
+		cs, err := e.st.Case(ctx, "kakao-2022")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := export.BuildReport(ctx, e.st, &claims.Service{Store: e.st, Now: func() time.Time { return testNow }}, cs, testNow, messages.En)
+		if err != nil {
+			t.Fatal(err)
+		}
+		label, value := messages.Text(messages.En, "report_total", nil), damages.FormatWon(want.TotalKRW)+messages.Text(messages.En, "report_won", nil)
+		if i := slices.IndexFunc(rep.Headline, func(f export.Figure) bool { return f.Label == label }); i < 0 || rep.Headline[i].Value != value {
+			t.Errorf("report headline %+v, want %s %s", rep.Headline, label, value)
+		}
+	})
+}
+
+// TestAsOfIsTheValuationDate: under rules with as_of null, the totals (summary, simulation)
+// and a claim's damages name the day they were valued as of, not the clock read again: here
+// the clock moves a day at every reading, so a second reading names another day than the
+// one the amounts are of.
+func TestAsOfIsTheValuationDate(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	var readings atomic.Int64
+	now := func() time.Time { return testNow.AddDate(0, 0, int(readings.Add(1))) }
+	// Background work (detection, revaluation) is not run: it reads the clock in loops.
+	e.h = api.New(api.Config{Store: e.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+		Background: func(func(context.Context)) {}})
+	rules := e.do("GET", "/api/v1/cases/kakao-2022/rules", nil, bearer(e.lawyer)...).json(t)["rules"].(map[string]any)
+	rules["as_of"] = nil
+	wantStatus(t, e.do("PUT", "/api/v1/cases/kakao-2022/rules", rules, bearer(e.lawyer)...), 200)
+	ref := e.file(claim(taxi("2022-10-15T18:30")))
+
+	ctx := context.Background()
+	cs, err := e.st.Case(ctx, "kakao-2022")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := e.st.ClaimByReference(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the claim is worth as of day (a service whose clock stays there).
+	worth := func(day string) int64 {
+		t.Helper()
+		d, err := damages.ParseDate(day)
+		if err != nil {
+			t.Fatalf("as_of %q: %v", day, err)
+		}
+		at := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, cs.Location)
+		_, cv, err := (&claims.Service{Store: e.st, Now: func() time.Time { return at }}).ClaimDamages(ctx, cs, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cv.TotalKRW
+	}
+	if worth("2030-01-01") == worth("2030-01-02") {
+		t.Fatal("set-up: the claim is worth the same on two days")
+	}
+
+	if tot := e.summaryTotals(); worth(tot.AsOf) != tot.TotalKRW {
+		t.Errorf("summary: total %d as of %s, but worth %d then", tot.TotalKRW, tot.AsOf, worth(tot.AsOf))
+	}
+	sim := e.do("POST", "/api/v1/cases/kakao-2022/rules/simulate", rules, bearer(e.lawyer)...)
+	wantStatus(t, sim, 200)
+	var s api.SimulationResponse
+	if err := json.Unmarshal(sim.Body, &s); err != nil {
+		t.Fatal(err)
+	}
+	for name, tot := range map[string]api.TotalsResponse{"active": s.Active, "simulated": s.Simulated} {
+		if worth(tot.AsOf) != tot.TotalKRW {
+			t.Errorf("simulation %s: total %d as of %s, but worth %d then", name, tot.TotalKRW, tot.AsOf, worth(tot.AsOf))
+		}
+	}
+	if d := e.damages(ref); worth(d.AsOf) != d.TotalKRW {
+		t.Errorf("damages: total %d as of %s, but worth %d then", d.TotalKRW, d.AsOf, worth(d.AsOf))
+	}
 }

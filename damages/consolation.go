@@ -2,6 +2,9 @@ package damages
 
 import "time"
 
+// consolationRule is a ConsolationRule as the valuer reads it (a missing cap is 0).
+type consolationRule struct{ base, perHour, cap int64 }
+
 // span is a part of an item's period inside one window.
 type span struct {
 	start, end time.Time
@@ -15,7 +18,7 @@ type span struct {
 // the length of the union of the degraded parts minus the down union, so overlapping items
 // never count twice. Degraded seconds weigh the degraded factor. Interest starts on the
 // earliest local date of the service's eligible items.
-func (v *Valuer) consolationFor(service string, rule ConsolationRule, items []Item, vals []ItemValuation) ConsolationValuation {
+func (v *Valuer) consolationFor(service string, rule consolationRule, items []Item, vals []ItemValuation) ConsolationValuation {
 	// Most claims have a few spans; the array keeps them off the heap.
 	var buf [32]span
 	spans := buf[:0]
@@ -57,10 +60,10 @@ func (v *Valuer) consolationFor(service string, rule ConsolationRule, items []It
 
 // consolationAmount is rule 3's formula:
 // min(cap, base + floor(per_hour x (down x 10,000 + degraded x degraded_bps) / (3,600 x 10,000))).
-func consolationAmount(rule ConsolationRule, downSec, degradedSec, degradedBPS int64) int64 {
+func consolationAmount(rule consolationRule, downSec, degradedSec, degradedBPS int64) int64 {
 	weighted := addKRW(mulDiv(downSec, bpsOne, 1), mulDiv(degradedSec, degradedBPS, 1))
-	x := addKRW(nonNeg(rule.BaseKRW), mulDiv(nonNeg(rule.PerHourKRW), weighted, 3600*bpsOne))
-	return min(x, nonNeg(rule.CapKRW))
+	x := addKRW(nonNeg(rule.base), mulDiv(nonNeg(rule.perHour), weighted, 3600*bpsOne))
+	return min(x, nonNeg(rule.cap))
 }
 
 // sortSpans orders spans by start (insertion sort: a claim has few, and it allocates nothing).

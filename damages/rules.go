@@ -28,8 +28,9 @@ func validKind(k string) bool {
 // Rules is a rule set: the parameters of the methodology (docs/methodology.md) that a lawyer
 // may change per case. The JSON key names are part of the API and of stored case data.
 //
-// The scalar parameters whose silent zero would change the result (factors and rates) are
-// pointers so that Validate can tell "missing" from 0; NewValuer reads a nil one as 0.
+// The parameters whose silent zero would change the result (factors, rates, item caps and
+// consolation caps) are pointers so that Validate can tell "missing" or null from 0; NewValuer
+// reads a nil one as 0, which is what a rule set stored before Validate checked them meant.
 type Rules struct {
 	// WindowPolicy selects the windows an item is checked against (eligibility).
 	WindowPolicy Policy `json:"window_policy"`
@@ -42,7 +43,8 @@ type Rules struct {
 	// (rule 3).
 	DegradedFactorBPS *int64 `json:"degraded_factor_bps"`
 	// ItemCapKRW caps the economic principal per item kind (rule 2); a kind absent has no cap.
-	ItemCapKRW map[string]int64 `json:"item_cap_krw"`
+	// A kind given as null is not "no cap" (it would read as a cap of 0): Validate refuses it.
+	ItemCapKRW map[string]*int64 `json:"item_cap_krw"`
 	// Consolation is the consolation money (위자료) per service (rule 3); a service absent
 	// gets none.
 	Consolation map[string]ConsolationRule `json:"consolation"`
@@ -60,11 +62,13 @@ type EvidenceFactors struct {
 }
 
 // ConsolationRule is the consolation money of one service (rule 3): base + per hour of outage,
-// at most the cap.
+// at most the cap. A missing base or per-hour amount is 0 (no base, nothing per hour: stored
+// rule sets leave per_hour_krw out); a missing cap would make every consolation 0, so it is a
+// pointer and required.
 type ConsolationRule struct {
-	BaseKRW    int64 `json:"base_krw"`
-	PerHourKRW int64 `json:"per_hour_krw"`
-	CapKRW     int64 `json:"cap_krw"`
+	BaseKRW    int64  `json:"base_krw"`
+	PerHourKRW int64  `json:"per_hour_krw"`
+	CapKRW     *int64 `json:"cap_krw"`
 }
 
 // InterestRules are the rule 4 parameters: the civil rate (민법 제379조, 5%) runs from the
@@ -105,7 +109,14 @@ func (r Rules) ValuationDate(today Date) Date {
 // relative to the rules object ("consolation.kakaotalk.cap_krw", "benchmark.tiers[1].up_to_krw").
 // Codes: required, invalid_value, out_of_range, unknown_service. Unknown JSON keys are the
 // decoder's business, not this function's. Problems come in a stable order.
-func (r Rules) Validate(cat Catalog) []Problem {
+func (r Rules) Validate(cat Catalog) []Problem { return r.validate(cat, true) }
+
+// ValidateStored is Validate for a rule set already stored, which must stay readable: it leaves
+// out the checks of null item caps and missing consolation caps, which rule sets stored before
+// them may fail. NewValuer reads those as 0, as they were read (and valued) when stored.
+func (r Rules) ValidateStored(cat Catalog) []Problem { return r.validate(cat, false) }
+
+func (r Rules) validate(cat Catalog, caps bool) []Problem {
 	var out []Problem
 	add := func(path, code string, params map[string]string) {
 		out = append(out, Problem{Path: path, Code: code, Params: params})
@@ -143,11 +154,18 @@ func (r Rules) Validate(cat Catalog) []Problem {
 
 	for _, k := range sortedKeys(r.ItemCapKRW) {
 		path := "item_cap_krw." + k
-		if !validKind(k) {
+		switch c := r.ItemCapKRW[k]; {
+		case !validKind(k):
 			add(path, "invalid_value", map[string]string{"value": k, "allowed": strings.Join(Kinds(), ", ")})
-			continue
+		case c == nil:
+			// null read as a cap of 0 would pay nothing for the kind; "no cap" is the kind
+			// left out.
+			if caps {
+				add(path, "invalid_value", map[string]string{"value": "null", "reason": "leave the kind out for no cap"})
+			}
+		default:
+			amount(path, *c)
 		}
-		amount(path, r.ItemCapKRW[k])
 	}
 
 	for _, s := range sortedKeys(r.Consolation) {
@@ -159,8 +177,15 @@ func (r Rules) Validate(cat Catalog) []Problem {
 		c := r.Consolation[s]
 		amount(path+".base_krw", c.BaseKRW)
 		amount(path+".per_hour_krw", c.PerHourKRW)
-		amount(path+".cap_krw", c.CapKRW)
-		if c.CapKRW >= 0 && c.BaseKRW >= 0 && c.CapKRW < c.BaseKRW {
+		if c.CapKRW == nil {
+			// Missing or null: a cap of 0 would make the service's consolation always 0.
+			if caps {
+				add(path+".cap_krw", "required", nil)
+			}
+			continue
+		}
+		amount(path+".cap_krw", *c.CapKRW)
+		if *c.CapKRW >= 0 && c.BaseKRW >= 0 && *c.CapKRW < c.BaseKRW {
 			add(path+".cap_krw", "out_of_range", map[string]string{"min": strconv.FormatInt(c.BaseKRW, 10)})
 		}
 	}

@@ -18,11 +18,12 @@ func TestRulesDecodeAndValidate(t *testing.T) {
 		AsOf:              ptr(date("2023-10-15")),
 		EvidenceFactorBPS: EvidenceFactors{Documented: ptr[int64](10000), Undocumented: ptr[int64](5000)},
 		DegradedFactorBPS: ptr[int64](5000),
-		ItemCapKRW:        map[string]int64{"taxi_booking": 300000, "payment": 2000000, "message": 5000000, "other": 1000000},
+		ItemCapKRW: map[string]*int64{"taxi_booking": ptr[int64](300000), "payment": ptr[int64](2000000), "message": ptr[int64](5000000),
+			"other": ptr[int64](1000000)},
 		Consolation: map[string]ConsolationRule{
-			"kakaotalk": {BaseKRW: 20000, PerHourKRW: 500, CapKRW: 100000},
-			"kakao_t":   {BaseKRW: 10000, CapKRW: 10000},
-			"kakao_pay": {BaseKRW: 10000, CapKRW: 10000},
+			"kakaotalk": {BaseKRW: 20000, PerHourKRW: 500, CapKRW: ptr[int64](100000)},
+			"kakao_t":   {BaseKRW: 10000, CapKRW: ptr[int64](10000)},
+			"kakao_pay": {BaseKRW: 10000, CapKRW: ptr[int64](10000)},
 		},
 		Interest: InterestRules{CivilRateBPS: ptr[int64](500), LitigationRateBPS: ptr[int64](1200), ComplaintServedOn: ptr(date("2023-03-02"))},
 		Benchmark: &Benchmark{Label: "Kakao small-business scheme", Kind: KindMessage, Purpose: "business",
@@ -76,22 +77,22 @@ func TestRulesValidate(t *testing.T) {
 			r.DegradedFactorBPS = ptr[int64](100000)
 		}, nil},
 		{"unknown kind and negative cap", func(r *Rules) {
-			r.ItemCapKRW["bike"] = 1
-			r.ItemCapKRW["taxi_booking"] = -1
+			r.ItemCapKRW["bike"] = ptr[int64](1)
+			r.ItemCapKRW["taxi_booking"] = ptr[int64](-1)
 		}, []Problem{
 			{Path: "item_cap_krw.bike", Code: "invalid_value", Params: map[string]string{"value": "bike", "allowed": "taxi_booking, payment, message, other"}},
 			{Path: "item_cap_krw.taxi_booking", Code: "out_of_range", Params: map[string]string{"min": "0", "max": "1000000000"}},
 		}},
 		{"consolation", func(r *Rules) {
 			r.Consolation["line"] = ConsolationRule{}
-			r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 20000, PerHourKRW: -500, CapKRW: 10000}
+			r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 20000, PerHourKRW: -500, CapKRW: ptr[int64](10000)}
 		}, []Problem{
 			{Path: "consolation.kakaotalk.per_hour_krw", Code: "out_of_range", Params: map[string]string{"min": "0", "max": "1000000000"}},
 			{Path: "consolation.kakaotalk.cap_krw", Code: "out_of_range", Params: map[string]string{"min": "20000"}},
 			{Path: "consolation.line", Code: "unknown_service", Params: map[string]string{"value": "line"}},
 		}},
-		{"consolation cap equal to base", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 1, CapKRW: 1} }, nil},
-		{"amount above the maximum", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{CapKRW: MaxAmountKRW + 1} },
+		{"consolation cap equal to base", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 1, CapKRW: ptr[int64](1)} }, nil},
+		{"amount above the maximum", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{CapKRW: ptr(MaxAmountKRW + 1)} },
 			[]Problem{{Path: "consolation.kakaotalk.cap_krw", Code: "out_of_range", Params: map[string]string{"min": "0", "max": "1000000000"}}}},
 		{"interest", func(r *Rules) {
 			r.Interest = InterestRules{LitigationRateBPS: ptr[int64](-5), ComplaintServedOn: &Date{2023, 2, 29}}
@@ -134,5 +135,45 @@ func TestRulesUnknownKeysRejectedByStrictDecoder(t *testing.T) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err == nil {
 		t.Error("unknown key accepted")
+	}
+}
+
+// TestRulesNullOrMissingCaps: a cap given as null or left out of a consolation rule would read
+// as 0 (every taxi principal 0, every consolation 0); Validate refuses both with their paths,
+// while ValidateStored lets a rule set stored before these checks be read, valued as it was.
+func TestRulesNullOrMissingCaps(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		want           []Problem
+	}{
+		{"item cap null", `"taxi_booking": 300000`, `"taxi_booking": null`, []Problem{{Path: "item_cap_krw.taxi_booking", Code: "invalid_value",
+			Params: map[string]string{"value": "null", "reason": "leave the kind out for no cap"}}}},
+		{"consolation cap missing", `"per_hour_krw": 0, "cap_krw": 10000}`, `"per_hour_krw": 500}`,
+			[]Problem{{Path: "consolation.kakao_t.cap_krw", Code: "required"}}},
+		{"consolation cap null", `"base_krw": 20000, "per_hour_krw": 500, "cap_krw": 100000`, `"base_krw": 20000, "per_hour_krw": 500, "cap_krw": null`,
+			[]Problem{{Path: "consolation.kakaotalk.cap_krw", Code: "required"}}},
+		{"item cap left out: no cap", `"taxi_booking": 300000, `, ``, nil},
+		{"consolation per hour left out: 0", `"base_krw": 10000, "per_hour_krw": 0, "cap_krw": 10000}`, `"base_krw": 10000, "cap_krw": 10000}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(defaultRulesJSON, tt.old, tt.new, 1)
+			if doc == defaultRulesJSON {
+				t.Fatalf("%q not in the default rules", tt.old)
+			}
+			r := decodeRules(t, doc)
+			if diff := cmp.Diff(tt.want, r.Validate(kakaoCatalog)); diff != "" {
+				t.Errorf("Validate (-want +got):\n%s", diff)
+			}
+			if p := r.ValidateStored(kakaoCatalog); len(p) != 0 {
+				t.Errorf("ValidateStored: %+v", p)
+			}
+		})
+	}
+
+	// Stored before the checks: read as 0, as when they were stored.
+	r := decodeRules(t, strings.Replace(defaultRulesJSON, `"taxi_booking": 300000`, `"taxi_booking": null`, 1))
+	if got := NewValuer(kst, kakaoWindows(), r, date("2023-10-15")).Value([]Item{taxiItem}).Items[0].PrincipalKRW; got != 0 {
+		t.Errorf("stored null taxi cap: principal %d, want 0 (as stored)", got)
 	}
 }

@@ -390,11 +390,11 @@ func (t *Trace) benchmark(id int64, b *Benchmark, raw int64, r BenchmarkResult) 
 
 func (t *Trace) consolation(v *Valuer, c *ConsolationValuation) {
 	rule := v.consolation[c.Service]
-	uncapped := consolationAmount(ConsolationRule{BaseKRW: rule.BaseKRW, PerHourKRW: rule.PerHourKRW, CapKRW: 1<<63 - 1},
+	uncapped := consolationAmount(consolationRule{base: rule.base, perHour: rule.perHour, cap: 1<<63 - 1},
 		c.DownSeconds, c.DegradedSeconds, v.degraded)
 	t.add(Step{Code: StepConsolation, Rule: 3, Scope: scopeConsolation, Service: c.Service, Result: c.PrincipalKRW,
 		Ints: map[string]int64{
-			"base": rule.BaseKRW, "per_hour": rule.PerHourKRW, "cap": rule.CapKRW, "uncapped": uncapped,
+			"base": rule.base, "per_hour": rule.perHour, "cap": rule.cap, "uncapped": uncapped,
 			"down_seconds": c.DownSeconds, "degraded_seconds": c.DegradedSeconds, "degraded_factor_bps": v.degraded,
 		},
 		Strings: map[string]string{"start_date": c.Interest.StartDate.String()}})

@@ -119,7 +119,7 @@ func TestTraceText(t *testing.T) {
 
 func TestTraceTextEdgeCases(t *testing.T) {
 	r := defaultRules(t)
-	r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 20000, PerHourKRW: 5000, CapKRW: 50000}
+	r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 20000, PerHourKRW: 5000, CapKRW: ptr[int64](50000)}
 	v := NewValuer(kst, kakaoWindows(), r, date("2022-10-14"))
 	msg := Item{ID: 7, Kind: KindMessage, Service: "kakaotalk", Feature: "text", Purpose: "business", LossKRW: 600000, Documented: true,
 		Period: Period{Start: at("2022-10-15 16:00"), End: at("2022-10-16 00:00")}}

@@ -93,6 +93,8 @@ type ConsolationValuation struct {
 // ClaimValuation is the value of one claim (rule 5): its items, one consolation per service
 // that has an eligible item and a consolation rule (sorted by service), and the sums.
 type ClaimValuation struct {
+	// AsOf is the valuation date the claim was valued as of (the valuer's).
+	AsOf         Date
 	Items        []ItemValuation
 	Consolations []ConsolationValuation
 	PrincipalKRW int64
@@ -120,7 +122,7 @@ type Valuer struct {
 
 	evDocumented, evUndocumented, degraded int64
 	caps                                   map[string]int64
-	consolation                            map[string]ConsolationRule
+	consolation                            map[string]consolationRule
 	civilBPS, litigationBPS                int64
 	// The interest dates, prepared once: asOfN and servedN are day numbers; servedBy says
 	// the complaint was served on or before the valuation date.
@@ -131,8 +133,8 @@ type Valuer struct {
 }
 
 // NewValuer prepares the valuation of a case: its zone (UTC when nil), its outage windows,
-// the rules (which should have passed Rules.Validate; a nil factor or rate counts as 0 and an
-// unknown policy as per_feature) and the valuation date, already resolved by the caller with
+// the rules (which should have passed Rules.Validate; a nil factor, rate or cap counts as 0 and
+// an unknown policy as per_feature) and the valuation date, already resolved by the caller with
 // Rules.ValuationDate (it must be a valid date: the zero Date precedes every item, so nothing
 // would earn interest). The windows and rules are copied.
 func NewValuer(loc *time.Location, windows []Window, rules Rules, asOf Date) *Valuer {
@@ -154,7 +156,7 @@ func NewValuer(loc *time.Location, windows []Window, rules Rules, asOf Date) *Va
 		evUndocumented: deref(rules.EvidenceFactorBPS.Undocumented),
 		degraded:       deref(rules.DegradedFactorBPS),
 		caps:           make(map[string]int64, len(rules.ItemCapKRW)),
-		consolation:    make(map[string]ConsolationRule, len(rules.Consolation)),
+		consolation:    make(map[string]consolationRule, len(rules.Consolation)),
 		civilBPS:       deref(rules.Interest.CivilRateBPS),
 		litigationBPS:  deref(rules.Interest.LitigationRateBPS),
 	}
@@ -168,10 +170,10 @@ func NewValuer(loc *time.Location, windows []Window, rules Rules, asOf Date) *Va
 		}
 	}
 	for k, c := range rules.ItemCapKRW {
-		v.caps[k] = c
+		v.caps[k] = deref(c)
 	}
 	for s, c := range rules.Consolation {
-		v.consolation[s] = c
+		v.consolation[s] = consolationRule{base: c.BaseKRW, perHour: c.PerHourKRW, cap: deref(c.CapKRW)}
 	}
 	v.asOfN = asOf.days()
 	if d := rules.Interest.ComplaintServedOn; d != nil && !d.After(asOf) {
@@ -259,7 +261,7 @@ func (v *Valuer) value(cv *ClaimValuation, items []Item, trace bool) {
 	}
 	cv.Items = cv.Items[:0]
 	cv.Consolations = cv.Consolations[:0]
-	cv.PrincipalKRW, cv.InterestKRW, cv.TotalKRW, cv.Trace = 0, 0, 0, nil
+	cv.AsOf, cv.PrincipalKRW, cv.InterestKRW, cv.TotalKRW, cv.Trace = v.asOf, 0, 0, 0, nil
 
 	for i := range items {
 		iv := v.valueItem(&items[i], tr)

@@ -392,7 +392,7 @@ func TestConsolation(t *testing.T) {
 	}
 
 	t.Run("cap", func(t *testing.T) {
-		rule := ConsolationRule{BaseKRW: 20000, PerHourKRW: 500, CapKRW: 100000}
+		rule := consolationRule{base: 20000, perHour: 500, cap: 100000}
 		if got := consolationAmount(rule, 160*3600, 0, 5000); got != 100000 {
 			t.Errorf("exactly at the cap: %d", got)
 		}
@@ -512,9 +512,9 @@ func TestValuerIsolatedFromInputs(t *testing.T) {
 	ws := kakaoWindows()
 	v := NewValuer(kst, ws, r, date("2023-10-15"))
 	want := v.Value([]Item{taxiItem}).TotalKRW
-	ws[3].End = ws[3].Start.Add(1) // the caller changes its slices afterwards
-	r.ItemCapKRW[KindTaxiBooking] = 1
-	r.Consolation["kakao_t"] = ConsolationRule{}
+	ws[3].End = ws[3].Start.Add(1)     // the caller changes its slices afterwards
+	*r.ItemCapKRW[KindTaxiBooking] = 1 // through the pointer the valuer was given
+	*r.Consolation["kakao_t"].CapKRW = 0
 	if got := v.Value([]Item{taxiItem}).TotalKRW; got != want {
 		t.Errorf("total changed with the caller's data: %d, want %d", got, want)
 	}

@@ -37,7 +37,8 @@ type Service struct {
 	Store *store.Store
 	Now   func() time.Time
 	// Background runs work that outlives a request (re-valuation after a rule change); nil
-	// runs nothing, and the work is then done at the next start (RevalueAll).
+	// runs nothing, and the work is then done by the next RevalueAll (at start, and
+	// periodically: RunRevaluation).
 	Background func(func(ctx context.Context))
 	// Created, when set, is told of every claim stored, by channel (metrics).
 	Created func(channel string, n int)
@@ -54,6 +55,10 @@ type Service struct {
 	snapshots   sync.Map // case slug -> *snapshot
 	medianCache sync.Map // case id -> medianEntry
 	mediansMu   sync.Mutex
+	// revaluing holds the cases whose revaluation runs in this Service, each with whether it
+	// is to run once more when it ends (see revalueInBackground).
+	revaluingMu sync.Mutex
+	revaluing   map[string]bool
 }
 
 // Meta is what the channel knows about a submission besides its content.
@@ -332,12 +337,14 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 }
 
 // WindowInputs is the inverse of ParseWindows: stored windows as a client sends them, times in
-// the case's zone (what the audit trail keeps and the lawyer's form starts from).
+// the case's zone (what the audit trail keeps and the lawyer's form starts from). Times keep
+// their fraction of a second (RFC3339Nano writes none when there is none): ParseWindows keeps
+// microseconds, and an edge written without them would move when read back.
 func WindowInputs(ws []models.OutageWindow, loc *time.Location) []WindowInput {
 	out := make([]WindowInput, len(ws))
 	for i, w := range ws {
-		out[i] = WindowInput{Service: w.Service, Feature: w.Feature, Severity: w.Severity, Start: w.StartAt.In(loc).Format(time.RFC3339),
-			End: w.EndAt.In(loc).Format(time.RFC3339), Source: w.Source, Confidence: w.Confidence}
+		out[i] = WindowInput{Service: w.Service, Feature: w.Feature, Severity: w.Severity, Start: w.StartAt.In(loc).Format(time.RFC3339Nano),
+			End: w.EndAt.In(loc).Format(time.RFC3339Nano), Source: w.Source, Confidence: w.Confidence}
 	}
 	return out
 }

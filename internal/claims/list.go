@@ -95,7 +95,9 @@ func ListFilter(cs *store.Case, q url.Values) (store.ClaimFilter, error) {
 	f.SubmittedFrom = day("submitted_from")
 	if to := day("submitted_to"); !to.IsZero() {
 		f.SubmittedBefore = to.AddDate(0, 0, 1) // the whole last day: [from, to+1)
-		if !f.SubmittedFrom.IsZero() && f.SubmittedBefore.Before(f.SubmittedFrom) {
+		// Both days are included, so to may equal from but not precede it (to+1 is after
+		// from whenever to is from-1, and compared here it let an empty range through).
+		if !f.SubmittedFrom.IsZero() && to.Before(f.SubmittedFrom) {
 			errs = append(errs, apperr.FieldError{Path: "submitted_to", Code: apperr.FieldEndBeforeStart})
 		}
 	}

@@ -3,8 +3,10 @@ package claims
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/apperr"
@@ -25,13 +27,18 @@ type Ruleset struct {
 // ParseRules decodes and validates a rule set for a case: unknown keys, wrong types and
 // values the methodology cannot use are reported with their paths.
 func ParseRules(raw []byte, c *store.Case) (damages.Rules, error) {
+	return parseRules(raw, c, damages.Rules.Validate)
+}
+
+// parseRules is ParseRules with validate as the semantic check.
+func parseRules(raw []byte, c *store.Case, validate func(damages.Rules, damages.Catalog) []damages.Problem) (damages.Rules, error) {
 	var r damages.Rules
 	err := jsonshape.Decode(raw, &r)
 	if err != nil && !apperr.Is(err, apperr.Invalid) {
 		return r, err
 	}
 	var probs []apperr.FieldError
-	for _, p := range r.Validate(c.Domain()) {
+	for _, p := range validate(r, c.Domain()) {
 		probs = append(probs, apperr.FieldError{Path: strings.TrimPrefix(p.Path, "."), Code: p.Code, Params: p.Params})
 	}
 	var verr error
@@ -50,7 +57,9 @@ func (s *Service) ActiveRules(ctx context.Context, c *store.Case) (*Ruleset, err
 	if err != nil {
 		return nil, err
 	}
-	r, err := ParseRules([]byte(m.Rules), c)
+	// Checked as stored: a rule set stored before a check was added must still load (and value
+	// as it did), or no claim of the case could be taken (damages.Rules.ValidateStored).
+	r, err := parseRules([]byte(m.Rules), c, damages.Rules.ValidateStored)
 	if err != nil {
 		// Stored rules were valid when stored; failing now is a bug, not the client's fault.
 		return nil, apperr.Wrap(apperr.Internal, "", err)
@@ -108,7 +117,8 @@ func revaluer(v *damages.Valuer, version int) store.Reevaluate {
 
 // SetRules validates a rule set and makes it the case's next version, recorded in the audit
 // trail as actor in the same transaction. Stored claims are re-valued in the background
-// (RevalueAll); until that finishes, a claim shows the estimate of the version stamped on it.
+// (RevalueCase; without a Background runner, the next RevalueAll); until that finishes, a
+// claim shows the estimate of the version stamped on it.
 func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, actor audit.Actor) (*Ruleset, error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
@@ -131,44 +141,119 @@ func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, act
 	return &Ruleset{Version: m.Version, Rules: r, Raw: m.Rules, Model: m}, nil
 }
 
-// revalueInBackground starts RevalueCase for a case unless one is running for it in this
-// process; a request that arrives meanwhile marks it to run once more.
+// revalueInBackground runs RevalueCase for a case in the background unless a run for it is
+// already going on in this Service; a request that arrives meanwhile marks it to run once more
+// when it ends (the run going on may have read the case before the change that asked).
 func (s *Service) revalueInBackground(slug string) {
-	if s.Background == nil {
+	if s.Background == nil || !s.startRevaluation(slug) {
 		return
 	}
 	s.Background(func(ctx context.Context) {
-		if _, err := s.RevalueCase(ctx, slug); err != nil && ctx.Err() == nil {
+		if _, err := s.revalueWhileAsked(ctx, slug); err != nil && ctx.Err() == nil {
 			slog.Error("revaluation failed", "case", slug, "err", err)
 		}
 	})
 }
 
-// RevalueCase re-values every claim of a case that is not valued under the active rules.
-// It is safe to run at any time and from several processes: each batch is one transaction,
-// and a claim valued twice gets the same numbers.
-func (s *Service) RevalueCase(ctx context.Context, slug string) (int, error) {
-	c, err := s.Store.Case(ctx, slug)
-	if err != nil {
-		return 0, err
+// startRevaluation marks a run of the case's revaluation as going on and reports whether the
+// caller is to make it; when one is going on already, it marks that one to run once more.
+func (s *Service) startRevaluation(slug string) bool {
+	s.revaluingMu.Lock()
+	defer s.revaluingMu.Unlock()
+	if _, running := s.revaluing[slug]; running {
+		s.revaluing[slug] = true
+		return false
 	}
-	rs, err := s.ActiveRules(ctx, c)
-	if err != nil {
-		return 0, err
+	if s.revaluing == nil {
+		s.revaluing = map[string]bool{}
 	}
-	v := s.Valuer(c, c.DomainWindows(), rs.Rules)
-	return s.Store.RevalueStale(ctx, c.ID, rs.Version, revaluer(v, rs.Version))
+	s.revaluing[slug] = false
+	return true
 }
 
-// RevalueAll brings every case's valuations up to its active rules (run at start, so a rule
-// change whose background work was cut short by a restart completes).
+// revalueWhileAsked runs RevalueCase for a case started with startRevaluation, again as long
+// as another request asked meanwhile, and returns how many claims it re-valued.
+func (s *Service) revalueWhileAsked(ctx context.Context, slug string) (int, error) {
+	total := 0
+	for {
+		n, err := s.RevalueCase(ctx, slug)
+		total += n
+		s.revaluingMu.Lock()
+		again := s.revaluing[slug] && ctx.Err() == nil
+		if !again {
+			delete(s.revaluing, slug)
+		} else {
+			s.revaluing[slug] = false
+		}
+		s.revaluingMu.Unlock()
+		if !again {
+			return total, err
+		}
+		if err != nil {
+			// The run asked for may succeed; this failure is not lost meanwhile.
+			slog.Error("revaluation failed; running again as asked", "case", slug, "err", err)
+		}
+	}
+}
+
+// revalueAttempts bounds how many times RevalueCase starts over because the case changed
+// under it; each change re-values every claim itself, so giving up leaves nothing the next
+// request or periodic check does not pick up.
+const revalueAttempts = 5
+
+// RevalueCase re-values every claim of a case that is stale under the active rules: valued
+// under another version or, when the rules leave as_of open, as of a day before today. It is
+// safe to run at any time and from several processes: each batch is one transaction, holds the
+// case's lock as claim inserts do and checks the case's revision, and a claim valued twice gets
+// the same numbers. When the windows or rules change under it, it starts over from the case as
+// it now is.
+func (s *Service) RevalueCase(ctx context.Context, slug string) (int, error) {
+	done := 0
+	for attempt := 1; ; attempt++ {
+		// The case (with its revision) is read before the rules: a rule change committed
+		// between the two moves the revision, which the batches see.
+		c, err := s.Store.Case(ctx, slug)
+		if err != nil {
+			return done, err
+		}
+		rs, err := s.ActiveRules(ctx, c)
+		if err != nil {
+			return done, err
+		}
+		v := s.Valuer(c, c.DomainWindows(), rs.Rules)
+		n, err := s.Store.RevalueStale(ctx, c.ID, c.Revision, staleUnder(rs, v), revaluer(v, rs.Version))
+		done += n
+		if errors.Is(err, store.ErrStale) && attempt < revalueAttempts {
+			s.forget(slug)
+			continue
+		}
+		return done, err
+	}
+}
+
+// staleUnder is what a claim valued by v under rs must match not to be stale.
+func staleUnder(rs *Ruleset, v *damages.Valuer) store.Valuation {
+	val := store.Valuation{Version: rs.Version}
+	if rs.Rules.AsOf == nil {
+		val.OpenAsOf = v.AsOf().String()
+	}
+	return val
+}
+
+// RevalueAll brings every case's valuations up to its active rules and, when they leave as_of
+// open, to today (run at start, so a rule change whose background work was cut short by a
+// restart completes, and then periodically by RunRevaluation). A case whose revaluation is going
+// on in this Service is marked to run once more instead.
 func (s *Service) RevalueAll(ctx context.Context) error {
 	cs, err := s.Store.Cases(ctx)
 	if err != nil {
 		return err
 	}
 	for _, c := range cs {
-		if n, err := s.RevalueCase(ctx, c.Slug); err != nil {
+		if !s.startRevaluation(c.Slug) {
+			continue
+		}
+		if n, err := s.revalueWhileAsked(ctx, c.Slug); err != nil {
 			return err
 		} else if n > 0 {
 			slog.Info("claims re-valued", "case", c.Slug, "claims", n)
@@ -177,15 +262,39 @@ func (s *Service) RevalueAll(ctx context.Context) error {
 	return nil
 }
 
-// Simulate values every stored claim of a case under rules without changing anything.
+// RunRevaluation runs RevalueAll at once and then every interval until ctx ends, telling
+// failed of each failure. Besides finishing work a restart cut short, it is what brings the
+// stored estimates of rules with an open as_of (valued as of "today") to the new day: nothing
+// else changes when the date does, and the claim page, the list sorted by estimate and the
+// plaintiff list read the stored estimates. A check that finds nothing stale costs one query
+// per case.
+func (s *Service) RunRevaluation(ctx context.Context, interval time.Duration, failed func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.RevalueAll(ctx); err != nil && ctx.Err() == nil {
+			failed(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Simulate values the claims of a case that count in its totals (all but duplicates and
+// withdrawn claims, store.ExcludedFromTotals) under rules without changing anything.
 func (s *Service) Simulate(ctx context.Context, c *store.Case, r damages.Rules) (damages.Totals, error) {
 	return s.ValueCase(ctx, c, s.Valuer(c, c.DomainWindows(), r), nil)
 }
 
-// ValueCase values every stored claim of a case with v in one streaming pass and sums them
-// (rule 5): the one whole-case pass behind the summary, the simulation and the case report.
-// each, when not nil, sees every claim's items and valuation (both reused: it must not keep
-// them), for what a caller gathers beside the totals.
+// ValueCase values the claims of a case that count in its totals with v in one streaming pass
+// and sums them (rule 5): the one whole-case pass behind the summary, the simulation and the
+// case report. Duplicates and withdrawn claims are left out (store.ExcludedFromTotals), as the
+// plaintiff list leaves them out: a duplicate would count its loss twice, and the case's total
+// would not be the plaintiffs' total. each, when not nil, sees every valued claim's items and
+// valuation (both reused: it must not keep them), for what a caller gathers beside the totals.
 func (s *Service) ValueCase(ctx context.Context, c *store.Case, v *damages.Valuer, each func(items []damages.Item, cv *damages.ClaimValuation)) (damages.Totals, error) {
 	var t damages.Totals
 	var cv damages.ClaimValuation
@@ -200,7 +309,8 @@ func (s *Service) ValueCase(ctx context.Context, c *store.Case, v *damages.Value
 	return t, err
 }
 
-// ClaimDamages values one stored claim under the active rules, with the trace.
+// ClaimDamages values one stored claim under the active rules, with the trace (and the date it
+// was valued as of, cv.AsOf).
 func (s *Service) ClaimDamages(ctx context.Context, c *store.Case, cl *models.Claim) (*Ruleset, damages.ClaimValuation, error) {
 	rs, err := s.ActiveRules(ctx, c)
 	if err != nil {

@@ -34,8 +34,9 @@ var PlaintiffColumns = []Column{
 	{Key: "status", Kind: Text, Width: 20},
 }
 
-// ExcludedFromPlaintiffs are the claim statuses that do not make anyone a plaintiff.
-var ExcludedFromPlaintiffs = []string{"duplicate", "withdrawn"}
+// ExcludedFromPlaintiffs are the claim statuses that do not make anyone a plaintiff: those the
+// case's totals leave out, so that the plaintiffs' total is the case's.
+var ExcludedFromPlaintiffs = store.ExcludedFromTotals
 
 // plaintiff is one claimant merged across claims. Name and contact are the first claim's
 // (the first non-empty email and phone); consent is the latest one given. It is kept small:

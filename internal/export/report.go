@@ -432,14 +432,23 @@ func dateString(d *damages.Date) string {
 	return d.String()
 }
 
-func caps(m map[string]int64) string {
+func caps(m map[string]*int64) string {
 	var out []string
 	for _, k := range damages.Kinds() {
 		if v, ok := m[k]; ok {
-			out = append(out, k+" "+damages.FormatWon(v))
+			out = append(out, k+" "+damages.FormatWon(capOf(v)))
 		}
 	}
 	return joinComma(out)
+}
+
+// capOf is a cap of the rules as the valuation reads it: nil (only in a rule set stored before
+// Validate refused it) is 0.
+func capOf(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func consolations(m map[string]damages.ConsolationRule) string {
@@ -451,7 +460,7 @@ func consolations(m map[string]damages.ConsolationRule) string {
 	var out []string
 	for _, k := range keys {
 		c := m[k]
-		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, damages.FormatWon(c.BaseKRW), damages.FormatWon(c.PerHourKRW), damages.FormatWon(c.CapKRW)))
+		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, damages.FormatWon(c.BaseKRW), damages.FormatWon(c.PerHourKRW), damages.FormatWon(capOf(c.CapKRW))))
 	}
 	return joinComma(out)
 }

@@ -168,7 +168,7 @@ func TestRevalueStaleWritesChangesOnly(t *testing.T) {
 			}
 			noteWrites(t, st)
 			// Version 2 pays the second item of each claim double.
-			n, err := st.RevalueStale(ctx, cs.ID, 2, func(c *models.Claim) int {
+			n, err := st.RevalueStale(ctx, cs.ID, cs.Revision, store.Valuation{Version: 2}, func(c *models.Claim) int {
 				decide(cs.Windows)(c)
 				p := *c.Items[1].PrincipalKRW * 2
 				c.Items[1].PrincipalKRW = &p
