@@ -450,7 +450,9 @@ func TestReviewConfig(t *testing.T) {
 		cfg.For("other").DuplicateWindowSeconds != 7200 {
 		t.Fatalf("per-case %+v %v", cfg, err)
 	}
-	for _, bad := range []string{`{"nope": 1}`, `{"signals": {"x": {"weight": -1}}}`, `[`, `{"cases": {"a": {"cases": {}}}}`} {
+	for _, bad := range []string{`{"nope": 1}`, `{"signals": {"x": {"weight": -1}}}`, `[`, `{"cases": {"a": {"cases": {}}}}`,
+		`{"signals": {"amount_outlier": {"weight": 10, "factor": 1e300}}}`, `{"signals": {"amount_outlier": {"weight": 10, "factor": -2}}}`,
+		`{"signals": {"ip_burst": {"weight": 10, "count": -1}}}`} {
 		if _, err := claims.ParseReviewConfig(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}

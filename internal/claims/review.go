@@ -105,6 +105,10 @@ func (c ReviewConfig) clone() ReviewConfig {
 	return out
 }
 
+// maxOutlierFactor bounds an amount_outlier factor: an item median times it stays far inside
+// an int64 (medians are at most intake.MaxAmountKRW × 4 fields).
+const maxOutlierFactor = 1000
+
 func overlayReview(cfg ReviewConfig, raw []byte, top bool) (ReviewConfig, map[string]json.RawMessage, error) {
 	var in struct {
 		DuplicateWindowSeconds *int                       `json:"duplicate_window_seconds"`
@@ -126,8 +130,13 @@ func overlayReview(cfg ReviewConfig, raw []byte, top bool) (ReviewConfig, map[st
 		cfg.DuplicateWindowSeconds = *in.DuplicateWindowSeconds
 	}
 	for k, r := range in.Signals {
-		if r.Weight < 0 {
-			return cfg, nil, fmt.Errorf("review config: signal %s: weight must not be negative", k)
+		if r.Weight < 0 || r.Count < 0 || r.WindowSeconds < 0 || r.MinKRW < 0 || r.MinLength < 0 {
+			return cfg, nil, fmt.Errorf("review config: signal %s: weight, count, window_seconds, min_krw and min_length must not be negative", k)
+		}
+		// The outlier bound is the median times factor, in won: past maxOutlierFactor it
+		// overflows an int64 (a huge factor became the smallest int64 and flagged every item).
+		if r.Factor < 0 || r.Factor > maxOutlierFactor {
+			return cfg, nil, fmt.Errorf("review config: signal %s: factor must be between 0 and %d", k, maxOutlierFactor)
 		}
 		cfg.Signals[k] = r
 	}
