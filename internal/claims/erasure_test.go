@@ -3,6 +3,7 @@ package claims_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,9 +187,52 @@ func deref(s *string) string {
 	return *s
 }
 
-// TestErasureExpiresExportFiles: background exports of the case made before an erasure may
-// hold the erased data: they become expired (answered as any expired export) and their files
-// go; an export made after the erasure is not touched.
+// TestWithdrawalAfterErasureKeepsNoIP: a claimant still signed in after an admin erased the
+// claim withdraws it: the withdrawal is recorded, without the IP the erasure removed.
+func TestWithdrawalAfterErasureKeepsNoIP(t *testing.T) {
+	const claimantIP = "198.51.100.23"
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
+			yes := true
+			res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
+				Claimant: intake.ClaimantInput{Name: "hong", Email: "hong@example.com"}, Consent: &yes,
+				Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
+			}, claims.Meta{Channel: claims.ChannelWeb, IP: claimantIP})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if erased, err := svc.Erase(ctx, res.Claim, audit.Actor{Kind: audit.ActorSystem, Name: "admin"}, claims.EraseRequested); err != nil || !erased {
+				t.Fatalf("erase: %v %v", erased, err)
+			}
+			if err := svc.Withdraw(ctx, res.Claim, audit.Actor{Kind: audit.ActorClaimant, IP: claimantIP}); err != nil {
+				t.Fatal(err)
+			}
+			var evs []models.AuditEvent
+			if err := st.Gorm().Where("entity = 'claim' AND entity_id = ?", res.Claim.Reference).Order("id").Find(&evs).Error; err != nil {
+				t.Fatal(err)
+			}
+			var actions []string
+			for _, e := range evs {
+				actions = append(actions, e.Action)
+				if e.IP == claimantIP {
+					t.Errorf("%s keeps the claimant's IP", e.Action)
+				}
+			}
+			if !slices.Contains(actions, "withdraw") {
+				t.Errorf("trail %v has no withdrawal", actions)
+			}
+		})
+	}
+}
+
+// TestErasureExpiresExportFiles: finished background exports of the case made before an
+// erasure may hold the erased data: they become expired (answered as any expired export) and
+// their files go. An export still being made, and one made after the erasure, are not touched:
+// expiring those broke every export of the case at each withdrawal.
 func TestErasureExpiresExportFiles(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
@@ -233,22 +277,22 @@ func TestErasureExpiresExportFiles(t *testing.T) {
 				}
 				return n
 			}
-			for name, e := range map[string]*models.Export{"finished": done, "running": running} {
+			got, err := st.Export(ctx, done.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The API's test of expiry (loadExport): expires_at not after now.
+			if got.ExpiresAt.After(now) || chunks(done.ID) != 0 {
+				t.Errorf("finished export made before the erasure: expires %v, %d chunks left", got.ExpiresAt, chunks(done.ID))
+			}
+			for name, e := range map[string]*models.Export{"running": running, "later": later} {
 				got, err := st.Export(ctx, e.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// The API's test of expiry (loadExport): expires_at not after now.
-				if got.ExpiresAt.After(now) || chunks(e.ID) != 0 {
-					t.Errorf("%s export made before the erasure: expires %v, %d chunks left", name, got.ExpiresAt, chunks(e.ID))
+				if err != nil || !got.ExpiresAt.Equal(e.ExpiresAt) || chunks(e.ID) != 1 {
+					t.Errorf("%s export: %+v, %d chunks, %v", name, got, chunks(e.ID), err)
 				}
 			}
-			got, err := st.Export(ctx, later.ID)
-			if err != nil || !got.ExpiresAt.Equal(later.ExpiresAt) || chunks(later.ID) != 1 {
-				t.Errorf("export made after the erasure: %+v, %d chunks, %v", got, chunks(later.ID), err)
-			}
-			// And the cleanup of expired exports removes them as any other.
-			if n, err := st.DeleteExpiredExports(ctx, now.Add(time.Second)); err != nil || n != 2 {
+			// And the cleanup of expired exports removes it as any other.
+			if n, err := st.DeleteExpiredExports(ctx, now.Add(time.Second)); err != nil || n != 1 {
 				t.Errorf("expired exports removed: %d, %v", n, err)
 			}
 		})

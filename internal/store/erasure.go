@@ -66,7 +66,9 @@ func eraseClaimTx(tx *gorm.DB, claimID int64, now time.Time, ev func(before *mod
 		return nil, false, err
 	}
 	if before.ErasedAt != nil {
-		return nil, false, nil
+		// Erased before (an admin's erasure, then the claimant's withdrawal): the trail may
+		// have gained an event of the claimant since, with the IP erasure removes.
+		return nil, false, eraseAuditInTx(tx, before.Reference)
 	}
 	e, err := ev(&before)
 	if err != nil {
@@ -140,22 +142,23 @@ func eraseAuditInTx(tx *gorm.DB, reference string) error {
 		Updates(map[string]any{"before": erasedContact, "after": erasedContact}).Error
 }
 
-// expireExportsInTx makes every background export of the case made up to at expired, as if
-// its time had run out (a download answers as for any expired export), and deletes its file:
-// a file made before the erasure may hold the claim's personal data, and would otherwise keep
-// it for up to a day. Exports still queued or running count too: a running one may have read
-// the claim already, and one about to start may read it before this transaction commits.
-// Exports asked for later read the erased claim.
+// expireExportsInTx makes every finished background export of the case made up to at expired,
+// as if its time had run out (a download answers as for any expired export), and deletes its
+// file: a file made before the erasure may hold the claim's personal data, and would otherwise
+// keep it for up to a day. Exports still queued read the erased claim when they run; one
+// running now may have read the claim already, and its file keeps it until it expires (a day
+// at most; expiring it here broke every export of the case at each withdrawal, and a queued
+// one, deleted as expired, answered 404 to the lawyer who had just asked for it). The export
+// rows are updated before their chunks are deleted, in the order a run starting (StartExport)
+// takes them, so the two cannot deadlock.
 func expireExportsInTx(tx *gorm.DB, caseID int64, at time.Time) error {
-	var ids []int64
-	if err := tx.Model(&models.Export{}).Where("case_id = ? AND created_at <= ? AND expires_at > ?", caseID, at, at).
-		Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
-		return err
+	res := tx.Model(&models.Export{}).Where("case_id = ? AND status = ? AND created_at <= ? AND expires_at > ?", caseID, ExportSucceeded, at, at).
+		Update("expires_at", at)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return res.Error
 	}
-	if err := tx.Where("export_id IN ?", ids).Delete(&models.ExportChunk{}).Error; err != nil {
-		return err
-	}
-	return tx.Model(&models.Export{}).Where("id IN ?", ids).Update("expires_at", at).Error
+	return tx.Where("export_id IN (?)", tx.Model(&models.Export{}).Select("id").Where("case_id = ? AND status = ? AND expires_at = ?", caseID, ExportSucceeded, at)).
+		Delete(&models.ExportChunk{}).Error
 }
 
 // deleteBlobs deletes evidence files whose rows are gone. A file a crash leaves behind has no
