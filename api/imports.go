@@ -145,8 +145,13 @@ func (s *Server) createImport(c *gin.Context) {
 	if err != nil {
 		if max, ok := importer.IsTooLarge(err); ok {
 			err = &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(max)}}
-		} else if ctx.Err() != nil || isClientGone(err) {
+		} else if ctx.Err() != nil {
 			err = errClientGone
+		} else if isClientGone(err) {
+			// The upload ended before its end: a multipart body without its closing boundary
+			// (mime/multipart's unexpected EOF), or a client that went away mid-body, which
+			// will not read this. Left unanswered, gin would send 200 with nothing.
+			err = apperr.Wrap(apperr.Malformed, "", err)
 		}
 		writeError(c, err)
 		return

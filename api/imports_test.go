@@ -438,6 +438,17 @@ func TestImportUploads(t *testing.T) {
 		r = e.raw("POST", "/api/v1/cases/kakao-2022/imports", mw.FormDataContentType(), buf.Bytes(), bearer(e.admin)...)
 		wantStatus(t, r, 422)
 
+		// A whole body whose file part lacks its closing boundary: the upload is cut short,
+		// refused (it used to be left unanswered, which gin sent as an empty 200).
+		buf.Reset()
+		mw = multipart.NewWriter(&buf)
+		fw, _ = mw.CreateFormFile("file", "claims.csv")
+		fw.Write([]byte(goodCSV))
+		r = e.raw("POST", "/api/v1/cases/kakao-2022/imports", mw.FormDataContentType(), buf.Bytes(), bearer(e.admin)...)
+		if r.Status != 400 || errorCode(t, r) != "malformed_request" {
+			t.Errorf("multipart without its end: %d %s", r.Status, r.Body)
+		}
+
 		wantStatus(t, e.raw("POST", "/api/v1/cases/kakao-2022/imports", "application/pdf", []byte("%PDF"), bearer(e.importer)...), 415)
 		wantStatus(t, e.raw("POST", "/api/v1/cases/kakao-2022/imports", "", []byte(goodCSV), bearer(e.importer)...), 415)
 		wantStatus(t, e.raw("POST", "/api/v1/cases/no-such-case/imports", "text/csv", []byte(goodCSV), bearer(e.importer)...), 404)
