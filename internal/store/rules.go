@@ -71,14 +71,6 @@ func (v Valuation) staleWhere() (string, []any) {
 	return "(rules_version IS NULL OR rules_version <> ? OR valued_as_of IS NULL OR valued_as_of < ?)", []any{v.Version, v.OpenAsOf}
 }
 
-// StaleClaims counts the claims of a case that are stale under v.
-func (s *Store) StaleClaims(ctx context.Context, caseID int64, v Valuation) (int64, error) {
-	var n int64
-	cond, args := v.staleWhere()
-	err := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ?", caseID).Where(cond, args...).Count(&n).Error
-	return n, translate(err)
-}
-
 // RevalueStale re-evaluates, in batches of their own transactions, every claim of the case
 // stale under v, and returns how many it did. fn values as the case's windows and rules were
 // at revision (read before them, see claims.Service.RevalueCase). A batch is read and written in
@@ -97,14 +89,24 @@ func (s *Store) RevalueStale(ctx context.Context, caseID, revision int64, v Valu
 	var lastID int64
 	cond, condArgs := v.staleWhere()
 	for {
+		// The next batch is found before the lock is taken: the search reads every claim of
+		// the case past lastID (the stale condition has no index), and the periodic check
+		// that usually finds nothing would otherwise hold intake (SQLite's write lock) or a
+		// window change (PostgreSQL's advisory lock) for the whole scan. Under the lock the
+		// batch is read again by id, still stale, so a claim valued meanwhile is skipped.
+		var ids []int64
+		err := s.db.WithContext(ctx).Model(&models.Claim{}).Where("case_id = ? AND id > ?", caseID, lastID).Where(cond, condArgs...).
+			Order("id").Limit(revalueBatch).Pluck("id", &ids).Error
+		if err != nil || len(ids) == 0 {
+			return done, translate(err)
+		}
 		var n int
-		err := s.InTx(ctx, func(tx *gorm.DB) error {
+		err = s.InTx(ctx, func(tx *gorm.DB) error {
 			if err := lockCaseAt(tx, s.dialect, caseID, revision); err != nil {
 				return err
 			}
 			var batch []models.Claim
-			err := tx.Preload("Items", orderItems).Where("case_id = ? AND id > ?", caseID, lastID).Where(cond, condArgs...).
-				Order("id").Limit(revalueBatch).Find(&batch).Error
+			err := tx.Preload("Items", orderItems).Where("id IN ?", ids).Where(cond, condArgs...).Order("id").Find(&batch).Error
 			if err != nil || len(batch) == 0 {
 				return err
 			}
@@ -112,14 +114,15 @@ func (s *Store) RevalueStale(ctx context.Context, caseID, revision int64, v Valu
 			if _, _, err := r.batch(batch); err != nil {
 				return err
 			}
-			lastID, n = batch[len(batch)-1].ID, len(batch)
+			n = len(batch)
 			return nil
 		})
 		if err != nil {
 			return done, err
 		}
 		done += n
-		if n < revalueBatch {
+		lastID = ids[len(ids)-1]
+		if len(ids) < revalueBatch {
 			return done, nil
 		}
 	}
