@@ -117,18 +117,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	bg := &background{ctx: bgCtx, log: log}
 	defer bg.wait()
 	defer stopBackground() // before the wait: a listener that fails ends the background work too
-	// Finish re-valuations a restart cut short (a rule change's background work), and keep the
-	// stored estimates of rules valued as of "today" up to the day.
-	bg.Go(func(ctx context.Context) {
-		(&claims.Service{Store: st, Now: time.Now}).RunRevaluation(ctx, revaluationCheck, func(err error) {
-			log.Error("revaluation failed", "err", err)
-		})
-	})
 	imports, runner := newJobs(st, log, cfg)
 	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
 	review := startReview(st, cfg.Review, log, bg)
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: cfg.ImportMaxBytes, Review: review,
-		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true})
+		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true,
+		RevaluationEvery: revaluationCheck})
 	if cfg.Retention > 0 {
 		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
 	}

@@ -61,6 +61,11 @@ type Config struct {
 	// WarmReports builds the default case's report with Background at start (serve), so the
 	// first lawyer to open the dashboard does not wait for it.
 	WarmReports bool
+	// RevaluationEvery, when set, runs claims.Service.RunRevaluation with Background at that
+	// interval (serve): it finishes revaluations a restart cut short and brings estimates
+	// valued as of "today" to the new day. It runs on the API's own claims service, so a rule
+	// change's revaluation and the periodic one of the same case are one run at a time.
+	RevaluationEvery time.Duration
 	// Importer runs imports; nil makes one over Store. Jobs, when set, is told of each new
 	// import so it starts at once. ImportMaxBytes bounds an upload (0: 2 GiB).
 	Importer       *importer.Importer
@@ -97,6 +102,11 @@ func New(cfg Config) http.Handler {
 	s.claims.Created = func(channel string, n int) { s.metrics.ClaimsCreated.WithLabelValues(channel).Add(float64(n)) }
 	s.claims.Grouped = func(n int) { s.metrics.ClaimGroups.Observe(float64(n)) }
 	s.imports = newImportsConfig(cfg, s.claims, log)
+	if cfg.RevaluationEvery > 0 && cfg.Background != nil {
+		cfg.Background(func(ctx context.Context) {
+			s.claims.RunRevaluation(ctx, cfg.RevaluationEvery, func(err error) { log.Error("revaluation failed", "err", err) })
+		})
+	}
 	return s.routes()
 }
 
