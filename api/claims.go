@@ -151,23 +151,19 @@ func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bo
 	// attempt is taken before the code is checked and given back unless the code is wrong:
 	// checking first and counting after would let attempts made at once all through.
 	ref := auth.CanonicalReference(c.Param("reference"))
-	var attempt []ratelimit.Key
+	var attempt *ratelimit.Attempt
 	if !staff {
-		attempt = []ratelimit.Key{{Limiter: s.codeFailures, Name: ratelimit.IPKey(c.ClientIP())}, {Limiter: s.codeFailures, Name: "ref:" + ref}}
-		if !ratelimit.AllowAll(attempt...) {
+		var ok bool
+		attempt, ok = ratelimit.Try(ratelimit.Key{Limiter: s.codeFailures, Name: ratelimit.IPKey(c.ClientIP())}, ratelimit.Key{Limiter: s.codeFailures, Name: "ref:" + ref})
+		if !ok {
 			c.Header("Retry-After", "60")
 			writeError(c, apperr.New(apperr.RateLimited, ""))
 			return nil, nil, false
 		}
 	}
-	wrong := false
-	defer func() {
-		if !wrong {
-			ratelimit.RefundAll(attempt...)
-		}
-	}()
+	defer attempt.Done()
 	denied := func() {
-		wrong = true
+		attempt.Failed()
 		writeError(c, &apperr.Error{Code: apperr.NotFound, Message: "bad_access_code"})
 	}
 	if ref == "" {

@@ -167,17 +167,12 @@ func (s *Server) startSession(c *gin.Context, email, password string) (*models.U
 	// The attempt is taken from both budgets before the password is checked, and given back
 	// unless the password is wrong: checking the budgets first and counting after the bcrypt
 	// comparison (a fifth of a second) would let every attempt arriving meanwhile through.
-	attempt := []ratelimit.Key{{Limiter: s.signIns.account, Name: "account:" + email}, {Limiter: s.signIns.ip, Name: ratelimit.IPKey(c.ClientIP())}}
-	if !ratelimit.AllowAll(attempt...) {
+	attempt, ok := ratelimit.Try(ratelimit.Key{Limiter: s.signIns.account, Name: "account:" + email}, ratelimit.Key{Limiter: s.signIns.ip, Name: ratelimit.IPKey(c.ClientIP())})
+	if !ok {
 		c.Header("Retry-After", "300")
 		return nil, "", &apperr.Error{Code: apperr.RateLimited, Message: "sign_in_limited"}
 	}
-	wrong := false
-	defer func() {
-		if !wrong {
-			ratelimit.RefundAll(attempt...)
-		}
-	}()
+	defer attempt.Done()
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil {
 		return nil, "", err
@@ -187,7 +182,7 @@ func (s *Server) startSession(c *gin.Context, email, password string) (*models.U
 		hash = u.PasswordHash
 	}
 	if !auth.CheckPassword(hash, password) {
-		wrong = true
+		attempt.Failed()
 		return nil, "", &apperr.Error{Code: apperr.Unauthorized, Message: "sign_in_failed"}
 	}
 	if u.DisabledAt != nil {

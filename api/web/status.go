@@ -237,20 +237,16 @@ func (h *handler) statusLookup(c *gin.Context) {
 	// is taken before the code is checked, and given back if it was right: checking first
 	// and counting after would let lookups made at once all through.
 	ip := ratelimit.IPKey(c.ClientIP())
-	attempt := []ratelimit.Key{{Limiter: h.lookups, Name: ip}, {Limiter: h.codes, Name: ip}}
+	keys := []ratelimit.Key{{Limiter: h.lookups, Name: ip}, {Limiter: h.codes, Name: ip}}
 	if ref != "" {
-		attempt = append(attempt, ratelimit.Key{Limiter: h.codes, Name: "ref:" + ref})
+		keys = append(keys, ratelimit.Key{Limiter: h.codes, Name: "ref:" + ref})
 	}
-	if !ratelimit.AllowAll(attempt...) {
+	attempt, ok := ratelimit.Try(keys...)
+	if !ok {
 		h.tooMany(c)
 		return
 	}
-	wrong := false
-	defer func() {
-		if !wrong {
-			ratelimit.RefundAll(attempt...)
-		}
-	}()
+	defer attempt.Done()
 	ctx := c.Request.Context()
 	v := h.view(c, "status_title")
 	var cl *models.Claim
@@ -263,7 +259,7 @@ func (h *handler) statusLookup(c *gin.Context) {
 		}
 	}
 	if cl == nil || !auth.Equal(auth.HashAccessCode(code), cl.AccessCodeHash) {
-		wrong = true
+		attempt.Failed()
 		v.Errors = []fieldError{{ID: "reference", Message: v.T("bad_access_code")}}
 		v.Page = statusPage{Reference: refIn}
 		h.render(c, http.StatusUnauthorized, "status", v)

@@ -139,6 +139,37 @@ func AllowAll(keys ...Key) bool {
 	return true
 }
 
+// Attempt is an event taken from several budgets before a check whose outcome decides whether
+// it counts (a password, an access code): only failures use up the budget, yet the event is
+// taken first, so attempts made at once cannot all pass a check of the budget before any of
+// them is counted. A nil Attempt (no budget applies) does nothing.
+type Attempt struct {
+	keys   []Key
+	failed bool
+}
+
+// Try takes one event of every key (AllowAll): nil and false when one has none left.
+func Try(keys ...Key) (*Attempt, bool) {
+	if !AllowAll(keys...) {
+		return nil, false
+	}
+	return &Attempt{keys: keys}, true
+}
+
+// Failed keeps the attempt's event counted.
+func (a *Attempt) Failed() {
+	if a != nil {
+		a.failed = true
+	}
+}
+
+// Done gives the event back unless the attempt Failed; deferred after Try.
+func (a *Attempt) Done() {
+	if a != nil && !a.failed {
+		RefundAll(a.keys...)
+	}
+}
+
 // RefundAll gives back one event of every key (see Refund).
 func RefundAll(keys ...Key) {
 	for _, k := range keys {

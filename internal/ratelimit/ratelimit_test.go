@@ -122,3 +122,30 @@ func TestIPKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAttempt: an attempt that failed keeps its event; one that did not gives it back; none
+// is taken when a budget is spent; a nil attempt (no budget applies) does nothing.
+func TestAttempt(t *testing.T) {
+	l := New(time.Hour, 2)
+	key := Key{l, "k"}
+	a, ok := Try(key)
+	if !ok {
+		t.Fatal("first attempt refused")
+	}
+	a.Failed()
+	a.Done()
+	b, _ := Try(key)
+	b.Done() // right: given back
+	c, ok := Try(key)
+	if !ok {
+		t.Fatal("the right attempt's event was not given back")
+	}
+	c.Failed()
+	c.Done()
+	if _, ok := Try(key); ok {
+		t.Fatal("two failures did not spend a budget of two")
+	}
+	var none *Attempt
+	none.Failed()
+	none.Done()
+}
