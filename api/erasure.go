@@ -17,8 +17,9 @@ type ErasureResponse struct {
 	ErasedAt string `json:"erased_at"`
 }
 
-// eraseClaim removes a claim's personal data at the claimant's request (admin only). The claim
-// stays, anonymous, in every count and total; the act is audited.
+// eraseClaim removes a claim's personal data at the claimant's request (admin only), from the
+// claim, its trail and the case's finished export files (store.EraseClaim). The claim stays,
+// anonymous, in every count and total; the act is audited.
 func (s *Server) eraseClaim(c *gin.Context) {
 	cl, cs, ok := s.authorizedClaim(c)
 	if !ok {

@@ -112,7 +112,8 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 }
 
 // Withdraw withdraws an open claim at its claimant's request, which erases its personal data
-// (see Transition; the claim stays, anonymous, in the totals; both acts are audited).
+// (see Transition; the claim stays, anonymous, in the counts by status, and leaves the case's
+// totals as the plaintiff list; both acts are audited).
 //
 // A claim withdrawn already is refused (invalid_transition), after its erasure is finished when
 // it was left undone: an earlier version withdrew and erased in two transactions, and a

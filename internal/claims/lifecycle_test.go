@@ -103,6 +103,9 @@ func TestWithdrawalErasesAtomically(t *testing.T) {
 			leftover bool
 		}{
 			{name: "cancelled-at-first-clock", cancelAt: 1},
+			// Where the two transactions of the earlier version parted: the withdrawal now
+			// reads the clock once, so nothing is cancelled and the claim must end withdrawn
+			// and erased, as a whole.
 			{name: "cancelled-at-second-clock", cancelAt: 2},
 			{name: "left-by-earlier-version", leftover: true},
 		} {
