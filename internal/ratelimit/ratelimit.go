@@ -127,18 +127,6 @@ type Key struct {
 	Name    string
 }
 
-// AllowAll counts one event for every key, or for none: when one key has none left, the events
-// already taken from the others are given back and it reports false.
-func AllowAll(keys ...Key) bool {
-	for i, k := range keys {
-		if !k.Limiter.Allow(k.Name) {
-			RefundAll(keys[:i]...)
-			return false
-		}
-	}
-	return true
-}
-
 // Attempt is an event taken from several budgets before a check whose outcome decides whether
 // it counts (a password, an access code): only failures use up the budget, yet the event is
 // taken first, so attempts made at once cannot all pass a check of the budget before any of
@@ -148,10 +136,14 @@ type Attempt struct {
 	failed bool
 }
 
-// Try takes one event of every key (AllowAll): nil and false when one has none left.
+// Try takes one event of every key, or of none: when one key has none left, the events already
+// taken from the others are given back, and it returns nil and false.
 func Try(keys ...Key) (*Attempt, bool) {
-	if !AllowAll(keys...) {
-		return nil, false
+	for i, k := range keys {
+		if !k.Limiter.Allow(k.Name) {
+			refund(keys[:i])
+			return nil, false
+		}
 	}
 	return &Attempt{keys: keys}, true
 }
@@ -166,12 +158,12 @@ func (a *Attempt) Failed() {
 // Done gives the event back unless the attempt Failed; deferred after Try.
 func (a *Attempt) Done() {
 	if a != nil && !a.failed {
-		RefundAll(a.keys...)
+		refund(a.keys)
 	}
 }
 
-// RefundAll gives back one event of every key (see Refund).
-func RefundAll(keys ...Key) {
+// refund gives back one event of every key (see Refund).
+func refund(keys []Key) {
 	for _, k := range keys {
 		k.Limiter.Refund(k.Name)
 	}

@@ -92,13 +92,14 @@ func TestRefund(t *testing.T) {
 	}
 }
 
-func TestAllowAll(t *testing.T) {
+// TestTryAllOrNothing: an attempt takes an event of every budget, or of none.
+func TestTryAllOrNothing(t *testing.T) {
 	a, b := New(time.Hour, 2), New(time.Hour, 1)
 	keys := []Key{{a, "x"}, {b, "x"}}
-	if !AllowAll(keys...) {
+	if _, ok := Try(keys...); !ok {
 		t.Fatal("first attempt refused")
 	}
-	if AllowAll(keys...) {
+	if _, ok := Try(keys...); ok {
 		t.Fatal("second attempt allowed past b's limit")
 	}
 	// The refused attempt took nothing from a: one event is left there.
