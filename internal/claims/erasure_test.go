@@ -253,11 +253,15 @@ func TestErasureExpiresExportFiles(t *testing.T) {
 				if err := st.CreateExport(ctx, e); err != nil {
 					t.Fatal(err)
 				}
-				if err := st.AddExportChunk(ctx, e.ID, 0, []byte("hong,hong@example.com\n")); err != nil {
+				run, err := st.StartExport(ctx, e.ID, created)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := run.AddChunk(ctx, 0, []byte("hong,hong@example.com\n")); err != nil {
 					t.Fatal(err)
 				}
 				if finish {
-					if err := st.FinishExport(ctx, e.ID, 1, 22, created, nil); err != nil {
+					if err := run.Finish(ctx, 1, 22, created); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -123,7 +123,7 @@ func (j *Jobs) Run(ctx context.Context, refID int64) error {
 
 // Failed marks the export failed once the queue gave up on it.
 func (j *Jobs) Failed(ctx context.Context, refID int64, err error) {
-	if ferr := j.Store.FinishExport(context.WithoutCancel(ctx), refID, 0, 0, j.now(), err); ferr != nil && j.Log != nil {
+	if ferr := j.Store.FailExport(context.WithoutCancel(ctx), refID, j.now(), err); ferr != nil && j.Log != nil {
 		j.Log.Error("export failure not saved", "export", refID, "err", ferr)
 	}
 }

@@ -137,23 +137,12 @@ func (r *ExportRun) owned(res *gorm.DB) error {
 	return nil
 }
 
-// AddExportChunk appends a piece of an export's file whatever runs it (a file made outside a
-// job); a background export writes through its ExportRun.
-func (s *Store) AddExportChunk(ctx context.Context, id int64, seq int, data []byte) error {
-	return translate(s.db.WithContext(ctx).Create(&models.ExportChunk{ExportID: id, Seq: seq, Data: data}).Error)
-}
-
-// FinishExport marks an export done (jobErr nil) or failed, whatever runs it: a background
-// export's own run finishes it with ExportRun.Finish. A failure never replaces a success (the
-// queue gives up on a job whose other run may have finished it).
-func (s *Store) FinishExport(ctx context.Context, id, rows, size int64, now time.Time, jobErr error) error {
-	q := s.db.WithContext(ctx).Model(&models.Export{}).Where("id = ?", id)
-	u := map[string]any{"status": ExportSucceeded, "finished_at": now.UTC(), "rows_done": rows, "size_bytes": size}
-	if jobErr != nil {
-		q = q.Where("status <> ?", ExportSucceeded)
-		u = map[string]any{"status": ExportFailed, "finished_at": now.UTC(), "error": truncate(jobErr.Error(), 500)}
-	}
-	return translate(q.Updates(u).Error)
+// FailExport marks an export failed with jobErr, once the queue gave up on its job. A failure
+// never replaces a success: the queue may give up on a job whose other run finished it. A
+// background export succeeds through its own run (ExportRun.Finish).
+func (s *Store) FailExport(ctx context.Context, id int64, now time.Time, jobErr error) error {
+	return translate(s.db.WithContext(ctx).Model(&models.Export{}).Where("id = ? AND status <> ?", id, ExportSucceeded).
+		Updates(map[string]any{"status": ExportFailed, "finished_at": now.UTC(), "error": truncate(jobErr.Error(), 500)}).Error)
 }
 
 // StreamExportChunks calls fn with each chunk of an export's file in order, one chunk in

@@ -70,7 +70,7 @@ func TestExportRunTakenOver(t *testing.T) {
 			if _, err := st.StartExport(ctx, e.ID, now); !errors.Is(err, store.ErrExportTakenOver) {
 				t.Errorf("start of a finished export: %v", err)
 			}
-			if err := st.FinishExport(ctx, e.ID, 0, 0, now, errors.New("gave up")); err != nil {
+			if err := st.FailExport(ctx, e.ID, now, errors.New("gave up")); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := st.Export(ctx, e.ID); got.Status != store.ExportSucceeded {
