@@ -193,6 +193,19 @@ func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error
 			return &b, nil
 		}
 	}
+	b, err := s.load(ctx, caseSlug, now)
+	if err != nil {
+		return nil, err
+	}
+	// The valuer depends on the day when the rules leave as_of open, hence the day in the key.
+	s.snapshots.Store(caseSlug, &snapshot{b: b, loaded: now, day: damages.DateOf(now, b.Case.Location)})
+	return b, nil
+}
+
+// load reads the case and its active rules as they are now, and makes their builder. The case
+// (with its revision) is read before the rules: a rule change committed between the two moves
+// the revision, which whoever stores with the builder checks.
+func (s *Service) load(ctx context.Context, caseSlug string, now time.Time) (*Builder, error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return nil, err
@@ -201,10 +214,7 @@ func (s *Service) Builder(ctx context.Context, caseSlug string) (*Builder, error
 	if err != nil {
 		return nil, err
 	}
-	// The valuer depends on the day when the rules leave as_of open, hence the day in the key.
-	b := &Builder{Case: c, Rules: rs, valuer: s.Valuer(c, c.DomainWindows(), rs.Rules), now: now.UTC().Truncate(time.Microsecond)}
-	s.snapshots.Store(caseSlug, &snapshot{b: b, loaded: now, day: damages.DateOf(now, c.Location)})
-	return b, nil
+	return &Builder{Case: c, Rules: rs, valuer: s.Valuer(c, c.DomainWindows(), rs.Rules), now: now.UTC().Truncate(time.Microsecond)}, nil
 }
 
 // Case returns the case from its snapshot (see Builder): read paths need not reload it on

@@ -210,21 +210,13 @@ const revalueAttempts = 5
 func (s *Service) RevalueCase(ctx context.Context, slug string) (int, error) {
 	done := 0
 	for attempt := 1; ; attempt++ {
-		// The case (with its revision) is read before the rules: a rule change committed
-		// between the two moves the revision, which the batches see.
-		c, err := s.Store.Case(ctx, slug)
+		b, err := s.load(ctx, slug, s.Now()) // not the snapshot: the batches check its revision
 		if err != nil {
 			return done, err
 		}
-		rs, err := s.ActiveRules(ctx, c)
-		if err != nil {
-			return done, err
-		}
-		v := s.Valuer(c, c.DomainWindows(), rs.Rules)
-		n, err := s.Store.RevalueStale(ctx, c.ID, c.Revision, staleUnder(rs, v), revaluer(v, rs.Version))
+		n, err := s.Store.RevalueStale(ctx, b.Case.ID, b.Case.Revision, staleUnder(b.Rules, b.valuer), revaluer(b.valuer, b.Rules.Version))
 		done += n
 		if errors.Is(err, store.ErrStale) && attempt < revalueAttempts {
-			s.forget(slug)
 			continue
 		}
 		return done, err
