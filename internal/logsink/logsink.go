@@ -18,7 +18,7 @@ import (
 const maxPending = 1 << 20
 
 // Writer is an io.Writer that coalesces writes to out. Write never fails: an error of out is
-// kept and returned by Close (a logger has nowhere to report it either).
+// dropped, as a logger has nowhere to report it.
 type Writer struct {
 	out io.Writer
 
@@ -26,11 +26,8 @@ type Writer struct {
 	room    sync.Cond // signalled when pending is written
 	pending []byte
 	spare   []byte
-	writing bool
-	writes  int  // writes to out completed
 	closed  bool // Close has begun: new lines go straight to out once run is done
 	drained bool // run has written everything and returned
-	err     error
 
 	wake chan struct{}
 	done chan struct{}
@@ -78,15 +75,10 @@ func (w *Writer) run() {
 		w.mu.Lock()
 		for len(w.pending) > 0 {
 			b := w.pending
-			w.pending, w.spare, w.writing = w.spare[:0], nil, true
+			w.pending, w.spare = w.spare[:0], nil
 			w.mu.Unlock()
-			_, err := w.out.Write(b)
+			w.out.Write(b)
 			w.mu.Lock()
-			if err != nil && w.err == nil {
-				w.err = err
-			}
-			w.writing = false
-			w.writes++
 			if cap(b) <= maxPending { // a buffer a huge line grew is let go
 				w.spare = b[:0]
 			}
@@ -96,33 +88,9 @@ func (w *Writer) run() {
 	}
 }
 
-// Flush returns when everything written before it has been handed to out. Lines written
-// meanwhile by others may go too; it does not wait for them to stop.
-func (w *Writer) Flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		for !w.drained {
-			w.room.Wait()
-		}
-		return
-	}
-	// Everything written so far is being written, or pending for the write after that.
-	target := w.writes
-	if w.writing {
-		target++
-	}
-	if len(w.pending) > 0 {
-		target++
-	}
-	for w.writes < target {
-		w.room.Wait()
-	}
-}
-
 // Close writes what is pending and stops the goroutine; later writes go straight to out. It
-// does not wait for others to stop logging. It returns the first error out gave.
-func (w *Writer) Close() error {
+// does not wait for others to stop logging.
+func (w *Writer) Close() {
 	w.mu.Lock()
 	if !w.closed {
 		w.closed = true
@@ -131,7 +99,4 @@ func (w *Writer) Close() error {
 	}
 	w.mu.Unlock()
 	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err
 }

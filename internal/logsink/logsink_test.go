@@ -56,9 +56,7 @@ func TestEveryLineOnceInOrder(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	w.Close()
 	out, _ := rec.all()
 	next := make([]int, writers)
 	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
@@ -88,7 +86,7 @@ func TestLinesWrittenDuringAWriteGoOutTogether(t *testing.T) {
 		fmt.Fprintf(w, "line %d\n", i)
 	}
 	close(rec.gate)
-	w.Flush()
+	w.Close()
 	out, writes := rec.all()
 	if want := 101; strings.Count(out, "\n") != want {
 		t.Fatalf("%d lines out, want %d", strings.Count(out, "\n"), want)
@@ -127,21 +125,17 @@ func TestCloseWritesPendingThenGoesStraightThrough(t *testing.T) {
 	rec := &recorder{err: errors.New("disk full")}
 	w := logsink.New(rec)
 	w.Write([]byte("a\n"))
-	if err := w.Close(); err == nil || err.Error() != "disk full" {
-		t.Fatalf("Close = %v, want out's error", err)
-	}
+	w.Close()
 	w.Write([]byte("b\n"))
 	if out, _ := rec.all(); out != "a\nb\n" {
 		t.Fatalf("out = %q", out)
 	}
-	if err := w.Close(); err == nil {
-		t.Fatal("second Close forgot the error")
-	}
+	w.Close() // a second Close is harmless
 }
 
-// Close and Flush return while another goroutine goes on logging (a handler still running
-// when shutdown gives up on it).
-func TestCloseAndFlushDoNotWaitForLoggingToStop(t *testing.T) {
+// Close returns, with what was written before it out, while another goroutine goes on logging
+// (a handler still running when shutdown gives up on it).
+func TestCloseDoesNotWaitForLoggingToStop(t *testing.T) {
 	rec := &recorder{delay: time.Millisecond} // a slow stderr: lines are always pending
 	w := logsink.New(rec)
 	stop := make(chan struct{})
@@ -156,20 +150,19 @@ func TestCloseAndFlushDoNotWaitForLoggingToStop(t *testing.T) {
 			}
 		}
 	})
-	w.Write([]byte("before flush\n"))
+	w.Write([]byte("before close\n"))
 	returned := make(chan struct{})
 	go func() {
-		w.Flush()
-		if out, _ := rec.all(); !strings.Contains(out, "before flush\n") {
-			t.Error("Flush returned before the line written before it was out")
-		}
 		w.Close()
+		if out, _ := rec.all(); !strings.Contains(out, "before close\n") {
+			t.Error("Close returned before the line written before it was out")
+		}
 		close(returned)
 	}()
 	select {
 	case <-returned:
 	case <-time.After(2 * time.Second):
-		t.Fatal("Flush or Close still waiting after 2 s while another goroutine logs")
+		t.Fatal("Close still waiting after 2 s while another goroutine logs")
 	}
 	close(stop)
 	wg.Wait()
