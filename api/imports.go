@@ -141,7 +141,7 @@ func (s *Server) createImport(c *gin.Context) {
 	rc := http.NewResponseController(c.Writer)
 	rc.SetReadDeadline(time.Now().Add(uploadTimeout))
 	rc.SetWriteDeadline(time.Now().Add(uploadTimeout + time.Minute))
-	imp, err := s.imports.importer.Receive(ctx, n, body, s.imports.maxBytes, true)
+	imp, err := s.imports.importer.Receive(ctx, n, body, s.imports.maxBytes)
 	if err != nil {
 		if max, ok := importer.IsTooLarge(err); ok {
 			err = &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(max)}}

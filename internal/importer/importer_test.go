@@ -56,7 +56,7 @@ func (f *fixture) run(t *testing.T, format, body string, mod func(*importer.NewI
 	if mod != nil {
 		mod(&n)
 	}
-	imp, err := f.im.Receive(ctx, n, strings.NewReader(body), importer.DefaultMaxBytes, false)
+	imp, err := f.im.Receive(ctx, n, strings.NewReader(body), importer.DefaultMaxBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestCancelRunning(t *testing.T) {
 		}
 		f.im.Live = importer.NewLive()
 		f.im.BatchSize = 50
-		imp, err := f.im.Receive(ctx, importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, strings.NewReader(buf.String()), importer.DefaultMaxBytes, false)
+		imp, err := f.im.Receive(ctx, importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, strings.NewReader(buf.String()), importer.DefaultMaxBytes)
 		if err != nil {
 			t.Fatal(err)
 		}

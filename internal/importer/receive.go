@@ -32,15 +32,11 @@ func (e *ErrTooLarge) Error() string {
 }
 
 // Receive stores an upload read from r, at most max bytes, chunk by chunk (memory stays flat
-// whatever the size) and queues its job. With queue false the import is left queued without
-// a job, for a caller that runs it itself at once (tests; the CLI uses ReceiveClaimed). Nothing
-// is left behind on error.
-func (im *Importer) Receive(ctx context.Context, n NewImport, r io.Reader, max int64, queue bool) (*models.Import, error) {
+// whatever the size) and queues its job (the CLI, which runs the job itself, uses
+// ReceiveClaimed). Nothing is left behind on error.
+func (im *Importer) Receive(ctx context.Context, n NewImport, r io.Reader, max int64) (*models.Import, error) {
 	imp, _, err := im.receive(ctx, n, r, max, func(id, size int64) (*models.Job, error) {
-		if queue {
-			return nil, im.Store.QueueImport(ctx, id, size, time.Now())
-		}
-		return nil, im.Store.MarkImportQueued(ctx, id, size)
+		return nil, im.Store.QueueImport(ctx, id, size, time.Now())
 	})
 	return imp, err
 }

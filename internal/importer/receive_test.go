@@ -40,7 +40,7 @@ func TestReceiveTruncatedUpload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.im.Receive(context.Background(), importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, part, importer.DefaultMaxBytes, true)
+		_, err = f.im.Receive(context.Background(), importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, part, importer.DefaultMaxBytes)
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("receive of a truncated upload: %v", err)
 		}

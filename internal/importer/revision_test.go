@@ -109,7 +109,7 @@ func TestImportFollowsWindowChange(t *testing.T) {
 		buf.WriteString(taxiRow("T-2", true))
 		f.im.Live = importer.NewLive()
 		f.im.BatchSize = 20
-		run, err := f.im.Receive(ctx, importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, strings.NewReader(buf.String()), importer.DefaultMaxBytes, false)
+		run, err := f.im.Receive(ctx, importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, strings.NewReader(buf.String()), importer.DefaultMaxBytes)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -168,8 +168,8 @@ func (r *Runner) work(ctx context.Context) {
 	}
 }
 
-// RunClaimed runs a job this runner already holds (store.EnqueueClaimedJob), in the caller's
-// goroutine: the CLI runs its import this way.
+// RunClaimed runs a job this runner already holds, in the caller's goroutine: the CLI runs its
+// import this way, the job claimed with the import's queueing (importer.ReceiveClaimed).
 func (r *Runner) RunClaimed(ctx context.Context, j *models.Job) error {
 	r.init()
 	return r.execute(ctx, j)

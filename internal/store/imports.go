@@ -59,13 +59,6 @@ func (s *Store) QueueImport(ctx context.Context, importID, size int64, now time.
 	})
 }
 
-// MarkImportQueued marks a fully stored upload queued without a job on the queue, for a
-// caller that runs it at once itself (tests). It is a conflict if the import is no longer
-// being received (cancelled meanwhile).
-func (s *Store) MarkImportQueued(ctx context.Context, importID, size int64) error {
-	return translate(markQueued(s.db.WithContext(ctx), importID, size))
-}
-
 // QueueImportClaimed marks a fully stored upload queued and puts its job on the queue already
 // claimed by worker until leaseEnd (the CLI runs it at once), in one transaction: were the
 // process killed between the two, the import would stay queued with no job to run it.

@@ -527,8 +527,8 @@ func TestQueueImportClaimed(t *testing.T) {
 			if _, err := st.QueueImportClaimed(ctx, other.ID, 10, "cli", now, now.Add(time.Minute)); !apperr.Is(err, apperr.Conflict) {
 				t.Errorf("queue of an import cancelled while received: %v", err)
 			}
-			if err := st.MarkImportQueued(ctx, other.ID, 10); !apperr.Is(err, apperr.Conflict) {
-				t.Errorf("mark queued of an import cancelled while received: %v", err)
+			if err := st.QueueImport(ctx, other.ID, 10, now); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("queue of an import cancelled while received: %v", err)
 			}
 		})
 	}

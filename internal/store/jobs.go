@@ -26,8 +26,9 @@ func EnqueueJob(tx *gorm.DB, kind string, refID int64, now time.Time) (*models.J
 	return j, tx.Create(j).Error
 }
 
-// EnqueueClaimedJob adds a job already claimed by worker until leaseEnd: the CLI runs its own
-// import at once, and a server takes it over if the CLI dies.
+// EnqueueClaimedJob adds a job already claimed by worker until leaseEnd, on its own: a worker
+// that died holding it, to the queue's tests. The CLI's import job is claimed in the
+// transaction that queues the import (QueueImportClaimed), with claimedJob.
 func (s *Store) EnqueueClaimedJob(ctx context.Context, kind string, refID int64, worker string, now, leaseEnd time.Time) (*models.Job, error) {
 	j := claimedJob(kind, refID, worker, now, leaseEnd)
 	return j, translate(s.db.WithContext(ctx).Create(j).Error)
