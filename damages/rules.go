@@ -71,6 +71,17 @@ type ConsolationRule struct {
 	CapKRW     *int64 `json:"cap_krw"`
 }
 
+// Cap is the cap as the valuation reads it: a null cap (only in a rule set stored before
+// Validate refused it) is 0.
+func (c ConsolationRule) Cap() int64 { return deref(c.CapKRW) }
+
+// ItemCap is kind's item cap as the valuation reads it (a null one, stored before Validate
+// refused it, is 0), and whether the kind has one.
+func (r Rules) ItemCap(kind string) (int64, bool) {
+	c, ok := r.ItemCapKRW[kind]
+	return deref(c), ok
+}
+
 // InterestRules are the rule 4 parameters: the civil rate (민법 제379조, 5%) runs from the
 // day of the loss through the day the complaint is served, the litigation rate (소송촉진 등에
 // 관한 특례법 제3조, 12%) from the day after. ComplaintServedOn nil: not served yet.

@@ -169,11 +169,11 @@ func NewValuer(loc *time.Location, windows []Window, rules Rules, asOf Date) *Va
 			v.byService[w.Service] = Applicable(PerService, w.Service, "", v.all)
 		}
 	}
-	for k, c := range rules.ItemCapKRW {
-		v.caps[k] = deref(c)
+	for k := range rules.ItemCapKRW {
+		v.caps[k], _ = rules.ItemCap(k)
 	}
 	for s, c := range rules.Consolation {
-		v.consolation[s] = consolationRule{base: c.BaseKRW, perHour: c.PerHourKRW, cap: deref(c.CapKRW)}
+		v.consolation[s] = consolationRule{base: c.BaseKRW, perHour: c.PerHourKRW, cap: c.Cap()}
 	}
 	v.asOfN = asOf.days()
 	if d := rules.Interest.ComplaintServedOn; d != nil && !d.After(asOf) {

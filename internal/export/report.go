@@ -295,7 +295,7 @@ func (d *ReportData) Render(lang messages.Lang) *Report {
 	r.Methodology = []string{
 		t("method_eligibility", "policy", t("policy_"+string(rules.WindowPolicy))),
 		t("method_principal", "documented", pct(rules.EvidenceFactorBPS.Documented), "undocumented", pct(rules.EvidenceFactorBPS.Undocumented),
-			"degraded", pct(rules.DegradedFactorBPS), "caps", caps(rules.ItemCapKRW)),
+			"degraded", pct(rules.DegradedFactorBPS), "caps", caps(*rules)),
 		t("method_consolation", "list", consolations(rules.Consolation)),
 		t("method_interest", "civil", pct(rules.Interest.CivilRateBPS), "litigation", pct(rules.Interest.LitigationRateBPS),
 			"served", dateString(rules.Interest.ComplaintServedOn), "as_of", d.asOf),
@@ -432,23 +432,14 @@ func dateString(d *damages.Date) string {
 	return d.String()
 }
 
-func caps(m map[string]*int64) string {
+func caps(r damages.Rules) string {
 	var out []string
 	for _, k := range damages.Kinds() {
-		if v, ok := m[k]; ok {
-			out = append(out, k+" "+damages.FormatWon(capOf(v)))
+		if v, ok := r.ItemCap(k); ok {
+			out = append(out, k+" "+damages.FormatWon(v))
 		}
 	}
 	return joinComma(out)
-}
-
-// capOf is a cap of the rules as the valuation reads it: nil (only in a rule set stored before
-// Validate refused it) is 0.
-func capOf(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 func consolations(m map[string]damages.ConsolationRule) string {
@@ -460,7 +451,7 @@ func consolations(m map[string]damages.ConsolationRule) string {
 	var out []string
 	for _, k := range keys {
 		c := m[k]
-		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, damages.FormatWon(c.BaseKRW), damages.FormatWon(c.PerHourKRW), damages.FormatWon(capOf(c.CapKRW))))
+		out = append(out, fmt.Sprintf("%s %s + %s/h ≤ %s", k, damages.FormatWon(c.BaseKRW), damages.FormatWon(c.PerHourKRW), damages.FormatWon(c.Cap())))
 	}
 	return joinComma(out)
 }
