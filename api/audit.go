@@ -181,11 +181,8 @@ func (s *Server) exportAudit(c *gin.Context) {
 		}
 		rec := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), e.ActorKind, id, e.ActorName, e.ActorRole,
 			e.IP, e.RequestID, caseSlug, e.Action, e.Entity, e.EntityID, str(e.Before), str(e.After), e.Details}
-		for i := range rec {
-			rec[i] = export.Neutralize(rec[i])
-		}
 		rows++
-		return w.Write(rec)
+		return w.Write(export.NeutralizeAll(rec))
 	})
 	w.Flush()
 	ev := audit.Event{Actor: actorOf(c), CaseID: f.CaseID, Action: audit.ActionExport, Entity: audit.EntityAudit, Details: map[string]any{"rows": rows, "format": "csv"}}

@@ -343,15 +343,6 @@ func (s *Server) cancelImport(c *gin.Context) {
 	s.answerImport(c, http.StatusAccepted, out)
 }
 
-// neutralized is cells with each one a spreadsheet would evaluate defused (export.Neutralize).
-func neutralized(cells []string) []string {
-	out := make([]string, len(cells))
-	for i, c := range cells {
-		out[i] = export.Neutralize(c)
-	}
-	return out
-}
-
 // errorColumns end every line of errors.csv.
 var errorColumns = []string{"error_row", "error_column", "error_code", "error_message"}
 
@@ -378,7 +369,7 @@ func (s *Server) getImportErrors(c *gin.Context) {
 	// The rows are the sender's, written back for a lawyer to open in a spreadsheet: each cell
 	// is defused as the exports' are. A row is cut or padded to the header, so the error
 	// columns stay under their names (a row with too many fields says so in its message).
-	w.Write(append(neutralized(head), errorColumns...))
+	w.Write(append(export.NeutralizeAll(head), errorColumns...)) // head is used for its length after this
 	err = s.store.EachImportError(c.Request.Context(), imp.ID, func(e *models.ImportError) error {
 		var fields []string
 		if imp.Format == importer.FormatNDJSON {
@@ -391,7 +382,7 @@ func (s *Server) getImportErrors(c *gin.Context) {
 			}
 			fields = rec
 		}
-		fields = neutralized(fields)
+		fields = export.NeutralizeAll(fields)
 		fe := apperr.FieldError{Code: e.ErrorCode, Message: e.MessageKey}
 		if e.Params != "" {
 			json.Unmarshal([]byte(e.Params), &fe.Params)

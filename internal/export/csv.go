@@ -98,6 +98,14 @@ func needsQuotes(s string) bool {
 	return strings.ContainsAny(s, ",\"\r\n")
 }
 
+// NeutralizeAll defuses every cell of a record in place (Neutralize) and returns it.
+func NeutralizeAll(cells []string) []string {
+	for i, c := range cells {
+		cells[i] = Neutralize(c)
+	}
+	return cells
+}
+
 // Neutralize defuses a text cell that a spreadsheet would evaluate: one starting with = + - @,
 // a tab or a carriage return gets a leading single quote (OWASP's advice for CSV injection).
 func Neutralize(s string) string {
