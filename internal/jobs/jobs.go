@@ -184,15 +184,18 @@ func (r *Runner) execute(ctx context.Context, j *models.Job) error {
 		return err
 	}
 	bg := context.WithoutCancel(ctx)
+	// giveUp fails the job for good after its attempt-th attempt.
+	giveUp := func(attempt int, err error) error {
+		r.Log.Error("job failed", "job_id", j.ID, "kind", j.Kind, "attempt", attempt, "err", err)
+		h.Failed(bg, j.RefID, err)
+		return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, time.Time{})
+	}
 	if j.Attempts > r.MaxAttempts {
 		// Claimed again with every attempt used: only a run that ended without a word does
 		// that (its process died, and the lease ran out), so running it again would most
 		// likely kill this process too. Failed runs under this claim, so if this process dies
 		// before the job is marked failed, the next claim gives up again.
-		err := fmt.Errorf("gave up after %d attempts: the last ended without finishing (its process died)", j.Attempts-1)
-		r.Log.Error("job failed", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts-1, "err", err)
-		h.Failed(bg, j.RefID, err)
-		return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, time.Time{})
+		return giveUp(j.Attempts-1, fmt.Errorf("gave up after %d attempts: the last ended without finishing (its process died)", j.Attempts-1))
 	}
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -234,9 +237,7 @@ func (r *Runner) execute(ctx context.Context, j *models.Job) error {
 		r.Log.Warn("job failed, will retry", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "err", err)
 		return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, r.Now().Add(backoff))
 	case err != nil:
-		r.Log.Error("job failed", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "err", err)
-		h.Failed(bg, j.RefID, err)
-		return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), err, time.Time{})
+		return giveUp(j.Attempts, err)
 	}
 	return r.Store.FinishJob(bg, j.ID, r.id, r.Now(), nil, time.Time{})
 }
