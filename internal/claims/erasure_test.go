@@ -12,7 +12,6 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
-	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
@@ -28,16 +27,9 @@ func TestRetentionErasesClosedClaims(t *testing.T) {
 			st, _ := casedb.Open(t, d)
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
-			yes := true
 			refs := map[string]string{}
 			for _, name := range []string{"old-rejected", "old-open", "new-rejected"} {
-				res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
-					Claimant: intake.ClaimantInput{Name: name, Email: name + "@example.com"}, Consent: &yes,
-					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver", Description: "secret " + name}},
-				}, claims.Meta{Channel: claims.ChannelAPI})
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: name, Email: name + "@example.com"}, "secret "+name), claims.Meta{Channel: claims.ChannelAPI})
 				refs[name] = res.Claim.Reference
 			}
 			age := func(ref, status string, updated time.Time) {
@@ -86,15 +78,8 @@ func TestErasureClearsClaimantFromTrail(t *testing.T) {
 				st, _ := casedb.Open(t, d)
 				now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 				svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
-				yes := true
 				submit := func(name, ip string) *models.Claim {
-					res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
-						Claimant: intake.ClaimantInput{Name: name, Email: name + "@example.com", Phone: "010-2345-6789"}, Consent: &yes,
-						Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
-					}, claims.Meta{Channel: claims.ChannelWeb, IP: ip})
-					if err != nil {
-						t.Fatal(err)
-					}
+					res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: name, Email: name + "@example.com", Phone: "010-2345-6789"}, ""), claims.Meta{Channel: claims.ChannelWeb, IP: ip})
 					return res.Claim
 				}
 				cl, other := submit("hong", claimantIP), submit("kim", otherIP)
@@ -197,14 +182,7 @@ func TestWithdrawalAfterErasureKeepsNoIP(t *testing.T) {
 			st, _ := casedb.Open(t, d)
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
-			yes := true
-			res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
-				Claimant: intake.ClaimantInput{Name: "hong", Email: "hong@example.com"}, Consent: &yes,
-				Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
-			}, claims.Meta{Channel: claims.ChannelWeb, IP: claimantIP})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "hong", Email: "hong@example.com"}, ""), claims.Meta{Channel: claims.ChannelWeb, IP: claimantIP})
 			if erased, err := svc.Erase(ctx, res.Claim, audit.Actor{Kind: audit.ActorSystem, Name: "admin"}, claims.EraseRequested); err != nil || !erased {
 				t.Fatalf("erase: %v %v", erased, err)
 			}
@@ -240,14 +218,7 @@ func TestErasureExpiresExportFiles(t *testing.T) {
 			st, cs := casedb.Open(t, d)
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
-			yes := true
-			res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
-				Claimant: intake.ClaimantInput{Name: "hong", Email: "hong@example.com"}, Consent: &yes,
-				Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
-			}, claims.Meta{Channel: claims.ChannelAPI})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "hong", Email: "hong@example.com"}, ""), claims.Meta{Channel: claims.ChannelAPI})
 			export := func(created time.Time, finish bool) *models.Export {
 				e := &models.Export{CaseID: cs.ID, CreatedBy: "lawyer", Entity: "plaintiffs", Format: "csv", CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour)}
 				if err := st.CreateExport(ctx, e); err != nil {

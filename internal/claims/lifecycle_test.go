@@ -38,14 +38,7 @@ func TestClaimantChangesAreAudited(t *testing.T) {
 			}
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
-			yes := true
-			res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
-				Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, Consent: &yes,
-				Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
-			}, claims.Meta{Channel: claims.ChannelWeb, IP: "203.0.113.9"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, ""), claims.Meta{Channel: claims.ChannelWeb, IP: "203.0.113.9"})
 			cl := res.Claim
 			who := audit.Actor{Kind: audit.ActorClaimant, IP: "203.0.113.9"}
 			if err := svc.UpdateContact(ctx, cl, "홍길동", "new@example.com", "", who); err != nil {
@@ -115,14 +108,7 @@ func TestWithdrawalErasesAtomically(t *testing.T) {
 				clock := func() time.Time { return now }
 				svc := &claims.Service{Store: st, Now: clock}
 				bg := context.Background()
-				yes := true
-				res, err := svc.Submit(bg, seed.Kakao2022, intake.ClaimInput{
-					Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com", Phone: "010-2345-6789"}, Consent: &yes,
-					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver", Description: "비밀 사정"}},
-				}, claims.Meta{Channel: claims.ChannelWeb, IP: "203.0.113.9"})
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com", Phone: "010-2345-6789"}, "비밀 사정"), claims.Meta{Channel: claims.ChannelWeb, IP: "203.0.113.9"})
 				cl := res.Claim
 				if err := st.AddEvidence(bg, &models.Evidence{ClaimID: cl.ID, CaseID: cl.CaseID, FileName: "r.png", ContentType: "image/png", CreatedAt: now},
 					[]byte("\x89PNG"), st.DatabaseBlobs(), 10); err != nil {
@@ -174,7 +160,7 @@ func TestWithdrawalErasesAtomically(t *testing.T) {
 				}
 
 				// The claimant tries again (the status page takes a refusal as done).
-				cl, err = st.ClaimByReference(bg, cl.Reference)
+				cl, err := st.ClaimByReference(bg, cl.Reference)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -204,15 +190,8 @@ func TestExpiryKeepsNewDeadline(t *testing.T) {
 			st, _ := casedb.Open(t, d)
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
-			yes := true
 			submit := func() *models.Claim {
-				res, err := svc.Submit(ctx, seed.Kakao2022, intake.ClaimInput{
-					Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, Consent: &yes,
-					Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}},
-				}, claims.Meta{Channel: claims.ChannelAPI})
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, ""), claims.Meta{Channel: claims.ChannelAPI})
 				return res.Claim
 			}
 			lawyer := audit.Actor{Kind: audit.ActorCLI, Name: "test"}

@@ -51,17 +51,30 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 var lawyer = audit.Actor{Kind: audit.ActorCLI, Name: "test"}
 
-func submitTaxi(t *testing.T, svc *claims.Service) *models.Claim {
+// taxiClaim is a consenting claim of claimant for one taxi booking that failed in the outage.
+func taxiClaim(claimant intake.ClaimantInput, description string) intake.ClaimInput {
+	yes := true
+	return intake.ClaimInput{Claimant: claimant, Consent: &yes,
+		Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver", Description: description}}}
+}
+
+// submitClaim stores in as a claim of the Kakao case through svc.
+func submitClaim(t *testing.T, svc *claims.Service, in intake.ClaimInput, meta claims.Meta) *claims.Result {
 	t.Helper()
-	yes, fare, alt := true, int64(12000), int64(31000)
-	res, err := svc.Submit(context.Background(), seed.Kakao2022, intake.ClaimInput{
-		Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, Consent: &yes,
-		Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver", ExpectedFareKRW: &fare, AlternativeCostKRW: &alt}},
-	}, claims.Meta{Channel: claims.ChannelAPI})
+	res, err := svc.Submit(context.Background(), seed.Kakao2022, in, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Claim
+	return res
+}
+
+// submitTaxi stores a taxi claim with its fares, by API.
+func submitTaxi(t *testing.T, svc *claims.Service) *models.Claim {
+	t.Helper()
+	in := taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, "")
+	fare, alt := int64(12000), int64(31000)
+	in.Items[0].ExpectedFareKRW, in.Items[0].AlternativeCostKRW = &fare, &alt
+	return submitClaim(t, svc, in, claims.Meta{Channel: claims.ChannelAPI}).Claim
 }
 
 func stored(t *testing.T, st *store.Store, ref string) *models.Claim {
