@@ -83,6 +83,15 @@ func stored(t *testing.T, st *store.Store) map[string]string {
 		st.Gorm().Model(&models.AuditEvent{}).Where("entity = 'claim' AND action = ? AND entity_id = ?", ActionSubmit, c.Reference).Count(&audits)
 		out[c.Reference] = fmt.Sprintf("%s %q pending=%d audits=%d", c.ClaimantName, items, pending, audits)
 	}
+	// No key holds an item to its claim on PostgreSQL (migration 00018): the writers must.
+	var orphans int64
+	if err := st.Gorm().Raw(`SELECT COUNT(*) FROM claim_items i WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = i.claim_id)`).
+		Scan(&orphans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Fatalf("%d items without their claim", orphans)
+	}
 	return out
 }
 
