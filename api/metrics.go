@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/claimdesk/claimdesk/api/web"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/jobs"
@@ -110,15 +111,19 @@ func (s *Server) operations(r *gin.Engine) {
 }
 
 // securityHeaders sets safe defaults on every response; pages that need more (their own CSP)
-// set it themselves. HSTS only where the request came over TLS (directly or at the proxy).
-func securityHeaders() gin.HandlerFunc {
+// set it themselves. HSTS only where the request came over TLS (directly or at the proxy), as
+// web.Secure decides for cookies; alwaysSecure (Config.SecureCookies) says every request did.
+func securityHeaders(alwaysSecure bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if alwaysSecure {
+			web.AlwaysSecure(c)
+		}
 		h := c.Writer.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+		if web.Secure(c) {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
 		if len(c.Request.URL.Path) > 5 && c.Request.URL.Path[:5] == "/api/" {

@@ -56,6 +56,10 @@ type Config struct {
 	TrustedProxies []string
 	// SessionSecret signs the claimants' status-page sessions (nil: random per process).
 	SessionSecret []byte
+	// SecureCookies marks every cookie Secure and sends HSTS whatever the request looks like,
+	// for TLS ended at a proxy that sends no X-Forwarded-Proto (false: only requests over TLS
+	// or with X-Forwarded-Proto: https; see web.Secure).
+	SecureCookies bool
 	// Background runs work that outlives a request (see claims.Service.Background).
 	Background func(func(ctx context.Context))
 	// WarmReports builds the default case's report with Background at start (serve), so the
@@ -120,7 +124,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("trusted proxies", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(requestIDs(s.log), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders(), textOnly())
+	r.Use(requestIDs(s.log), accessLog(s.log), recovery(), s.metrics.middleware(), securityHeaders(s.cfg.SecureCookies), textOnly())
 	r.NoRoute(func(c *gin.Context) { writeError(c, apperr.New(apperr.NotFound, "")) })
 	r.NoMethod(func(c *gin.Context) {
 		allow := strings.Join(allowedMethods(r.Routes(), c.Request.URL.Path), ", ")

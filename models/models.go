@@ -83,7 +83,10 @@ type Claim struct {
 	UpdatedAt    time.Time
 	// ErasedAt is when the claim's personal data was removed; nil while it is kept.
 	ErasedAt *time.Time
-	Items    []ClaimItem `gorm:"foreignKey:ClaimID"`
+	// SessionsEndedAt is when the claimant's status-page sessions were last ended (sign-out,
+	// withdrawal, erasure): a session begun at or before it is refused. Nil: never.
+	SessionsEndedAt *time.Time
+	Items           []ClaimItem `gorm:"foreignKey:ClaimID"`
 }
 
 // ClaimItem is one incident of a claim with its eligibility decision and valuation. It is

@@ -50,8 +50,8 @@ func TestBrowser(t *testing.T) {
 
 // words are the texts the flow checks for, per language.
 var words = map[string]map[string]string{
-	"ko": {"withdrawn": "철회됨", "received": "접수됨", "format": "형식이 올바르지 않습니다"},
-	"en": {"withdrawn": "Withdrawn", "received": "Received", "format": "The format is invalid"},
+	"ko": {"withdrawn": "철회됨", "received": "접수됨", "format": "형식이 올바르지 않습니다", "done_withdrawn": "청구를 철회했습니다."},
+	"en": {"withdrawn": "Withdrawn", "received": "Received", "format": "The format is invalid", "done_withdrawn": "Your claim is withdrawn."},
 }
 
 // fileInBrowser files a claim with three items of different kinds, checks the status page,
@@ -212,6 +212,15 @@ func fileInBrowser(b *browsertest.Tab, lang, receipt string) string {
 		b.CheckA11y("withdraw")
 	}
 	b.Press("#withdraw-confirm")
+	// The withdrawal ends the claim's sessions: the claimant lands signed out, told it is done,
+	// and sees the claim withdrawn once signed in again.
+	b.Wait("#f-access_code")
+	if got := b.Text(`p.notice[role="status"]`); got != w["done_withdrawn"] {
+		t.Fatalf("notice after withdrawing %q", got)
+	}
+	b.Set("f-reference", ref)
+	b.Set("f-access_code", code)
+	b.Press(`form[action="/status"] button[type="submit"]`)
 	b.Wait("#claim-status")
 	if got := b.Text("#claim-status"); got != w["withdrawn"] {
 		t.Fatalf("status after withdrawing %q", got)

@@ -79,61 +79,104 @@ type evidenceView struct {
 	When string
 }
 
-// session returns the reference of the claim the browser signed in to, "" when none.
-func (h *handler) session(c *gin.Context) string {
+// statusSession is a browser's sign-in to the status page, as its cookie holds it.
+type statusSession struct {
+	ref string
+	// issued is when the claimant signed in, to the microsecond: a session issued at or
+	// before the claim's SessionsEndedAt (a sign-out, the withdrawal, an erasure) is over.
+	issued time.Time
+}
+
+// session reads the browser's status-page cookie: ok is false when there is none, it is not
+// ours, or it has expired. Whether its claim has ended it since is for signedIn to say.
+func (h *handler) session(c *gin.Context) (s statusSession, ok bool) {
 	raw, err := c.Cookie(cookieStatus)
 	if err != nil {
-		return ""
+		return s, false
 	}
 	v, ok := h.verify(raw)
 	if !ok {
-		return ""
+		return s, false
 	}
-	ref, exp, ok := strings.Cut(v, "|")
-	n, err := strconv.ParseInt(exp, 10, 64)
-	if !ok || err != nil || h.now().Unix() > n {
-		return ""
+	ref, issued, ok := strings.Cut(v, "|")
+	n, err := strconv.ParseInt(issued, 10, 64)
+	if !ok || err != nil || ref == "" {
+		return s, false
 	}
-	return ref
+	s = statusSession{ref: ref, issued: time.UnixMicro(n).UTC()}
+	// A cookie of the earlier form, ref|expiry in seconds, reads as issued in 1970: expired,
+	// its claimant signs in again.
+	if h.now().After(s.issued.Add(sessionTTL)) {
+		return s, false
+	}
+	return s, true
 }
 
+// setSession signs the browser in to the claim ref: the cookie holds the reference and the
+// instant it was issued, and lives sessionTTL from then.
 func (h *handler) setSession(c *gin.Context, ref string) {
-	v := h.sign(ref + "|" + strconv.FormatInt(h.now().Add(sessionTTL).Unix(), 10))
+	v := h.sign(ref + "|" + strconv.FormatInt(h.now().UnixMicro(), 10))
 	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(cookieStatus, v, int(sessionTTL.Seconds()), "/status", "", secure(c), true)
+	c.SetCookie(cookieStatus, v, int(sessionTTL.Seconds()), "/status", "", Secure(c), true)
+}
+
+// clearSession signs the browser out (its cookie only; EndClaimSessions ends the copies).
+func clearSession(c *gin.Context) {
+	c.SetSameSite(http.SameSiteStrictMode)
+	c.SetCookie(cookieStatus, "", -1, "/status", "", Secure(c), true)
+}
+
+// signedIn loads the claim the browser is signed in to; nil when it is not: no session, an
+// expired one, or one its claim has ended since it began (the claimant signed out, withdrew,
+// or the claim was erased), which is refused here, where the claim is loaded anyway. The
+// cookie of a refused session is cleared.
+func (h *handler) signedIn(c *gin.Context) (*models.Claim, error) {
+	s, ok := h.session(c)
+	if !ok {
+		if _, err := c.Cookie(cookieStatus); err == nil {
+			clearSession(c)
+		}
+		return nil, nil
+	}
+	cl, err := h.store.ClaimByReference(c.Request.Context(), s.ref)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && cl.SessionsEndedAt != nil && !s.issued.After(*cl.SessionsEndedAt)) {
+		clearSession(c)
+		return nil, nil
+	}
+	return cl, err
 }
 
 // claimOf loads the signed-in claim; without a session it sends the browser to the lookup.
 func (h *handler) claimOf(c *gin.Context) (*models.Claim, bool) {
-	ref := h.session(c)
-	if ref == "" {
-		c.Redirect(http.StatusSeeOther, "/status")
+	cl, err := h.signedIn(c)
+	if err != nil {
+		h.failErr(c, err)
 		return nil, false
 	}
-	cl, err := h.store.ClaimByReference(c.Request.Context(), ref)
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			c.Redirect(http.StatusSeeOther, "/status")
-			return nil, false
-		}
-		h.failErr(c, err)
+	if cl == nil {
+		c.Redirect(http.StatusSeeOther, "/status")
 		return nil, false
 	}
 	return cl, true
 }
 
 func (h *handler) status(c *gin.Context) {
-	if h.session(c) == "" {
-		v := h.view(c, "status_title")
+	cl, err := h.signedIn(c)
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	v := h.view(c, "status_title")
+	if cl == nil {
+		// A withdrawal ends the claim's sessions, this browser's too: it lands here, told
+		// that it is done.
+		if c.Query("done") == "withdrawn" {
+			v.Message = v.T("done_withdrawn")
+		}
 		v.Page = statusPage{Reference: c.Query("reference")}
 		h.render(c, http.StatusOK, "status", v)
 		return
 	}
-	cl, ok := h.claimOf(c)
-	if !ok {
-		return
-	}
-	v := h.view(c, "status_title")
 	if done := c.Query("done"); slices.Contains([]string{"withdrawn", "contact", "evidence"}, done) {
 		v.Message = v.T("done_" + done)
 	}
@@ -273,7 +316,21 @@ func (h *handler) signOut(c *gin.Context) {
 	if !h.parseForm(c) || !h.checkCSRF(c) {
 		return
 	}
-	c.SetCookie(cookieStatus, "", -1, "/status", "", secure(c), true)
+	// Clearing this browser's cookie is not enough: a copy of it (another browser, a shared
+	// computer) would stay signed in until it expired. Every session of the claim begun until
+	// now ends. A session refused already has nothing to end (signedIn cleared its cookie).
+	cl, err := h.signedIn(c)
+	if err != nil {
+		h.failErr(c, err)
+		return
+	}
+	if cl != nil {
+		if err := h.store.EndClaimSessions(c.Request.Context(), cl.ID, h.now()); err != nil {
+			h.failErr(c, err)
+			return
+		}
+		clearSession(c)
+	}
 	c.Redirect(http.StatusSeeOther, "/status")
 }
 
@@ -356,7 +413,7 @@ func (h *handler) contact(c *gin.Context) {
 func (h *handler) uploadEvidence(c *gin.Context) {
 	// Only a claimant signed in to the status page may upload: ask before reading up to
 	// 10 MB of body for anybody.
-	if h.session(c) == "" {
+	if _, ok := h.session(c); !ok {
 		c.Redirect(http.StatusSeeOther, "/status")
 		return
 	}

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -10,6 +12,10 @@ import (
 	"time"
 
 	"github.com/claimdesk/claimdesk/api/web"
+	"github.com/claimdesk/claimdesk/internal/audit"
+	"github.com/claimdesk/claimdesk/internal/claims"
+	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/testdb"
 )
 
 // lookupFrom posts a status lookup as if from the client address ip (the test router trusts
@@ -92,5 +98,117 @@ func TestStatusLookupLimitHoldsUnderParallelGuesses(t *testing.T) {
 	wg.Wait()
 	if got[401] > 5 || got[401]+got[429] != 30 {
 		t.Fatalf("statuses %v: want at most 5 checked (401), the rest 429", got)
+	}
+}
+
+// signedInClaim files a claim through the claims service and signs b in to its status page. It
+// returns the claim's reference and access code.
+func (e *env) signedInClaim(b *browser) (ref, code string) {
+	e.t.Helper()
+	yes := true
+	res, err := e.claims.Submit(context.Background(), "kakao-2022", intake.ClaimInput{Consent: &yes,
+		Claimant: intake.ClaimantInput{Name: "김민지", Email: "minji@example.com"},
+		Items:    []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}}},
+		claims.Meta{Channel: claims.ChannelWeb, IP: "192.0.2.1"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ref, code = res.Claim.Reference, res.AccessCode
+	b.get("/status") // the form's token
+	if p := b.post("/status", "reference", ref, "access_code", code); p.Status != http.StatusSeeOther {
+		e.t.Fatalf("lookup: %d %s", p.Status, p.Body)
+	}
+	return ref, code
+}
+
+// statusCookie is b's status-page session cookie.
+func (b *browser) statusCookie() *http.Cookie {
+	b.t.Helper()
+	u, _ := url.Parse(b.e.srv.URL + "/status")
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "cd_status" {
+			return c
+		}
+	}
+	b.t.Fatal("no status session cookie")
+	return nil
+}
+
+// replay opens the status page in a browser holding only a copy of the session cookie c, as
+// another computer would that the cookie was copied to.
+func (e *env) replay(c *http.Cookie) page {
+	e.t.Helper()
+	b := e.browser("ko")
+	u, _ := url.Parse(e.srv.URL + "/status")
+	b.c.Jar.(*cookiejar.Jar).SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/status"}})
+	return b.get("/status")
+}
+
+// TestActsEndCopiedSessions: signing out, withdrawing and an admin's erasure end every session
+// of the claim, not only the cookie of the browser that acted: a copy of the cookie (another
+// browser, a shared computer) is refused after them, as if signed out. Signing in again, later,
+// works, in the same second too.
+func TestActsEndCopiedSessions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		act  func(t *testing.T, e *env, b *browser, ref string)
+	}{
+		{"sign-out", func(t *testing.T, e *env, b *browser, ref string) {
+			if p := b.post("/status/signout"); p.Status != http.StatusSeeOther {
+				t.Fatalf("sign-out: %d %s", p.Status, p.Body)
+			}
+		}},
+		{"withdrawal", func(t *testing.T, e *env, b *browser, ref string) {
+			if p := b.post("/status/withdraw", "confirm", "yes"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status?done=withdrawn" {
+				t.Fatalf("withdraw: %d %s", p.Status, p.Header.Get("Location"))
+			}
+		}},
+		{"erasure", func(t *testing.T, e *env, b *browser, ref string) {
+			cl, err := e.st.ClaimByReference(context.Background(), ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := e.claims.Erase(context.Background(), cl, audit.Actor{Kind: audit.ActorToken, Name: "admin"}, "request"); !ok || err != nil {
+				t.Fatalf("erase: %v %v", ok, err)
+			}
+		}},
+	} {
+		for _, d := range testdb.Dialects() {
+			t.Run(tc.name+"/"+d, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t, d)
+				b := e.browser("ko")
+				ref, code := e.signedInClaim(b)
+				copied := b.statusCookie()
+				want(t, e.replay(copied), 200, `id="claim-status"`, ref) // a copy works like the original
+
+				b.get("/status") // the page's form token
+				tc.act(t, e, b, ref)
+				for who, p := range map[string]page{"the copy": e.replay(copied), "the browser that acted": b.get("/status")} {
+					if p.Status != 200 || !strings.Contains(p.Body, `name="access_code"`) || strings.Contains(p.Body, `id="claim-status"`) {
+						t.Fatalf("%s after the %s: %d, not the sign-in page:\n%s", who, tc.name, p.Status, p.Body)
+					}
+				}
+				cl, err := e.st.ClaimByReference(context.Background(), ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The sign-in, the act and the sign-in below all fall within the second from
+				// testNow: whole seconds could not tell them apart.
+				if cl.SessionsEndedAt == nil || !cl.SessionsEndedAt.Truncate(time.Second).Equal(testNow) {
+					t.Fatalf("sessions ended at %v", cl.SessionsEndedAt)
+				}
+
+				// Signing in again begins a new session, which a copy shares; the old copy stays out.
+				if p := b.post("/status", "reference", ref, "access_code", code); p.Status != http.StatusSeeOther {
+					t.Fatalf("lookup after the %s: %d %s", tc.name, p.Status, p.Body)
+				}
+				want(t, b.get("/status"), 200, `id="claim-status"`, ref)
+				want(t, e.replay(b.statusCookie()), 200, `id="claim-status"`, ref)
+				p := e.replay(copied)
+				want(t, p, 200, `name="access_code"`)
+				wantNot(t, p, `id="claim-status"`)
+			})
+		}
 	}
 }

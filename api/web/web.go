@@ -210,12 +210,26 @@ func PageLang(c *gin.Context) messages.Lang {
 // setLang remembers the language chosen for the next pages.
 func setLang(c *gin.Context, l messages.Lang) {
 	c.SetSameSite(http.SameSiteLaxMode)
-	c.SetCookie(cookieLang, string(l), 365*24*3600, "/", "", secure(c), true)
+	c.SetCookie(cookieLang, string(l), 365*24*3600, "/", "", Secure(c), true)
 }
 
-func secure(c *gin.Context) bool {
-	return c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https"
+// Secure reports whether c came over HTTPS, so that the cookies of its answer are marked
+// Secure (and the API sends HSTS): over TLS to this process, or to a proxy that says so
+// (X-Forwarded-Proto: https), or always when the deployment says that every request does
+// (AlwaysSecure; a proxy that ends TLS and sends no such header would otherwise get cookies
+// a browser also sends over plain HTTP).
+func Secure(c *gin.Context) bool {
+	return c.GetBool(keyAlwaysSecure) || c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https"
 }
+
+// keyAlwaysSecure is the request's mark set by AlwaysSecure.
+const keyAlwaysSecure = "web.always_secure"
+
+// AlwaysSecure marks c so that Secure is true for it: the API's security middleware marks every
+// request, to the claimant's pages and the lawyers', when CLAIMDESK_SECURE_COOKIES is set. A
+// mark on the request, not a setting of the pages' handler: PageLang, which the lawyers' pages
+// share, sets a cookie too.
+func AlwaysSecure(c *gin.Context) { c.Set(keyAlwaysSecure, true) }
 
 // csrfToken returns the form token of the browser, setting its cookie on first use. The token
 // is a random value in an HttpOnly cookie that every form repeats in a hidden field (double
@@ -228,7 +242,7 @@ func (h *handler) csrfToken(c *gin.Context) string {
 	rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
 	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(cookieCSRF, v, 0, "/", "", secure(c), true)
+	c.SetCookie(cookieCSRF, v, 0, "/", "", Secure(c), true)
 	// The cookie is new: make the rest of this request see it.
 	c.Request.AddCookie(&http.Cookie{Name: cookieCSRF, Value: v})
 	return v

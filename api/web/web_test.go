@@ -17,6 +17,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,8 @@ type env struct {
 	t   *testing.T
 	st  *store.Store
 	srv *httptest.Server
+	// claims is the pages' claims service, on their clock (staff's acts in tests).
+	claims *claims.Service
 }
 
 type option func(*web.Config)
@@ -52,7 +55,11 @@ type option func(*web.Config)
 func newEnv(t *testing.T, dialect string, opts ...option) *env {
 	t.Helper()
 	st, _ := casedb.Open(t, dialect)
-	now := func() time.Time { return testNow }
+	// The clock starts at testNow and moves a microsecond at each reading, as a server's moves
+	// between requests: what happens later is later (a sign-in after a sign-out), though all
+	// within the same second.
+	var ticks atomic.Int64
+	now := func() time.Time { return testNow.Add(time.Duration(ticks.Add(1)) * time.Microsecond) }
 	cfg := web.Config{Store: st, Claims: &claims.Service{Store: st, Now: now}, Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SubmitEvery: time.Millisecond, SubmitBurst: 1000}
 	for _, o := range opts {
@@ -63,7 +70,7 @@ func newEnv(t *testing.T, dialect string, opts ...option) *env {
 	web.Register(r, cfg)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	return &env{t: t, st: st, srv: srv}
+	return &env{t: t, st: st, srv: srv, claims: cfg.Claims}
 }
 
 // eachDB runs fn against PostgreSQL and SQLite, in parallel.
@@ -344,18 +351,26 @@ func TestClaimWithoutJavaScript(t *testing.T) {
 			t.Fatalf("contact not saved: %+v", cl)
 		}
 
-		// Withdrawing asks first, then closes the claim for good.
+		// Withdrawing asks first, then closes the claim for good, and signs the claimant out
+		// (it ends every session of the claim: TestActsEndCopiedSessions).
 		want(t, b.get("/status/withdraw"), 200, `id="withdraw-confirm"`, ref)
 		if p := b.post("/status/withdraw", "confirm", "yes"); p.Status != http.StatusSeeOther {
 			t.Fatalf("withdraw: %d", p.Status)
 		}
 		p = b.get("/status?done=withdrawn")
-		want(t, p, 200, "철회됨")
-		wantNot(t, p, `name="evidence"`, `id="withdraw-link"`)
+		want(t, p, 200, "청구를 철회했습니다", `name="access_code"`)
+		wantNot(t, p, `id="claim-status"`)
 		cl, _ = e.st.ClaimByReference(context.Background(), ref)
 		if cl.Status != "withdrawn" {
 			t.Fatalf("status %q", cl.Status)
 		}
+		// Signed in again, the claimant sees it withdrawn, and can add nothing.
+		if p := b.post("/status", "reference", ref, "access_code", code); p.Status != http.StatusSeeOther {
+			t.Fatalf("lookup after withdrawal: %d %s", p.Status, p.Body)
+		}
+		p = b.get("/status")
+		want(t, p, 200, "철회됨")
+		wantNot(t, p, `name="evidence"`, `id="withdraw-link"`)
 		want(t, b.upload("r.png", pngData), 422, "철회되었거나")
 		svc := &claims.Service{Store: e.st, Now: func() time.Time { return testNow }}
 		if err := svc.Withdraw(context.Background(), cl, audit.Actor{Kind: audit.ActorClaimant}); err == nil {
@@ -366,9 +381,10 @@ func TestClaimWithoutJavaScript(t *testing.T) {
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
-// A claimant still signed in to the status page of a claim an admin has erased cannot put
-// personal data back on it: contact details and files are refused with the reason, nothing is
-// stored (an erased claim is never erased again).
+// A claimant signed in to the status page of a claim an admin has erased cannot put personal
+// data back on it: contact details and files are refused with the reason, nothing is stored
+// (an erased claim is never erased again). The erasure ended the session they had; signed in
+// anew, they are refused by the store.
 func TestErasedClaimTakesNoChanges(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	b := e.browser("ko")
@@ -381,10 +397,16 @@ func TestErasedClaimTakesNoChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &claims.Service{Store: e.st, Now: func() time.Time { return testNow }}
-	if ok, err := svc.Erase(context.Background(), cl, audit.Actor{Kind: audit.ActorToken, Name: "admin"}, "request"); !ok || err != nil {
+	if ok, err := e.claims.Erase(context.Background(), cl, audit.Actor{Kind: audit.ActorToken, Name: "admin"}, "request"); !ok || err != nil {
 		t.Fatalf("erase: %v %v", ok, err)
 	}
+	if p := b.post("/status/contact", "name", "김민지", "email", "back@example.com"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status" {
+		t.Fatalf("contact in the session the erasure ended: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	if p := b.post("/status", "reference", ref, "access_code", code); p.Status != http.StatusSeeOther {
+		t.Fatalf("lookup after erasure: %d %s", p.Status, p.Body)
+	}
+	b.get("/status")
 	want(t, b.post("/status/contact", "name", "김민지", "email", "back@example.com"), http.StatusConflict, "바꿀 수 없습니다")
 	want(t, b.upload("r.png", pngBytes(t)), 422, "바꿀 수 없습니다")
 	cl, _ = e.st.ClaimByReference(context.Background(), ref)

@@ -45,6 +45,11 @@ type Config struct {
 	// characters). Instances behind one load balancer need the same; when unset each process
 	// makes its own, and claimants sign in again after a restart.
 	SessionSecret []byte
+	// SecureCookies marks every cookie the service sets Secure, and sends HSTS, whatever the
+	// request looks like (CLAIMDESK_SECURE_COOKIES, true or false): for TLS ended at a proxy
+	// that does not send X-Forwarded-Proto: https. Off by default: then only requests over TLS
+	// or with that header get them, and a plain-HTTP deployment (local, tests) still works.
+	SecureCookies bool
 	// RedactRoles are the staff roles whose exported files are always redacted (names, emails
 	// and phones masked), for firms whose lawyers share files outside the firm:
 	// CLAIMDESK_EXPORT_REDACT_ROLES, comma-separated (lawyer, admin). None by default. It
@@ -95,6 +100,11 @@ func FromEnv() (Config, error) {
 			return c, fmt.Errorf("CLAIMDESK_SESSION_SECRET must be at least 32 characters")
 		}
 		c.SessionSecret = []byte(s)
+	}
+	if v := env("CLAIMDESK_SECURE_COOKIES", ""); v != "" {
+		if c.SecureCookies, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("CLAIMDESK_SECURE_COOKIES must be true or false, not %q", v)
+		}
 	}
 	for _, r := range strings.Split(os.Getenv("CLAIMDESK_EXPORT_REDACT_ROLES"), ",") {
 		role := auth.Role(strings.TrimSpace(r))

@@ -81,3 +81,27 @@ func TestMovedSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestSecureCookies: off unless set; a value that is not a boolean is refused at start rather
+// than read as off.
+func TestSecureCookies(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  bool
+		ok    bool
+	}{{"", false, true}, {"true", true, true}, {" 1 ", true, true}, {"false", false, true}, {"yes", false, false}, {"on", false, false}} {
+		t.Run(tc.value, func(t *testing.T) {
+			t.Setenv("CLAIMDESK_SECURE_COOKIES", tc.value)
+			c, err := FromEnv()
+			if !tc.ok {
+				if err == nil || !strings.Contains(err.Error(), "CLAIMDESK_SECURE_COOKIES") {
+					t.Errorf("error %v, want one naming CLAIMDESK_SECURE_COOKIES", err)
+				}
+				return
+			}
+			if err != nil || c.SecureCookies != tc.want {
+				t.Errorf("SecureCookies %v, %v; want %v", c.SecureCookies, err, tc.want)
+			}
+		})
+	}
+}

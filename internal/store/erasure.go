@@ -14,11 +14,11 @@ import (
 // EraseClaim removes a claim's personal data: the claimant's name, email and phone, the
 // consent IP, the items' free-text descriptions and the evidence files; in the audit trail,
 // the claimant's IP and masked contact details (eraseAuditInTx); and the files of the case's
-// background exports made before now (expireExportsInTx). What the totals and the court need
-// stays: amounts, times, eligibility, valuation, status, consent time and version, and every
-// audit event. The event ev makes from the claim as it was is recorded in the same
-// transaction (without the data itself). Erasing an erased claim changes nothing and reports
-// false.
+// background exports made before now (expireExportsInTx); and it ends the claim's status-page
+// sessions (endSessionsTx). What the totals and the court need stays: amounts, times,
+// eligibility, valuation, status, consent time and version, and every audit event. The event
+// ev makes from the claim as it was is recorded in the same transaction (without the data
+// itself). Erasing an erased claim changes nothing and reports false.
 func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, blobs Blobs, ev func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
 	var keys []string
 	erased := false
@@ -39,7 +39,8 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 // database error, a crash), a withdrawn claim keeping its data, and a retry was refused as a
 // transition from withdrawn, so nothing but the retention sweep (off by default) ever erased
 // it. Now either both happen or neither does, and a retry finds the claim as it was. The
-// evidence files are deleted once the transaction has committed.
+// evidence files are deleted once the transaction has committed. Either way the claim's
+// status-page sessions end (endSessionsTx), in the same transaction.
 func (s *Store) TransitionAndErase(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent, blobs Blobs, erase func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
 	var keys []string
 	erased := false
@@ -48,8 +49,12 @@ func (s *Store) TransitionAndErase(ctx context.Context, t *models.ClaimTransitio
 			return err
 		}
 		var err error
-		keys, erased, err = eraseClaimTx(tx, t.ClaimID, t.At, erase)
-		return err
+		if keys, erased, err = eraseClaimTx(tx, t.ClaimID, t.At, erase); err != nil || erased {
+			return err
+		}
+		// Erased before (an admin's erasure, retention), which ended the sessions then: the
+		// withdrawal ends those begun since.
+		return endSessionsTx(tx, t.ClaimID, t.At)
 	})
 	if err != nil {
 		return false, err
@@ -86,15 +91,21 @@ func eraseClaimTx(tx *gorm.DB, claimID int64, now time.Time, ev func(before *mod
 	return keys, true, nil
 }
 
-// eraseInTx blanks the personal columns of one claim, deletes its evidence rows, erases what
-// the audit trail and the case's export files hold of it, and returns the storage keys of the
-// files to delete once the transaction has committed.
+// eraseInTx blanks the personal columns of one claim, ends its status-page sessions, deletes
+// its evidence rows, erases what the audit trail and the case's export files hold of it, and
+// returns the storage keys of the files to delete once the transaction has committed.
 func eraseInTx(tx *gorm.DB, cl *models.Claim, now time.Time) ([]string, error) {
 	at := now.UTC().Truncate(time.Microsecond)
 	if err := tx.Model(&models.Claim{}).Where("id = ?", cl.ID).Updates(map[string]any{
 		"claimant_name": "", "claimant_email": "", "claimant_phone": "", "consent_ip": "",
 		"erased_at": at, "updated_at": at,
 	}).Error; err != nil {
+		return nil, err
+	}
+	// A session on the status page shows what is left of the claim and takes contact details
+	// and files again: a copy of one (another browser, a shared computer) must not outlive
+	// the erasure. The claimant can still sign in anew with the access code.
+	if err := endSessionsTx(tx, cl.ID, at); err != nil {
 		return nil, err
 	}
 	if err := tx.Model(&models.ClaimItem{}).Where("claim_id = ?", cl.ID).Update("description", "").Error; err != nil {
