@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/claimdesk/claimdesk/damages"
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/intake"
@@ -214,6 +216,7 @@ func FuzzClaim(f *testing.F) {
 	f.Add([]byte(`{"claimant":{"name":"홍길동","phone":"010-1234-5678"},"consent":true,"items":[{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver"}]}`))
 	f.Add([]byte(`{"claimant":{"name":"a","email":"a@b.co"},"consent":true,"items":[{"kind":"message","occurred_at":"2022-10-15T20:00","ended_at":"2022-10-16T03:00","purpose":"business","loss_krw":400000}]}`))
 	f.Add([]byte(`{"items":[{"kind":"payment","amount_krw":1e30}]}`))
+	f.Add([]byte(`{"items":[{"kind":"taxi_booking","expected_fare_krw":99999999999999999999,"loss_krw":-99999999999999999999}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var in intake.ClaimInput
 		err := jsonshape.Decode(data, &in)
@@ -347,4 +350,64 @@ func FuzzNormalizePhone(f *testing.F) {
 			t.Fatalf("%q -> %q -> %q %v", s, got, again, err)
 		}
 	})
+}
+
+// An amount too large for int64 is out of the amount's range, in the words of one just over
+// the limit (it was out of int64's, "-9223372036854775808 … 9223372036854775807"); a fraction or
+// an exponent is a format error that says what the format is (1e30 and 1e3 are whole numbers:
+// "must be a whole number" was untrue of them). The errors are gathered as the API gathers them
+// (claims.Problems): the decoder's, then Normalize's, one per path.
+func TestAmountErrors(t *testing.T) {
+	const (
+		rangeKo  = "0에서 1000000000 사이여야 합니다."
+		rangeEn  = "Must be between 0 and 1000000000."
+		digitsKo = "형식이 올바르지 않습니다. 소수점이나 지수(e) 없이 숫자로만 쓴 정수여야 합니다."
+		digitsEn = "The format is invalid. Must be a whole number written in digits, without a decimal point or exponent."
+	)
+	cases := []struct {
+		name, field, value string
+		code, ko, en       string
+	}{
+		{"over the limit", "expected_fare_krw", "1000000001", apperr.FieldOutOfRange, rangeKo, rangeEn},
+		{"negative", "expected_fare_krw", "-1", apperr.FieldOutOfRange, rangeKo, rangeEn},
+		{"over int64", "expected_fare_krw", "99999999999999999999", apperr.FieldOutOfRange, rangeKo, rangeEn},
+		{"just over int64", "alternative_cost_krw", "9223372036854775808", apperr.FieldOutOfRange, rangeKo, rangeEn},
+		{"under int64", "expected_fare_krw", "-99999999999999999999", apperr.FieldOutOfRange, rangeKo, rangeEn},
+		// amount_krw is required of a payment: the decoder's error stands for the amount it
+		// could not store.
+		{"over int64, required amount", "amount_krw", "99999999999999999999", apperr.FieldOutOfRange, rangeKo, rangeEn},
+		{"fraction", "expected_fare_krw", "1.5", apperr.FieldInvalidFormat, digitsKo, digitsEn},
+		{"exponent", "expected_fare_krw", "1e30", apperr.FieldInvalidFormat, digitsKo, digitsEn},
+		{"exponent in range", "loss_krw", "1E3", apperr.FieldInvalidFormat, digitsKo, digitsEn},
+		{"whole with a point", "amount_krw", "12000.0", apperr.FieldInvalidFormat, digitsKo, digitsEn},
+		{"negative exponent", "expected_fare_krw", "-1e-30", apperr.FieldInvalidFormat, digitsKo, digitsEn},
+		{"wrong type", "expected_fare_krw", `"12000"`, apperr.FieldInvalidFormat, "형식이 올바르지 않습니다. 정수 값이어야 합니다.", "The format is invalid. Must be a whole number."},
+	}
+	items := map[string]string{
+		"expected_fare_krw":    `{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver","expected_fare_krw":%s}`,
+		"alternative_cost_krw": `{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver","alternative_cost_krw":%s}`,
+		"amount_krw":           `{"kind":"payment","occurred_at":"2022-10-16 09:00","failure":"double_charged","amount_krw":%s}`,
+		"loss_krw":             `{"kind":"message","occurred_at":"2022-10-15 20:00","purpose":"business","loss_krw":%s}`,
+	}
+	for _, c := range cases {
+		item := strings.Replace(items[c.field], "%s", c.value, 1)
+		body := `{"claimant":{"name":"홍길동","email":"a@b.co"},"consent":true,"items":[{"kind":"other","service":"daum","feature":"mail","occurred_at":"2022-10-15 18:30"},` + item + `]}`
+		var in intake.ClaimInput
+		decodeErr := jsonshape.Decode([]byte(body), &in)
+		if decodeErr != nil && !apperr.Is(decodeErr, apperr.Invalid) {
+			t.Fatalf("%s: %v", c.name, decodeErr)
+		}
+		_, err := intake.Normalize(in, kakao, now)
+		var ae *apperr.Error
+		if !asAppErr(apperr.MergeFields(decodeErr, err), &ae) || len(ae.Fields) != 1 {
+			t.Errorf("%s: %v, want one field error", c.name, fieldsOf(apperr.MergeFields(decodeErr, err)))
+			continue
+		}
+		fe := ae.Fields[0]
+		got := []string{fe.Path, fe.Code, messages.Field(messages.Ko, fe), messages.Field(messages.En, fe)}
+		want := []string{"items[1]." + c.field, c.code, c.ko, c.en}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (%s: %s): (-want +got)\n%s", c.name, c.field, c.value, diff)
+		}
+	}
 }

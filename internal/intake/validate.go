@@ -18,8 +18,9 @@ var (
 )
 
 // Validator returns the one validator of claimdesk, with field names taken from json tags and
-// the custom tags registered: krw (an amount in won, 0 to MaxAmountKRW), nocontrol (one line of
-// UTF-8 text) and multiline (UTF-8 text, tabs and line breaks allowed).
+// the custom tags registered: the range tags of rangeTags (krw: an amount in won, 0 to
+// MaxAmountKRW), nocontrol (one line of UTF-8 text) and multiline (UTF-8 text, tabs and line
+// breaks allowed).
 func Validator() *validator.Validate {
 	validateOnce.Do(func() {
 		v := validator.New(validator.WithRequiredStructEnabled())
@@ -30,10 +31,12 @@ func Validator() *validator.Validate {
 			}
 			return name
 		})
-		must(v.RegisterValidation("krw", func(fl validator.FieldLevel) bool {
-			n := fl.Field().Int()
-			return n >= 0 && n <= MaxAmountKRW
-		}))
+		for tag, r := range rangeTags {
+			must(v.RegisterValidation(tag, func(fl validator.FieldLevel) bool {
+				n := fl.Field().Int()
+				return n >= r.min && n <= r.max
+			}))
+		}
 		must(v.RegisterValidation("nocontrol", func(fl validator.FieldLevel) bool {
 			return !hasControl(fl.Field().String())
 		}))
@@ -43,6 +46,37 @@ func Validator() *validator.Validate {
 		validate = v
 	})
 	return validate
+}
+
+// rangeTags are the validation tags of an integer range, each with its range: what the
+// validator accepts, what its out_of_range error says (FromValidator), and what the decoder says
+// of a number too large for int64 (ItemInput.FieldBounds) all read it here, so an amount beyond
+// int64 and one just over the limit get the same message.
+var rangeTags = map[string]struct{ min, max int64 }{
+	"krw": {0, MaxAmountKRW},
+}
+
+// FieldBounds gives the decoder (jsonshape.FieldBounder) the range the validation tag of an
+// item's field declares.
+func (ItemInput) FieldBounds(name string) (lo, hi int64, ok bool) {
+	return tagRange(reflect.TypeFor[ItemInput](), name)
+}
+
+// tagRange returns the range of the range tag (rangeTags) in the validation tags of the field of
+// struct type t with JSON name name.
+func tagRange(t reflect.Type, name string) (lo, hi int64, ok bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if jsonName, _, _ := strings.Cut(f.Tag.Get("json"), ","); jsonName != name {
+			continue
+		}
+		for tag := range strings.SplitSeq(f.Tag.Get("validate"), ",") {
+			if r, ok := rangeTags[tag]; ok {
+				return r.min, r.max, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 func must(err error) {
@@ -95,8 +129,6 @@ func FromValidator(fe validator.FieldError) apperr.FieldError {
 		default:
 			f.Code, f.Params = apperr.FieldOutOfRange, map[string]string{"min": "-", "max": fe.Param()}
 		}
-	case "krw":
-		f.Code, f.Params = apperr.FieldOutOfRange, map[string]string{"min": "0", "max": strconv.Itoa(MaxAmountKRW)}
 	case "oneof":
 		f.Code, f.Params = apperr.FieldInvalidValue, map[string]string{"allowed": strings.ReplaceAll(fe.Param(), " ", ", ")}
 	case "email":
@@ -104,6 +136,10 @@ func FromValidator(fe validator.FieldError) apperr.FieldError {
 	case "nocontrol", "multiline":
 		f.Code, f.Params = apperr.FieldInvalidFormat, map[string]string{"hint": "hint_name"}
 	default:
+		if r, ok := rangeTags[fe.Tag()]; ok {
+			f.Code, f.Params = apperr.FieldOutOfRange, map[string]string{"min": strconv.FormatInt(r.min, 10), "max": strconv.FormatInt(r.max, 10)}
+			break
+		}
 		f.Code = apperr.FieldInvalidValue
 	}
 	return f

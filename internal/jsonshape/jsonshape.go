@@ -26,7 +26,9 @@ import (
 // UTF-8 included), or more than one value, is an apperr.Malformed error; a well-formed document
 // of the wrong shape is an apperr.Invalid error listing each problem, with v filled as far as
 // the document fits it. A member named twice and a string holding NUL (which PostgreSQL's text
-// cannot store, and no field of ours means) are problems of that list.
+// cannot store, and no field of ours means) are problems of that list, and so is a number too
+// large for its integer field: out of the range its struct declares (FieldBounder), else out of
+// the Go type's.
 //
 // A document that fits goes through one strict pass of encoding/json/v2 (the
 // go-json-experiment mirror): member names matched exactly, unknown members, duplicate names and
@@ -158,7 +160,11 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 				delete(obj, key) // see decodeChecked
 				continue
 			}
+			n := len(*out)
 			check(obj[key], f, join(path, key), out)
+			if len(*out) == n+1 && (*out)[n].Code == apperr.FieldOutOfRange && (*out)[n].Path == join(path, key) {
+				withDeclaredBounds(&(*out)[n], t, key)
+			}
 		}
 	case reflect.Map:
 		obj, ok := val.(map[string]any)
@@ -203,7 +209,9 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 		}
 		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
 			if strings.ContainsAny(string(n), ".eE") {
-				bad("int")
+				// encoding/json takes digits only: 1e3 and 1.0 are refused as 1.5 is, so
+				// "must be a whole number" would be untrue of them.
+				*out = append(*out, apperr.FieldError{Path: path, Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_digits"}})
 			} else {
 				*out = append(*out, apperr.FieldError{Path: path, Code: apperr.FieldOutOfRange,
 					Params: map[string]string{"min": strconv.FormatInt(-1<<(t.Bits()-1), 10), "max": strconv.FormatInt(1<<(t.Bits()-1)-1, 10)}})
@@ -223,6 +231,31 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 		// anything goes
 	default:
 		bad(t.Kind().String())
+	}
+}
+
+// FieldBounder is implemented by a struct type whose integer fields declare a narrower range
+// than their Go type holds (an amount in won is an int64, of which intake takes 0 to its
+// maximum). A number too large for the Go type is then reported out of the field's range, in the
+// words validation uses for a number inside the type but outside the range, rather than out of
+// int64's.
+type FieldBounder interface {
+	// FieldBounds returns the range of the field of JSON name name, and false for a field that
+	// declares none.
+	FieldBounds(name string) (lo, hi int64, ok bool)
+}
+
+var fieldBounderType = reflect.TypeFor[FieldBounder]()
+
+// withDeclaredBounds puts the range struct type t declares for its field name, if any, in fe
+// (an out_of_range error on that field). It runs only for a number that overflowed, so a
+// valid document never pays for it.
+func withDeclaredBounds(fe *apperr.FieldError, t reflect.Type, name string) {
+	if !reflect.PointerTo(t).Implements(fieldBounderType) {
+		return
+	}
+	if lo, hi, ok := reflect.New(t).Interface().(FieldBounder).FieldBounds(name); ok {
+		fe.Params = map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}
 	}
 }
 

@@ -133,3 +133,42 @@ func TestDecodeEmbedded(t *testing.T) {
 		t.Fatalf("%v, want %v", got, want)
 	}
 }
+
+// priced declares the range of its price, as intake's items declare their amounts'.
+type priced struct {
+	Price int64  `json:"price"`
+	Count *int32 `json:"count"`
+}
+
+func (priced) FieldBounds(name string) (lo, hi int64, ok bool) { return 0, 1000, name == "price" }
+
+// A number too large for its field's type is out of the range the field's struct declares, when
+// it declares one (a price of 1e20 is not "between -9223372036854775808 and ..."), else out of
+// the type's; a fraction or an exponent is a format error whatever the range.
+func TestDecodeDeclaredBounds(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []apperr.FieldError
+	}{
+		{`{"items":[{"price":99999999999999999999}]}`, []apperr.FieldError{{Path: "items[0].price", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": "1000"}}}},
+		{`{"items":[{"price":-99999999999999999999}]}`, []apperr.FieldError{{Path: "items[0].price", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": "1000"}}}},
+		{`{"items":[{"count":2147483648}]}`, []apperr.FieldError{{Path: "items[0].count", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "-2147483648", "max": "2147483647"}}}},
+		{`{"items":[{"price":1.5},{"price":1e30},{"count":1E3}]}`, []apperr.FieldError{
+			{Path: "items[0].price", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_digits"}},
+			{Path: "items[1].price", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_digits"}},
+			{Path: "items[2].count", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_digits"}}}},
+	}
+	for _, c := range cases {
+		var v struct {
+			Items []priced `json:"items"`
+		}
+		err := jsonshape.Decode([]byte(c.in), &v)
+		var got []apperr.FieldError
+		if e, ok := err.(*apperr.Error); ok {
+			got = e.Fields
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", c.in, diff)
+		}
+	}
+}

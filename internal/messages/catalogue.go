@@ -49,6 +49,7 @@ var catalogue = map[string][2]string{
 	"hint_phone":  {"예: 010-1234-5678", "e.g. 010-1234-5678"},
 	"hint_email":  {"예: name@example.com", "e.g. name@example.com"},
 	"hint_type":   {"{type} 값이어야 합니다.", "Must be {type}."},
+	"hint_digits": {"소수점이나 지수(e) 없이 숫자로만 쓴 정수여야 합니다.", "Must be a whole number written in digits, without a decimal point or exponent."},
 	"hint_date":   {"예: 2023-10-15", "e.g. 2023-10-15"},
 	"hint_none":   {"", ""},
 	"hint_name":   {"제어 문자는 사용할 수 없습니다.", "Control characters are not allowed."},
