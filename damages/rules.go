@@ -132,18 +132,20 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 	add := func(path, code string, params map[string]string) {
 		out = append(out, Problem{Path: path, Code: code, Params: params})
 	}
-	amount := func(path string, v int64) {
-		if v < 0 || v > MaxAmountKRW {
-			add(path, "out_of_range", rangeParams(0, MaxAmountKRW))
+	// inRange checks the parameter of JSON name name, at path, against the range its type
+	// declares in rs.
+	inRange := func(path string, rs paramRanges, name string, v int64) {
+		if r := rs.of(name); v < r.lo || v > r.hi {
+			add(path, "out_of_range", rangeParams(r.lo, r.hi))
 		}
 	}
-	bps := func(path string, v *int64) {
-		switch {
-		case v == nil:
+	// required is inRange for a rate or factor, whose silent zero would change the result.
+	required := func(path string, rs paramRanges, name string, v *int64) {
+		if v == nil {
 			add(path, "required", nil)
-		case *v < 0 || *v > MaxBPS:
-			add(path, "out_of_range", rangeParams(0, MaxBPS))
+			return
 		}
+		inRange(path, rs, name, *v)
 	}
 	date := func(path string, d *Date) {
 		if d != nil && !d.Valid() {
@@ -159,9 +161,9 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 			"value": string(r.WindowPolicy), "allowed": "per_feature, per_service, whole_incident"})
 	}
 	date("as_of", r.AsOf)
-	bps("evidence_factor_bps.documented", r.EvidenceFactorBPS.Documented)
-	bps("evidence_factor_bps.undocumented", r.EvidenceFactorBPS.Undocumented)
-	bps("degraded_factor_bps", r.DegradedFactorBPS)
+	required("evidence_factor_bps.documented", evidenceRanges, "documented", r.EvidenceFactorBPS.Documented)
+	required("evidence_factor_bps.undocumented", evidenceRanges, "undocumented", r.EvidenceFactorBPS.Undocumented)
+	required("degraded_factor_bps", rulesRanges, "degraded_factor_bps", r.DegradedFactorBPS)
 
 	for _, k := range sortedKeys(r.ItemCapKRW) {
 		path := "item_cap_krw." + k
@@ -175,7 +177,7 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 				add(path, "invalid_value", map[string]string{"value": "null", "reason": "leave the kind out for no cap"})
 			}
 		default:
-			amount(path, *c)
+			inRange(path, rulesRanges, "item_cap_krw", *c)
 		}
 	}
 
@@ -186,8 +188,8 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 			continue
 		}
 		c := r.Consolation[s]
-		amount(path+".base_krw", c.BaseKRW)
-		amount(path+".per_hour_krw", c.PerHourKRW)
+		inRange(path+".base_krw", consolationRanges, "base_krw", c.BaseKRW)
+		inRange(path+".per_hour_krw", consolationRanges, "per_hour_krw", c.PerHourKRW)
 		if c.CapKRW == nil {
 			// Missing or null: a cap of 0 would make the service's consolation always 0.
 			if caps {
@@ -195,14 +197,14 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 			}
 			continue
 		}
-		amount(path+".cap_krw", *c.CapKRW)
+		inRange(path+".cap_krw", consolationRanges, "cap_krw", *c.CapKRW)
 		if *c.CapKRW >= 0 && c.BaseKRW >= 0 && *c.CapKRW < c.BaseKRW {
 			add(path+".cap_krw", "out_of_range", map[string]string{"min": strconv.FormatInt(c.BaseKRW, 10)})
 		}
 	}
 
-	bps("interest.civil_rate_bps", r.Interest.CivilRateBPS)
-	bps("interest.litigation_rate_bps", r.Interest.LitigationRateBPS)
+	required("interest.civil_rate_bps", interestRanges, "civil_rate_bps", r.Interest.CivilRateBPS)
+	required("interest.litigation_rate_bps", interestRanges, "litigation_rate_bps", r.Interest.LitigationRateBPS)
 	date("interest.complaint_served_on", r.Interest.ComplaintServedOn)
 
 	if b := r.Benchmark; b != nil {
@@ -217,8 +219,8 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 		}
 		for i, t := range b.Tiers {
 			path := fmt.Sprintf("benchmark.tiers[%d]", i)
-			amount(path+".up_to_krw", t.UpToKRW)
-			amount(path+".pay_krw", t.PayKRW)
+			inRange(path+".up_to_krw", tierRanges, "up_to_krw", t.UpToKRW)
+			inRange(path+".pay_krw", tierRanges, "pay_krw", t.PayKRW)
 			if i > 0 && t.UpToKRW <= b.Tiers[i-1].UpToKRW {
 				add(path+".up_to_krw", "invalid_value", map[string]string{
 					"reason": "tiers must be in strictly ascending up_to_krw",
@@ -228,6 +230,66 @@ func (r Rules) validate(cat Catalog, caps bool) []Problem {
 	}
 	return out
 }
+
+// paramRange is the range an integer parameter of a rule set may take.
+type paramRange struct{ lo, hi int64 }
+
+var (
+	amountRange = paramRange{0, MaxAmountKRW} // an amount in won
+	bpsRange    = paramRange{0, MaxBPS}       // a rate or factor in basis points
+)
+
+// paramRanges maps the JSON names of a type's integer parameters to their ranges.
+type paramRanges map[string]paramRange
+
+// The ranges of the integer parameters of a rule set, one table per type (item_cap_krw: the
+// range of each kind's cap). Validate checks each parameter against its range here, and the
+// types' FieldBounds give the same range to the decoder (jsonshape.FieldBounder), so a number
+// too large for int64 is out of the range one just over the limit is out of, in the same words.
+var (
+	rulesRanges       = paramRanges{"degraded_factor_bps": bpsRange, "item_cap_krw": amountRange}
+	evidenceRanges    = paramRanges{"documented": bpsRange, "undocumented": bpsRange}
+	consolationRanges = paramRanges{"base_krw": amountRange, "per_hour_krw": amountRange, "cap_krw": amountRange}
+	interestRanges    = paramRanges{"civil_rate_bps": bpsRange, "litigation_rate_bps": bpsRange}
+	tierRanges        = paramRanges{"up_to_krw": amountRange, "pay_krw": amountRange}
+)
+
+// of returns the range of the parameter name; Validate asking for one not declared is a bug of
+// this file, which every validation would hit.
+func (rs paramRanges) of(name string) paramRange {
+	r, ok := rs[name]
+	if !ok {
+		panic("damages: no range declared for " + name)
+	}
+	return r
+}
+
+func (rs paramRanges) bounds(name string) (lo, hi int64, ok bool) {
+	r, ok := rs[name]
+	return r.lo, r.hi, ok
+}
+
+// FieldBounds returns the range of the rules' parameter of JSON name name (for item_cap_krw,
+// the range of each kind's cap), and false for a name without one.
+func (Rules) FieldBounds(name string) (lo, hi int64, ok bool) { return rulesRanges.bounds(name) }
+
+// FieldBounds returns the range of the factor of JSON name name.
+func (EvidenceFactors) FieldBounds(name string) (lo, hi int64, ok bool) {
+	return evidenceRanges.bounds(name)
+}
+
+// FieldBounds returns the range of the amount of JSON name name.
+func (ConsolationRule) FieldBounds(name string) (lo, hi int64, ok bool) {
+	return consolationRanges.bounds(name)
+}
+
+// FieldBounds returns the range of the rate of JSON name name.
+func (InterestRules) FieldBounds(name string) (lo, hi int64, ok bool) {
+	return interestRanges.bounds(name)
+}
+
+// FieldBounds returns the range of the amount of JSON name name.
+func (BenchmarkTier) FieldBounds(name string) (lo, hi int64, ok bool) { return tierRanges.bounds(name) }
 
 func rangeParams(lo, hi int64) map[string]string {
 	return map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}

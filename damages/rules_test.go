@@ -2,6 +2,7 @@ package damages
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -175,5 +176,33 @@ func TestRulesNullOrMissingCaps(t *testing.T) {
 	r := decodeRules(t, strings.Replace(defaultRulesJSON, `"taxi_booking": 300000`, `"taxi_booking": null`, 1))
 	if got := NewValuer(kst, kakaoWindows(), r, date("2023-10-15")).Value([]Item{taxiItem}).Items[0].PrincipalKRW; got != 0 {
 		t.Errorf("stored null taxi cap: principal %d, want 0 (as stored)", got)
+	}
+}
+
+// TestRulesFieldBounds: every integer parameter of a rule set (a map of them included) declares
+// its range, so the decoder reports a number too large for int64 out of it and not out of
+// int64's; a field that is not an integer declares none.
+func TestRulesFieldBounds(t *testing.T) {
+	type bounder interface {
+		FieldBounds(name string) (lo, hi int64, ok bool)
+	}
+	for _, v := range []bounder{Rules{}, EvidenceFactors{}, ConsolationRule{}, InterestRules{}, BenchmarkTier{}} {
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			ft := f.Type
+			if ft.Kind() == reflect.Map {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			integer := ft.Kind() == reflect.Int64
+			lo, hi, ok := v.FieldBounds(name)
+			if ok != integer || ok && lo > hi {
+				t.Errorf("%s.%s: FieldBounds = %d, %d, %v", rt.Name(), name, lo, hi, ok)
+			}
+		}
 	}
 }

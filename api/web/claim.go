@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -127,18 +128,21 @@ func (d *draft) readFields(c *gin.Context) {
 }
 
 // parseWon reads an amount in won as people write it: "12,000", "12 000", "12000원", "₩12,000".
-func parseWon(s string) (*int64, bool) {
+// An empty amount is nil. A number too large for int64 is an error wrapping strconv.ErrRange
+// (written right, it is out of the amount's range), anything else not a whole number one
+// wrapping strconv.ErrSyntax.
+func parseWon(s string) (*int64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, true
+		return nil, nil
 	}
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "₩"), "원")
 	s = strings.NewReplacer(",", "", " ", "", "\u00a0", "").Replace(strings.TrimSpace(s))
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
-	return &n, true
+	return &n, nil
 }
 
 // input turns the typed item into the API's input; amounts that are not numbers are reported
@@ -157,14 +161,23 @@ func (it itemForm) input(prefix string) (intake.ItemInput, []apperr.FieldError) 
 		dst  **int64
 	}{{"expected_fare_krw", it.ExpectedFare, &in.ExpectedFareKRW}, {"alternative_cost_krw", it.AlternativeCost, &in.AlternativeCostKRW},
 		{"amount_krw", it.Amount, &in.AmountKRW}, {"loss_krw", it.Loss, &in.LossKRW}} {
-		n, ok := parseWon(a.val)
-		if !ok {
-			errs = append(errs, apperr.FieldError{Path: prefix + "." + a.name, Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_amount"}})
+		n, err := parseWon(a.val)
+		if err != nil {
+			errs = append(errs, amountError(prefix+"."+a.name, a.name, err))
 			continue
 		}
 		*a.dst = n
 	}
 	return in, errs
+}
+
+// amountError is the error of the amount of field name that parseWon refused with err: one
+// too large for int64 is not badly written, it is out of the field's range (intake.AmountTooLarge).
+func amountError(path, name string, err error) apperr.FieldError {
+	if errors.Is(err, strconv.ErrRange) {
+		return intake.AmountTooLarge(path, name)
+	}
+	return apperr.FieldError{Path: path, Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_amount"}}
 }
 
 // itemIDs are the editor's inputs in page order; errors on the service, feature or kind show
@@ -468,7 +481,7 @@ func (h *handler) details(v *view, it itemForm) []string {
 	}
 	for _, a := range []struct{ key, val string }{{"field_expected_fare_krw", it.ExpectedFare}, {"field_alternative_cost_krw", it.AlternativeCost},
 		{"field_amount_krw", it.Amount}, {"field_loss_krw", it.Loss}} {
-		if n, ok := parseWon(a.val); ok && n != nil && *n > 0 {
+		if n, err := parseWon(a.val); err == nil && n != nil && *n > 0 {
 			out = append(out, v.T(a.key)+": "+v.T("won", "amount", damages.FormatWon(*n)))
 		}
 	}

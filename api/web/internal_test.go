@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"strconv"
 	"testing"
 )
 
@@ -8,15 +10,17 @@ func TestParseWon(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want int64
-		ok   bool
+		err  error // nil, strconv.ErrSyntax or strconv.ErrRange
 		nil  bool
 	}{
-		{"", 0, true, true}, {"12,000", 12000, true, false}, {" 12 000 ", 12000, true, false}, {"12000원", 12000, true, false},
-		{"₩1,234,567", 1234567, true, false}, {"0", 0, true, false}, {"12.5", 0, false, true}, {"abc", 0, false, true}, {"-5", -5, true, false},
+		{"", 0, nil, true}, {"12,000", 12000, nil, false}, {" 12 000 ", 12000, nil, false}, {"12000원", 12000, nil, false},
+		{"₩1,234,567", 1234567, nil, false}, {"0", 0, nil, false}, {"12.5", 0, strconv.ErrSyntax, true}, {"abc", 0, strconv.ErrSyntax, true},
+		{"-5", -5, nil, false}, {"1e30", 0, strconv.ErrSyntax, true}, {"9,223,372,036,854,775,807원", 9223372036854775807, nil, false},
+		{"9,223,372,036,854,775,808원", 0, strconv.ErrRange, true}, {"-99999999999999999999", 0, strconv.ErrRange, true},
 	} {
-		n, ok := parseWon(tc.in)
-		if ok != tc.ok || (n == nil) != tc.nil || (n != nil && *n != tc.want) {
-			t.Errorf("parseWon(%q) = %v, %v", tc.in, n, ok)
+		n, err := parseWon(tc.in)
+		if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) || (n == nil) != tc.nil || (n != nil && *n != tc.want) {
+			t.Errorf("parseWon(%q) = %v, %v", tc.in, n, err)
 		}
 	}
 }
@@ -42,11 +46,18 @@ func TestSniff(t *testing.T) {
 	}
 }
 
+// FuzzParseWon: any text is an amount, nothing, or refused as not a number or as out of the
+// amount's range, never a panic.
 func FuzzParseWon(f *testing.F) {
-	for _, s := range []string{"12,000", "₩1", "원", "9223372036854775808"} {
+	for _, s := range []string{"12,000", "₩1", "원", "9223372036854775808", "-99,999,999,999,999,999,999원"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) { parseWon(s) })
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseWon(s)
+		if err != nil && (n != nil || !errors.Is(err, strconv.ErrSyntax) && !errors.Is(err, strconv.ErrRange)) {
+			t.Fatalf("parseWon(%q) = %v, %v", s, n, err)
+		}
+	})
 }
 
 func FuzzSniff(f *testing.F) {

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -455,6 +456,38 @@ func TestValidateEndpoint(t *testing.T) {
 	p = b.post("/claim/validate", "target", "kakao_pay/payments", "occurred_at", "2030-01-01T00:00", "amount_krw", "1,2,3x")
 	if !strings.Contains(p.Body, `"id":"occurred_at","message":"Must not be in the future."`) || !strings.Contains(p.Body, `"id":"amount_krw"`) || !strings.Contains(p.Body, `"id":"failure"`) {
 		t.Fatalf("%s", p.Body)
+	}
+}
+
+// An amount too large for int64 is out of the amount's range, in the words the form uses for
+// one just over the limit (intake's declaration of the krw range): it said "Enter the amount as
+// a number", which the claimant had done.
+func TestAmountBeyondInt64(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	for _, tc := range []struct{ lang, want string }{
+		{"ko", "0에서 1000000000 사이여야 합니다."},
+		{"en", "Must be between 0 and 1000000000."},
+	} {
+		b := e.browser(tc.lang)
+		b.get("/claim")
+		b.post("/claim", "action", "next")
+		b.post("/claim", "action", "add:payment")
+		for _, amount := range []string{"1,000,000,001", "99,999,999,999,999,999,999원", "9223372036854775808", "-99999999999999999999"} {
+			p := b.post("/claim/validate", "target", "kakao_pay/payments", "occurred_at", "2022-10-15T20:00", "failure", "payment_failed", "amount_krw", amount)
+			var res struct {
+				Errors []struct{ ID, Message string }
+			}
+			if err := json.Unmarshal([]byte(p.Body), &res); err != nil || p.Status != 200 {
+				t.Fatalf("%s %s: %d %s", tc.lang, amount, p.Status, p.Body)
+			}
+			var got []string
+			for _, fe := range res.Errors {
+				got = append(got, fe.ID+": "+fe.Message)
+			}
+			if want := []string{"amount_krw: " + tc.want}; !slices.Equal(got, want) {
+				t.Errorf("%s %s: %q, want %q", tc.lang, amount, got, want)
+			}
+		}
 	}
 }
 

@@ -1,9 +1,12 @@
 package claims_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +59,7 @@ func FuzzRules(f *testing.F) {
 	f.Add([]byte(nc.Rules))
 	f.Add([]byte(`{"window_policy":"whole_incident","as_of":null,"evidence_factor_bps":{"documented":100000,"undocumented":0},"degraded_factor_bps":1,"interest":{"civil_rate_bps":100000,"litigation_rate_bps":100000,"complaint_served_on":"2000-02-29"}}`))
 	f.Add([]byte(`{"item_cap_krw":{"taxi_booking":-1},"benchmark":{"tiers":[{"up_to_krw":5,"pay_krw":1},{"up_to_krw":1,"pay_krw":2}]}}`))
+	f.Add([]byte(`{"item_cap_krw":{"taxi_booking":99999999999999999999},"degraded_factor_bps":-99999999999999999999,"consolation":{"daum":{"cap_krw":9223372036854775808}}}`))
 	c := kakao(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := claims.ParseRules(data, c)
@@ -201,6 +205,96 @@ func TestEligibilityText(t *testing.T) {
 					t.Errorf("%s and %s share %q", label, other, got)
 				}
 				seen[got] = label
+			}
+		}
+	}
+}
+
+// A parameter of a rule set too large for int64 is out of the range the rules declare for it, in
+// the words of one just over its limit (it was out of int64's, "-9223372036854775808 …
+// 9223372036854775807"): for an amount, a rate or factor, and a map's value (an item cap) alike.
+func TestRulesOverflowErrors(t *testing.T) {
+	const (
+		amountKo = "0에서 1000000000 사이여야 합니다."
+		amountEn = "Must be between 0 and 1000000000."
+		bpsKo    = "0에서 100000 사이여야 합니다."
+		bpsEn    = "Must be between 0 and 100000."
+	)
+	nc, err := seed.Load(seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := kakao(t)
+	// with returns the seed's rules with the value at path (keys and indexes) written as text.
+	with := func(path []any, text string) []byte {
+		dec := json.NewDecoder(strings.NewReader(string(nc.Rules)))
+		dec.UseNumber()
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		at := doc
+		for i, k := range path {
+			last := i == len(path)-1
+			switch k := k.(type) {
+			case string:
+				if last {
+					at.(map[string]any)[k] = json.Number(text)
+				}
+				at = at.(map[string]any)[k]
+			case int:
+				if last {
+					at.([]any)[k] = json.Number(text)
+				}
+				at = at.([]any)[k]
+			}
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := []struct {
+		path         []any
+		over, ko, en string // over: just over the limit
+	}{
+		{[]any{"degraded_factor_bps"}, "100001", bpsKo, bpsEn},
+		{[]any{"evidence_factor_bps", "undocumented"}, "100001", bpsKo, bpsEn},
+		{[]any{"interest", "litigation_rate_bps"}, "100001", bpsKo, bpsEn},
+		{[]any{"item_cap_krw", "taxi_booking"}, "1000000001", amountKo, amountEn},
+		{[]any{"consolation", "kakaotalk", "base_krw"}, "1000000001", amountKo, amountEn},
+		{[]any{"consolation", "daum", "per_hour_krw"}, "1000000001", amountKo, amountEn},
+		{[]any{"consolation", "kakao_t", "cap_krw"}, "1000000001", amountKo, amountEn},
+		{[]any{"benchmark", "tiers", 1, "up_to_krw"}, "1000000001", amountKo, amountEn},
+		{[]any{"benchmark", "tiers", 0, "pay_krw"}, "1000000001", amountKo, amountEn},
+	}
+	for _, tc := range cases {
+		path := ""
+		for _, k := range tc.path {
+			if i, ok := k.(int); ok {
+				path += "[" + strconv.Itoa(i) + "]"
+			} else if path == "" {
+				path = k.(string)
+			} else {
+				path += "." + k.(string)
+			}
+		}
+		for _, text := range []string{tc.over, "99999999999999999999", "9223372036854775808", "-99999999999999999999"} {
+			_, err := claims.ParseRules(with(tc.path, text), c)
+			e, ok := err.(*apperr.Error)
+			if !ok {
+				t.Errorf("%s = %s: %v, want a field error", path, text, err)
+				continue
+			}
+			var got []string
+			for _, f := range e.Fields {
+				if f.Path == path {
+					got = []string{f.Code, messages.Field(messages.Ko, f), messages.Field(messages.En, f)}
+				}
+			}
+			if want := []string{apperr.FieldOutOfRange, tc.ko, tc.en}; !slices.Equal(got, want) {
+				t.Errorf("%s = %s: %q, want %q (all: %+v)", path, text, got, want, e.Fields)
 			}
 		}
 	}

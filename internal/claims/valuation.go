@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func parseRules(raw []byte, c *store.Case, validate func(damages.Rules, damages.
 	if err != nil && !apperr.Is(err, apperr.Invalid) {
 		return r, err
 	}
+	mapValueBounds(err)
 	var probs []apperr.FieldError
 	for _, p := range validate(r, c.Domain()) {
 		probs = append(probs, apperr.FieldError{Path: strings.TrimPrefix(p.Path, "."), Code: p.Code, Params: p.Params})
@@ -49,6 +51,28 @@ func parseRules(raw []byte, c *store.Case, validate func(damages.Rules, damages.
 		return r, err
 	}
 	return r, nil
+}
+
+// mapValueBounds gives a number too large for int64 in a map of the rules (an item cap:
+// "item_cap_krw.taxi_booking") the range the rules declare for the map's values, as the decoder
+// does for a struct's fields (damages.Rules.FieldBounds): it is then out of the range a cap just
+// over the limit is out of, not out of int64's.
+func mapValueBounds(err error) {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return
+	}
+	for i, f := range e.Fields {
+		// Under a name the rules declare a range for (an integer, or a map of them) is a value
+		// of that map, whatever its key holds.
+		name, _, ok := strings.Cut(f.Path, ".")
+		if !ok || f.Code != apperr.FieldOutOfRange {
+			continue
+		}
+		if lo, hi, ok := (damages.Rules{}).FieldBounds(name); ok {
+			e.Fields[i].Params = map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}
+		}
+	}
 }
 
 // ActiveRules loads and parses the active rule set of a case.

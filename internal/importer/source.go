@@ -450,7 +450,7 @@ func (s *csvSource) build(g *group) {
 			col string
 			dst **int64
 		}{{"expected_fare_krw", &it.ExpectedFareKRW}, {"alternative_cost_krw", &it.AlternativeCostKRW}, {"amount_krw", &it.AmountKRW}, {"loss_krw", &it.LossKRW}} {
-			v, fe := parseInt(s.cell(r, m.col))
+			v, fe := parseInt(m.col, s.cell(r, m.col))
 			if fe != nil {
 				add(i, m.col, fe.Code, fe.Params, "")
 			}
@@ -465,17 +465,19 @@ func (s *csvSource) build(g *group) {
 	}
 }
 
-// parseInt reads an amount in won: digits only (an empty cell is no amount).
-func parseInt(s string) (*int64, *apperr.FieldError) {
+// parseInt reads the amount in won of column col (an item's field of that JSON name): digits
+// only (an empty cell is no amount). A number too large for int64 is out of the field's range
+// (intake.AmountTooLarge), as the NDJSON decoder says it.
+func parseInt(col, s string) (*int64, *apperr.FieldError) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return nil, &apperr.FieldError{Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": strconv.Itoa(intake.MaxAmountKRW)}}
+		if errors.Is(err, strconv.ErrRange) {
+			fe := intake.AmountTooLarge("", col)
+			return nil, &fe
 		}
 		return nil, &apperr.FieldError{Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": "int"}}
 	}

@@ -1,12 +1,17 @@
 package importer
 
 import (
+	"errors"
 	"io"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/messages"
 )
 
 // TestTooManyRowsMemory: rows past the item limit of a claim are not held. A file of 100,000
@@ -74,5 +79,69 @@ func TestTooManyRowsMemory(t *testing.T) {
 	}
 	if _, err := src.next(); err != io.EOF {
 		t.Errorf("after the last group: %v", err)
+	}
+}
+
+// TestAmountBeyondInt64: an amount too large for int64 in a CSV cell or an NDJSON line is out of
+// the range intake declares for the field, in the words intake uses for one just over the limit
+// (the CSV reader wrote its own bounds; they now come from intake's one declaration, which
+// the validator and the JSON decoder read too).
+func TestAmountBeyondInt64(t *testing.T) {
+	const header = "claim_ref,claimant_name,email,kind,service,feature,occurred_at,failure,purpose,expected_fare_krw,alternative_cost_krw,amount_krw,loss_krw\n"
+	amountCols := []string{"expected_fare_krw", "alternative_cost_krw", "amount_krw", "loss_krw"}
+	// csvRow is a taxi booking with text in the amount column col, the other amounts empty.
+	csvRow := func(col, text string) string {
+		amounts := make([]string, len(amountCols))
+		amounts[slices.Index(amountCols, col)] = text
+		return "A-1,홍길동,h@example.com,taxi_booking,kakao_t,taxi,2022-10-15 18:30,no_driver,," + strings.Join(amounts, ",") + "\n"
+	}
+	messagesOf := func(fe apperr.FieldError) [2]string {
+		return [2]string{messages.Field(messages.Ko, fe), messages.Field(messages.En, fe)}
+	}
+	for _, col := range amountCols {
+		// Just over the limit: the validator's words.
+		g, err := newCSVSource(strings.NewReader(header + csvRow(col, strconv.Itoa(intake.MaxAmountKRW+1)))).next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, verr := intake.Normalize(g.in, fuzzCase, fuzzNow)
+		var ve *apperr.Error
+		var want [2]string
+		if errors.As(verr, &ve) {
+			for _, f := range ve.Fields {
+				if f.Path == "items[0]."+col && f.Code == apperr.FieldOutOfRange {
+					want = messagesOf(f)
+				}
+			}
+		}
+		if want != [2]string{"0에서 1000000000 사이여야 합니다.", "Must be between 0 and 1000000000."} {
+			t.Errorf("%s just over the limit: %q (%v)", col, want, verr)
+		}
+		for _, text := range []string{"99999999999999999999", "9223372036854775808", "-99999999999999999999"} {
+			g, err := newCSVSource(strings.NewReader(header + csvRow(col, text))).next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [2]string
+			for _, p := range g.problems {
+				if p.column == col && p.fe.Code == apperr.FieldOutOfRange {
+					got = messagesOf(p.fe)
+				}
+			}
+			if got != want {
+				t.Errorf("CSV %s = %s: %q, want %q (%+v)", col, text, got, want, g.problems)
+			}
+			line := `{"external_ref":"N-1","claimant":{"name":"홍길동","email":"h@example.com"},"items":[{"kind":"taxi_booking","service":"kakao_t","feature":"taxi","occurred_at":"2022-10-15 18:30","failure":"no_driver","` + col + `":` + text + `}]}`
+			g = decodeNDJSON([]byte(line), 1)
+			got = [2]string{}
+			for _, p := range g.problems {
+				if p.column == "items[0]."+col && p.fe.Code == apperr.FieldOutOfRange {
+					got = messagesOf(p.fe)
+				}
+			}
+			if got != want {
+				t.Errorf("NDJSON %s = %s: %q, want %q (%+v)", col, text, got, want, g.problems)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -60,6 +61,19 @@ var rangeTags = map[string]struct{ min, max int64 }{
 // item's field declares.
 func (ItemInput) FieldBounds(name string) (lo, hi int64, ok bool) {
 	return tagRange(reflect.TypeFor[ItemInput](), name)
+}
+
+// AmountTooLarge is the error, at path, of a number too large for int64 given for the item's
+// field of JSON name name by a decoder of its own (the web form's, the CSV import's): out of
+// the range the field declares (FieldBounds), in the words of a number just over it, as the JSON
+// decoder says it; out of int64's for a field that declares none.
+func AmountTooLarge(path, name string) apperr.FieldError {
+	lo, hi, ok := ItemInput{}.FieldBounds(name)
+	if !ok {
+		lo, hi = math.MinInt64, math.MaxInt64
+	}
+	return apperr.FieldError{Path: path, Code: apperr.FieldOutOfRange,
+		Params: map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}}
 }
 
 // tagRange returns the range of the range tag (rangeTags) in the validation tags of the field of
