@@ -11,8 +11,6 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
-	"github.com/claimdesk/claimdesk/internal/seed"
-	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
@@ -25,17 +23,7 @@ func TestClaimantChangesAreAudited(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, testdb.URL(t, d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-				t.Fatal(err)
-			}
+			st, _ := casedb.Open(t, d)
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
 			res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, ""), claims.Meta{Channel: claims.ChannelWeb, IP: "203.0.113.9"})

@@ -10,9 +10,9 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/importer"
-	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -28,22 +28,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, dialect string) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, testdb.URL(t, dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := st.Case(ctx, seed.Kakao2022)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cs := casedb.Open(t, dialect)
 	svc := &claims.Service{Store: st, Now: func() time.Time { return testNow }}
 	return &fixture{st: st, im: &importer.Importer{Store: st, Claims: svc, BatchSize: 3}, caseID: cs.ID}
 }

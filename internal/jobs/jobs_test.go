@@ -16,6 +16,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -47,26 +48,12 @@ func (h *handler) Failed(ctx context.Context, ref int64, err error) {
 	h.mu.Unlock()
 }
 
-// openStore is a migrated store on a fresh database of dialect d, closed with the test.
-func openStore(t *testing.T, d string) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), testdb.URL(t, d))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 func TestRunner(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := openStore(t, d)
+			st := casedb.Migrated(t, d)
 			for _, ref := range []int64{1, 7, 9, 13} {
 				st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", ref, time.Now()); return err })
 			}
@@ -153,7 +140,7 @@ func TestCrashingJobGivesUp(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := openStore(t, d)
+			st := casedb.Migrated(t, d)
 			t0 := time.Now()
 			// Run 1: the CLI claimed it and died. Run 2: a server took it over and died too.
 			if _, err := st.EnqueueClaimedJob(ctx, "test", 5, "cli", t0, t0.Add(time.Second)); err != nil {
@@ -190,7 +177,7 @@ func TestShutdownReleasesJob(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := openStore(t, d)
+			st := casedb.Migrated(t, d)
 			if err := st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", 6, time.Now()); return err }); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -22,7 +23,7 @@ func TestClaimFilterListAndExports(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			ctx := context.Background()
 			caseID, refs := filterFixture(t, st)
 			kst := time.FixedZone("KST", 9*3600)

@@ -10,6 +10,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -31,7 +32,7 @@ func TestEvidence(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			c := newClaim(t, st, "CD-AAAA-BBBB-CCCC")
 			for name, blobs := range map[string]store.Blobs{"database": st.DatabaseBlobs(), "disk": store.DiskBlobs{Dir: t.TempDir()}} {
 				t.Run(name, func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestWithdrawAndContact(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 			ev := func(*models.Claim) (*models.AuditEvent, error) {
 				return &models.AuditEvent{At: now, ActorKind: "claimant", Action: "update_contact", Entity: "claim", Details: "{}"}, nil
@@ -138,7 +139,7 @@ func TestNothingAddedAfterErasure(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			now := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 			blobs := st.DatabaseBlobs()
 			contactEv := func(*models.Claim) (*models.AuditEvent, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -19,7 +20,7 @@ func TestExportRunTakenOver(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			cs := seededCase(t, st)
 			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 			e := &models.Export{CaseID: cs.ID, CreatedBy: "lawyer", Entity: "claims", Format: "csv", CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}

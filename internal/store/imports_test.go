@@ -16,6 +16,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -35,7 +36,7 @@ func TestImportUploadAndLifecycle(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			imp, _ := newImport(t, st)
 			for i, part := range []string{"claim_ref,", "claimant_name\n", "A,홍길동\n"} {
 				if err := st.AppendImportChunk(ctx, imp.ID, i, []byte(part)); err != nil {
@@ -117,7 +118,7 @@ func TestBulkRevision(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			_, caseID := newImport(t, st)
 			rev := revision(t, st)
 			if _, err := st.BeginBulk(ctx, caseID, rev-1, nil); !errors.Is(err, store.ErrStale) {
@@ -182,7 +183,7 @@ func TestBulkApply(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			imp, caseID := newImport(t, st)
 			rev := revision(t, st)
 
@@ -268,7 +269,7 @@ func TestJobQueue(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			now := time.Now()
 			for i := range 20 {
 				if err := st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", int64(i), now); return err }); err != nil {
@@ -347,7 +348,7 @@ func TestJobQueue(t *testing.T) {
 // that. (SQLite has one writer at a time anyway: the change waits for the busy timeout.)
 func TestWindowChangeGivesWayToImport(t *testing.T) {
 	ctx := context.Background()
-	st := open(t, "postgres")
+	st := casedb.Migrated(t, "postgres")
 	_, caseID := newImport(t, st)
 	rev := revision(t, st)
 	b, err := st.BeginBulk(ctx, caseID, rev, nil)
@@ -418,7 +419,7 @@ func TestBulkMarksReviewsPending(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			imp, caseID := newImport(t, st)
 			b, err := st.BeginBulk(ctx, caseID, revision(t, st), &imp.ID)
 			if err != nil {
@@ -452,7 +453,7 @@ func TestCancelQueuedImportDropsUpload(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			imp, _ := newImport(t, st)
 			if err := st.AppendImportChunk(ctx, imp.ID, 0, []byte("claim_ref,claimant_name\nA,홍길동\n")); err != nil {
 				t.Fatal(err)
@@ -480,7 +481,7 @@ func TestQueueImportClaimed(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			imp, _ := newImport(t, st)
 			// The database refuses the job (as a process killed before storing it would).
 			trigger := []string{"CREATE TRIGGER no_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'no jobs'); END"}

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/claimdesk/claimdesk/internal/testdb"
 )
 
 type pgArrayCase struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -33,7 +34,7 @@ type windowChange struct {
 
 func newWindowChange(t *testing.T, dialect string) *windowChange {
 	t.Helper()
-	st := open(t, dialect)
+	st := casedb.Migrated(t, dialect)
 	cs := seededCase(t, st)
 	ti := slices.IndexFunc(cs.Windows, func(w models.OutageWindow) bool { return w.Service == "kakao_t" && w.Feature == "taxi" })
 	if ti < 0 {

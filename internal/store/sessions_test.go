@@ -7,6 +7,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -18,7 +19,7 @@ func TestEndClaimSessions(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			base := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 			at := func(us int) time.Time { return base.Add(time.Duration(us) * time.Microsecond) }
 			ended := func(c *models.Claim) *time.Time {

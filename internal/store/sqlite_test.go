@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/claimdesk/claimdesk/internal/store"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -18,7 +19,7 @@ import (
 // filters), so a change of the driver or of its DSN must not change them unseen.
 func TestSQLiteStoredTimeText(t *testing.T) {
 	ctx := context.Background()
-	st := open(t, "sqlite")
+	st := casedb.Migrated(t, "sqlite")
 	cs := seededCase(t, st)
 	at := time.Date(2023, 1, 2, 3, 4, 5, 123456000, time.UTC)
 	ended := at.Add(90 * time.Minute)

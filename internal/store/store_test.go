@@ -16,23 +16,11 @@ import (
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
-
-func open(t *testing.T, dialect string) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), testdb.URL(t, dialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // seededCase loads the Kakao 2022 case into st (if it is not there yet) and returns it.
 func seededCase(t *testing.T, st *store.Store) *store.Case {
@@ -62,7 +50,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			sts, err := st.MigrationStatuses(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -90,7 +78,7 @@ func TestModelsMatchSchema(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			db := open(t, d).Gorm()
+			db := casedb.Migrated(t, d).Gorm()
 			for _, m := range allModels {
 				stmt := db.Model(m).Statement
 				if err := stmt.Parse(m); err != nil {
@@ -142,7 +130,7 @@ func TestSeedCase(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			ctx := context.Background()
 			created, err := seed.Ensure(ctx, st, seed.Kakao2022)
 			if err != nil || !created {
@@ -187,7 +175,7 @@ func TestTokens(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			ctx := context.Background()
 			if ok, _ := st.HasLiveAdminToken(ctx); ok {
 				t.Fatal("admin token in an empty database")
@@ -238,7 +226,7 @@ func TestRefreshStats(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			ctx := context.Background()
 			if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
 				t.Fatal(err)
@@ -289,7 +277,7 @@ WHERE tablename = 'claims' AND attname = 'claimant_name'`).Scan(&bounds).Error
 // Text PostgreSQL cannot hold (a NUL in text or jsonb, bytes that are not UTF-8) is the
 // client's fault: an Invalid error, not an internal one (a 500), wherever the edges missed it.
 func TestUnstorableTextIsInvalid(t *testing.T) {
-	st := open(t, "postgres")
+	st := casedb.Migrated(t, "postgres")
 	for _, c := range []struct{ sql, arg string }{
 		{"SELECT CAST(? AS TEXT)", "a\x00b"},
 		{"SELECT CAST(? AS TEXT)", "a\xffb"},

@@ -11,6 +11,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -21,7 +22,7 @@ func TestEnsureTokenKeepsRevocation(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			ctx := context.Background()
 			var changes []string
 			ev := func(before, after *models.APIToken) (*models.AuditEvent, error) {

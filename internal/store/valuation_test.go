@@ -12,6 +12,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/seed"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
+	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -23,7 +24,7 @@ func TestReplaceWindowsWritesChangesOnly(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			cs := seededCase(t, st)
 			// T (kakao_t taxi) gets a later end, M (another feature) a later start; U stays.
 			ti, mi, ui := -1, -1, -1
@@ -149,7 +150,7 @@ func TestRevalueStaleWritesChangesOnly(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st := open(t, d)
+			st := casedb.Migrated(t, d)
 			cs := seededCase(t, st)
 			w := cs.Windows[0]
 			past := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -27,14 +27,7 @@ func Open(tb testing.TB, dialect string) (*store.Store, *store.Case) {
 func OpenURL(tb testing.TB, url string) (*store.Store, *store.Case) {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	st := MigratedURL(tb, url)
 	if _, err := seed.Ensure(ctx, st, seed.Kakao2022); err != nil {
 		tb.Fatal(err)
 	}
@@ -43,6 +36,27 @@ func OpenURL(tb testing.TB, url string) (*store.Store, *store.Case) {
 		tb.Fatal(err)
 	}
 	return st, c
+}
+
+// Migrated returns a store on a new database of dialect, migrated and empty (no case), closed
+// when the test ends.
+func Migrated(tb testing.TB, dialect string) *store.Store {
+	tb.Helper()
+	return MigratedURL(tb, testdb.URL(tb, dialect))
+}
+
+// MigratedURL is Migrated on a database the caller made.
+func MigratedURL(tb testing.TB, url string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
 
 // Token stores a live API token of role named name and returns its secret.
