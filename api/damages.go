@@ -223,12 +223,12 @@ func (s *Server) simulateRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	simulated, err := s.valueCase(ctx, cs, nil, proposed)
+	simulated, asOf, err := s.claims.Simulate(ctx, cs, proposed)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	out := SimulationResponse{Active: active, Simulated: simulated}
+	out := SimulationResponse{Active: active, Simulated: totalsResponse(nil, asOf, proposed, simulated)}
 	out.DifferenceKRW = out.Simulated.TotalKRW - out.Active.TotalKRW
 	c.JSON(http.StatusOK, out)
 }
@@ -266,20 +266,12 @@ func (s *Server) activeTotals(ctx context.Context, cs *store.Case) (TotalsRespon
 	if err != nil {
 		return TotalsResponse{}, err
 	}
-	v := active.Version
-	return s.valueCase(ctx, cs, &v, active.Rules)
-}
-
-// valueCase values the case under r (the simulation of claims.Service.Simulate) and answers
-// the totals, as of the valuer's date: the clock read again could name the next day, around
-// midnight with an open as_of.
-func (s *Server) valueCase(ctx context.Context, cs *store.Case, version *int, r damages.Rules) (TotalsResponse, error) {
-	v := s.claims.Valuer(cs, cs.DomainWindows(), r)
-	t, err := s.claims.ValueCase(ctx, cs, v, nil)
+	t, asOf, err := s.claims.Simulate(ctx, cs, active.Rules)
 	if err != nil {
 		return TotalsResponse{}, err
 	}
-	return totalsResponse(version, v.AsOf(), r, t), nil
+	v := active.Version
+	return totalsResponse(&v, asOf, active.Rules, t), nil
 }
 
 func totalsResponse(version *int, asOf damages.Date, r damages.Rules, t damages.Totals) TotalsResponse {

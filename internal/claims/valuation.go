@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +37,6 @@ func parseRules(raw []byte, c *store.Case, validate func(damages.Rules, damages.
 	if err != nil && !apperr.Is(err, apperr.Invalid) {
 		return r, err
 	}
-	mapValueBounds(err)
 	var probs []apperr.FieldError
 	for _, p := range validate(r, c.Domain()) {
 		probs = append(probs, apperr.FieldError{Path: strings.TrimPrefix(p.Path, "."), Code: p.Code, Params: p.Params})
@@ -51,28 +49,6 @@ func parseRules(raw []byte, c *store.Case, validate func(damages.Rules, damages.
 		return r, err
 	}
 	return r, nil
-}
-
-// mapValueBounds gives a number too large for int64 in a map of the rules (an item cap:
-// "item_cap_krw.taxi_booking") the range the rules declare for the map's values, as the decoder
-// does for a struct's fields (damages.Rules.FieldBounds): it is then out of the range a cap just
-// over the limit is out of, not out of int64's.
-func mapValueBounds(err error) {
-	var e *apperr.Error
-	if !errors.As(err, &e) {
-		return
-	}
-	for i, f := range e.Fields {
-		// Under a name the rules declare a range for (an integer, or a map of them) is a value
-		// of that map, whatever its key holds.
-		name, _, ok := strings.Cut(f.Path, ".")
-		if !ok || f.Code != apperr.FieldOutOfRange {
-			continue
-		}
-		if lo, hi, ok := (damages.Rules{}).FieldBounds(name); ok {
-			e.Fields[i].Params = map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}
-		}
-	}
 }
 
 // ActiveRules loads and parses the active rule set of a case.
@@ -282,8 +258,11 @@ func (s *Service) RevalueAll(ctx context.Context) error {
 // failed of each failure. Besides finishing work a restart cut short, it is what brings the
 // stored estimates of rules with an open as_of (valued as of "today") to the new day: nothing
 // else changes when the date does, and the claim page, the list sorted by estimate and the
-// plaintiff list read the stored estimates. A check that finds nothing stale costs one query
-// per case.
+// plaintiff list read the stored estimates. A check that finds nothing stale still costs one
+// query listing the cases and, per case, loading it (its row, services, features and windows:
+// four queries), its active rules (one more, parsed), a valuer, and one search for a stale claim
+// that reads every claim of the case (the stale condition has no index, see
+// store.RevalueStale), without holding the case's lock.
 func (s *Service) RunRevaluation(ctx context.Context, interval time.Duration, failed func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -300,9 +279,14 @@ func (s *Service) RunRevaluation(ctx context.Context, interval time.Duration, fa
 }
 
 // Simulate values the claims of a case that count in its totals (all but duplicates and
-// withdrawn claims, store.ExcludedFromTotals) under rules without changing anything.
-func (s *Service) Simulate(ctx context.Context, c *store.Case, r damages.Rules) (damages.Totals, error) {
-	return s.ValueCase(ctx, c, s.Valuer(c, c.DomainWindows(), r), nil)
+// withdrawn claims, store.ExcludedFromTotals) under rules without changing anything: the
+// summary's totals under the active rules and a simulation's under proposed ones. It returns
+// the date they were valued as of, the valuer's: the clock read again could name the next day,
+// around midnight with an open as_of.
+func (s *Service) Simulate(ctx context.Context, c *store.Case, r damages.Rules) (damages.Totals, damages.Date, error) {
+	v := s.Valuer(c, c.DomainWindows(), r)
+	t, err := s.ValueCase(ctx, c, v, nil)
+	return t, v.AsOf(), err
 }
 
 // ValueCase values the claims of a case that count in its totals with v in one streaming pass

@@ -43,7 +43,7 @@ func BenchmarkValueCase(b *testing.B) {
 		valued, _ := timed(func() (int64, error) {
 			stop := sampleHeap(&peak)
 			defer stop()
-			t, err := svc.Simulate(ctx, c, rs.Rules)
+			t, _, err := svc.Simulate(ctx, c, rs.Rules)
 			return t.Items, err
 		})
 		b.ReportMetric(float64(valued)/float64(plain), "ratio")

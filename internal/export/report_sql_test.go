@@ -85,9 +85,12 @@ func TestReportPassMatchesClaimByClaim(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("totals differ (-want +got):\n%s", diff)
 	}
-	sim, err := svc.Simulate(ctx, cs, rs.Rules)
+	sim, simAsOf, err := svc.Simulate(ctx, cs, rs.Rules)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if simAsOf != v.AsOf() {
+		t.Errorf("simulated as of %s, want %s", simAsOf, v.AsOf())
 	}
 	if diff := cmp.Diff(want, sim); diff != "" {
 		t.Errorf("simulated totals differ (-want +got):\n%s", diff)

@@ -27,8 +27,8 @@ import (
 // of the wrong shape is an apperr.Invalid error listing each problem, with v filled as far as
 // the document fits it. A member named twice and a string holding NUL (which PostgreSQL's text
 // cannot store, and no field of ours means) are problems of that list, and so is a number too
-// large for its integer field: out of the range its struct declares (FieldBounder), else out of
-// the Go type's.
+// large for its integer field: out of the range its struct declares (FieldBounder; for a map or
+// slice of integers, the range of each of its numbers), else out of the Go type's.
 //
 // A document that fits goes through one strict pass of encoding/json/v2 (the
 // go-json-experiment mirror): member names matched exactly, unknown members, duplicate names and
@@ -162,8 +162,8 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 			}
 			n := len(*out)
 			check(obj[key], f, join(path, key), out)
-			if len(*out) == n+1 && (*out)[n].Code == apperr.FieldOutOfRange && (*out)[n].Path == join(path, key) {
-				withDeclaredBounds(&(*out)[n], t, key)
+			if len(*out) > n {
+				withDeclaredBounds((*out)[n:], t, key, f)
 			}
 		}
 	case reflect.Map:
@@ -240,23 +240,55 @@ func check(val any, t reflect.Type, path string, out *[]apperr.FieldError) {
 // words validation uses for a number inside the type but outside the range, rather than out of
 // int64's.
 type FieldBounder interface {
-	// FieldBounds returns the range of the field of JSON name name, and false for a field that
-	// declares none.
+	// FieldBounds returns the range of the field of JSON name name (of each of its numbers, for a
+	// map or slice of integers), and false for a field that declares none.
 	FieldBounds(name string) (lo, hi int64, ok bool)
 }
 
 var fieldBounderType = reflect.TypeFor[FieldBounder]()
 
-// withDeclaredBounds puts the range struct type t declares for its field name, if any, in fe
-// (an out_of_range error on that field). It runs only for a number that overflowed, so a
+// withDeclaredBounds puts the range struct type t declares for its field name, of type ft, in
+// each out_of_range error of errs (the errors checking the field's value appended). It applies to
+// a field that is an integer, or a map or slice of integers ("item_cap_krw.taxi_booking",
+// "caps[2]": the field's range is each element's): every out_of_range error under such a field
+// is a number of the field that overflowed, whatever its key. A field holding structs is left to
+// them: their own fields declare their ranges. It runs only for a value with a problem, so a
 // valid document never pays for it.
-func withDeclaredBounds(fe *apperr.FieldError, t reflect.Type, name string) {
-	if !reflect.PointerTo(t).Implements(fieldBounderType) {
+func withDeclaredBounds(errs []apperr.FieldError, t reflect.Type, name string, ft reflect.Type) {
+	if !integers(ft) || !reflect.PointerTo(t).Implements(fieldBounderType) {
 		return
 	}
-	if lo, hi, ok := reflect.New(t).Interface().(FieldBounder).FieldBounds(name); ok {
-		fe.Params = map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}
+	lo, hi, ok := reflect.New(t).Interface().(FieldBounder).FieldBounds(name)
+	if !ok {
+		return
 	}
+	for i := range errs {
+		if errs[i].Code == apperr.FieldOutOfRange {
+			errs[i].Params = map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}
+		}
+	}
+}
+
+// integers reports whether t (or what it points to) is an integer, or a map, slice or array of
+// them: the fields whose declared range bounds every number they hold.
+func integers(t reflect.Type) bool {
+	t = derefType(t)
+	switch t.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Array:
+		t = derefType(t.Elem())
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return true
+	}
+	return false
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
 
 // checkUnmarshaler lets a type with its own UnmarshalJSON (a date, say) judge its value.

@@ -172,3 +172,62 @@ func TestDecodeDeclaredBounds(t *testing.T) {
 		}
 	}
 }
+
+// caps declares one range for the numbers of its map and of its slice, as the rules declare the
+// range of every item cap (item_cap_krw.<kind>).
+type caps struct {
+	Caps  map[string]*int64 `json:"caps"`
+	Steps []int32           `json:"steps"`
+	Tiers []priced          `json:"tiers"`
+	Other map[string]int64  `json:"other"`
+}
+
+func (caps) FieldBounds(name string) (lo, hi int64, ok bool) {
+	switch name {
+	case "caps":
+		return 0, 500, true
+	case "steps":
+		return 1, 9, true
+	}
+	return 0, 0, false
+}
+
+// The range a struct declares for a map or slice of integers is each element's: every number of
+// it too large for its type is out of that range (not only when it is the field's one problem),
+// and a struct held in a slice keeps the range its own fields declare.
+func TestDecodeDeclaredBoundsOfElements(t *testing.T) {
+	capsRange := map[string]string{"min": "0", "max": "500"}
+	stepsRange := map[string]string{"min": "1", "max": "9"}
+	cases := []struct {
+		in   string
+		want []apperr.FieldError
+	}{
+		{`{"caps":{"a":1,"b":99999999999999999999,"c":-99999999999999999999,"d":1.5,"e":"x"}}`, []apperr.FieldError{
+			{Path: "caps.b", Code: apperr.FieldOutOfRange, Params: capsRange},
+			{Path: "caps.c", Code: apperr.FieldOutOfRange, Params: capsRange},
+			{Path: "caps.d", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_digits"}},
+			{Path: "caps.e", Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": "int"}}}},
+		{`{"caps":{"with.dot":99999999999999999999}}`, []apperr.FieldError{
+			{Path: "caps.with.dot", Code: apperr.FieldOutOfRange, Params: capsRange}}},
+		{`{"steps":[2147483648,3,-2147483649]}`, []apperr.FieldError{
+			{Path: "steps[0]", Code: apperr.FieldOutOfRange, Params: stepsRange},
+			{Path: "steps[2]", Code: apperr.FieldOutOfRange, Params: stepsRange}}},
+		{`{"tiers":[{"price":99999999999999999999}],"other":{"k":99999999999999999999}}`, []apperr.FieldError{
+			{Path: "other.k", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "-9223372036854775808", "max": "9223372036854775807"}},
+			{Path: "tiers[0].price", Code: apperr.FieldOutOfRange, Params: map[string]string{"min": "0", "max": "1000"}}}},
+		{`{"caps":"x","steps":{}}`, []apperr.FieldError{
+			{Path: "caps", Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": "object"}},
+			{Path: "steps", Code: apperr.FieldInvalidFormat, Params: map[string]string{"type": "array"}}}},
+	}
+	for _, c := range cases {
+		var v caps
+		err := jsonshape.Decode([]byte(c.in), &v)
+		var got []apperr.FieldError
+		if e, ok := err.(*apperr.Error); ok {
+			got = e.Fields
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", c.in, diff)
+		}
+	}
+}
