@@ -17,8 +17,10 @@ import (
 // input enters (rules: Rules.Validate; items: the importer and the API); the arithmetic here
 // saturates at math.MaxInt64 instead of wrapping if they are ever exceeded.
 const (
-	// MaxAmountKRW is the largest amount in won a single field may hold.
-	MaxAmountKRW int64 = 1_000_000_000
+	// MaxAmountKRW is the largest amount in won a single field may hold. It is untyped, as
+	// MaxItemsPerClaim is, so the packages that repeat it as their own limit (intake) can use it
+	// as an int too.
+	MaxAmountKRW = 1_000_000_000
 	// MaxBPS is the largest rate or factor in basis points (1000%).
 	MaxBPS int64 = 100_000
 	// MaxItemsPerClaim is the largest number of items in one claim.

@@ -93,7 +93,7 @@ func TestRulesValidate(t *testing.T) {
 			{Path: "consolation.line", Code: "unknown_service", Params: map[string]string{"value": "line"}},
 		}},
 		{"consolation cap equal to base", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{BaseKRW: 1, CapKRW: ptr[int64](1)} }, nil},
-		{"amount above the maximum", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{CapKRW: ptr(MaxAmountKRW + 1)} },
+		{"amount above the maximum", func(r *Rules) { r.Consolation["kakaotalk"] = ConsolationRule{CapKRW: ptr[int64](MaxAmountKRW + 1)} },
 			[]Problem{{Path: "consolation.kakaotalk.cap_krw", Code: "out_of_range", Params: map[string]string{"min": "0", "max": "1000000000"}}}},
 		{"interest", func(r *Rules) {
 			r.Interest = InterestRules{LitigationRateBPS: ptr[int64](-5), ComplaintServedOn: &Date{2023, 2, 29}}

@@ -21,10 +21,11 @@ import (
 	"github.com/claimdesk/claimdesk/internal/apperr"
 )
 
-// Limits of a claim.
+// Limits of a claim. The number of items and the amounts are the domain's: the valuation is
+// specified for them (damages.MaxItemsPerClaim, damages.MaxAmountKRW).
 const (
-	MaxItems       = 50
-	MaxAmountKRW   = 1_000_000_000
+	MaxItems       = damages.MaxItemsPerClaim
+	MaxAmountKRW   = damages.MaxAmountKRW
 	MaxDescription = 2000
 	MaxName        = 100
 )
@@ -60,7 +61,8 @@ type ClaimInput struct {
 	Claimant    ClaimantInput `json:"claimant"`
 	Consent     *bool         `json:"consent"`
 	ExternalRef *string       `json:"external_ref" validate:"omitempty,max=200,nocontrol"`
-	Items       []ItemInput   `json:"items" validate:"required,min=1,max=50,dive"`
+	// Items are at most MaxItems: Normalize refuses more before any tag is checked.
+	Items []ItemInput `json:"items" validate:"required,min=1,dive"`
 }
 
 // ClaimantInput is the person who claims.
@@ -203,19 +205,29 @@ func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
 	return out, nil
 }
 
-// tidy trims the free text of in, and puts names and descriptions in NFC, on copies: the
-// caller's input (a web form shown again with its errors, say) is left as sent.
+// tidy trims the free text of in, and puts names and descriptions in NFC. What it changes is
+// changed on copies: the caller's input (a web form shown again with its errors, say) is left as
+// sent. The items are copied only when a description changes (TrimSpace and nfc return the text
+// itself when there is nothing to do), so a claim typed tidily, as most are, costs no copy.
 func tidy(in ClaimInput) ClaimInput {
 	if in.ExternalRef != nil {
-		ref := strings.TrimSpace(*in.ExternalRef)
-		in.ExternalRef = &ref
+		if ref := strings.TrimSpace(*in.ExternalRef); ref != *in.ExternalRef {
+			in.ExternalRef = new(ref) // not &ref, which would put ref on the heap changed or not
+		}
 	}
 	in.Claimant.Name = nfc(strings.TrimSpace(in.Claimant.Name))
 	in.Claimant.Email = strings.TrimSpace(in.Claimant.Email)
 	in.Claimant.Phone = strings.TrimSpace(in.Claimant.Phone)
-	in.Items = slices.Clone(in.Items)
+	copied := false
 	for i := range in.Items {
-		in.Items[i].Description = nfc(strings.TrimSpace(in.Items[i].Description))
+		d := nfc(strings.TrimSpace(in.Items[i].Description))
+		if d == in.Items[i].Description {
+			continue
+		}
+		if !copied {
+			in.Items, copied = slices.Clone(in.Items), true
+		}
+		in.Items[i].Description = d
 	}
 	return in
 }

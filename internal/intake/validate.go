@@ -2,7 +2,6 @@ package intake
 
 import (
 	"errors"
-	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -64,13 +63,14 @@ func (ItemInput) FieldBounds(name string) (lo, hi int64, ok bool) {
 }
 
 // AmountTooLarge is the error, at path, of a number too large for int64 given for the item's
-// field of JSON name name by a decoder of its own (the web form's, the CSV import's): out of
+// amount of JSON name name by a decoder of its own (the web form's, the CSV import's): out of
 // the range the field declares (FieldBounds), in the words of a number just over it, as the JSON
-// decoder says it; out of int64's for a field that declares none.
+// decoder says it. Every amount declares its range: a name that declares none is a bug of the
+// caller.
 func AmountTooLarge(path, name string) apperr.FieldError {
 	lo, hi, ok := ItemInput{}.FieldBounds(name)
 	if !ok {
-		lo, hi = math.MinInt64, math.MaxInt64
+		panic("intake: AmountTooLarge of " + name + ", which declares no range")
 	}
 	return apperr.FieldError{Path: path, Code: apperr.FieldOutOfRange,
 		Params: map[string]string{"min": strconv.FormatInt(lo, 10), "max": strconv.FormatInt(hi, 10)}}
