@@ -278,7 +278,7 @@ func (s *Server) queueExport(entity string, format export.Format) gin.HandlerFun
 		if entity == audit.EntityClaims {
 			total, err = s.store.CountExportItems(ctx, f)
 		} else {
-			f.ExcludeStatuses = export.ExcludedFromPlaintiffs
+			f.ExcludeStatuses = store.ExcludedFromTotals
 			total, err = s.store.CountExportClaims(ctx, f)
 		}
 		if err != nil {

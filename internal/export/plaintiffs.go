@@ -34,10 +34,6 @@ var PlaintiffColumns = []Column{
 	{Key: "status", Kind: Text, Width: 20},
 }
 
-// ExcludedFromPlaintiffs are the claim statuses that do not make anyone a plaintiff: those the
-// case's totals leave out, so that the plaintiffs' total is the case's.
-var ExcludedFromPlaintiffs = store.ExcludedFromTotals
-
 // plaintiff is one claimant merged across claims. Name and contact are the first claim's
 // (the first non-empty email and phone); consent is the latest one given. It is kept small:
 // a list of a million claimants holds one of these each.
@@ -203,7 +199,9 @@ func (m *mergePlaintiffs) statusText(bits uint32) string {
 // collation order, then a total row.
 func Plaintiffs(ctx context.Context, st *store.Store, cs *store.Case, f store.ExportFilter, w io.Writer, opts Options) (Result, error) {
 	opts.Location = cs.Location
-	f.ExcludeStatuses = ExcludedFromPlaintiffs
+	// A claim the case's totals leave out makes no one a plaintiff: the plaintiffs' total is the
+	// case's.
+	f.ExcludeStatuses = store.ExcludedFromTotals
 	// Sized once from a count: growing by doubling would hold up to twice the records.
 	count, err := st.CountExportClaims(ctx, f)
 	if err != nil {

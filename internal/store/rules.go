@@ -152,8 +152,7 @@ func lockCaseAt(tx *gorm.DB, dialect Dialect, caseID, revision int64) error {
 
 // ExcludedFromTotals are the statuses of the claims the case's totals leave out: a duplicate
 // repeats another claim's loss, and a withdrawn claim is no longer claimed. They are the claims
-// the plaintiff list leaves out (export.ExcludedFromPlaintiffs is this list), so that the case's total and
-// the plaintiffs' total are one sum.
+// the plaintiff list leaves out, so that the case's total and the plaintiffs' total are one sum.
 var ExcludedFromTotals = []string{lifecycle.Duplicate, lifecycle.Withdrawn}
 
 // StreamClaims calls fn with the items of each claim of a case that has items and counts in
