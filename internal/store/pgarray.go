@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,10 +16,12 @@ import (
 
 // pgArray is a one-dimensional PostgreSQL array in the binary wire format, built element by
 // element as the group insert gathers its rows (claimArrays and the others), and sent as it
-// is. pgx's own array encoding of a []string or []*int64 boxes every element in an interface,
-// encodes it through a plan and grows its buffer from a few hundred bytes for every group: 5-7%
-// of the service's CPU at saturation (issue 8's note). The encoding of each element is pgx's
-// (TestPGArrayEncodesAsPgx holds them equal).
+// is. pgx's own array encoding of a []string or []*int64 boxes every element in an interface
+// and encodes it through a plan: 5-7% of the service's CPU at saturation (issue 8's note).
+// (The buffer pgx encodes parameters into starts small for every statement either way: a
+// pgArray is copied into it too.) The encoding of each element is pgx's
+// (TestPGArrayEncodesAsPgx holds them equal). The group insert reserves each array's bytes
+// before filling it (reserve).
 //
 // A connection in a mode that sends parameters as text (default_query_exec_mode=exec or
 // simple_protocol in the URL, as behind PgBouncer's transaction pooling) gets the array's text
@@ -45,6 +48,20 @@ func (a *pgArray) element(elem uint32, size int) {
 	}
 	a.n++
 	a.data = binary.BigEndian.AppendUint32(a.data, uint32(int32(size)))
+}
+
+// reserve makes room in each of cols (a *pgArray each, as the args methods list a group's
+// columns) for n more elements, so that a column is allocated once, not regrown from nil as
+// it fills. An element is guessed at 16 bytes with its length word: an int8's or a
+// timestamptz's exactly, a little more than an int4's or a bool's, and a text column whose
+// values are longer (descriptions, hashes) grows once or twice from there. Guessed wider, the
+// columns of numbers and times waste more than the text ones save (BenchmarkGroupCommit).
+func reserve(cols []any, n int) {
+	const width = 4 + 12
+	for _, c := range cols {
+		a := c.(*pgArray)
+		a.data = slices.Grow(a.data, n*width)
+	}
 }
 
 // orNull adds *v with put, or NULL when v is nil.
