@@ -54,12 +54,11 @@ func TestRunner(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			st := casedb.Migrated(t, d)
+			// A job left running by a dead worker (its lease is over): queued and claimed first,
+			// so that it is the one the claim takes.
+			claimed(t, st, "test", 21, "dead", time.Now(), time.Now().Add(-time.Second))
 			for _, ref := range []int64{1, 7, 9, 13} {
 				st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", ref, time.Now()); return err })
-			}
-			// A job left running by a dead worker (its lease is over).
-			if _, err := st.EnqueueClaimedJob(ctx, "test", 21, "dead", time.Now(), time.Now().Add(-time.Second)); err != nil {
-				t.Fatal(err)
 			}
 			h := &handler{runs: map[int64]int{}}
 			// The clock runs a minute per reading, so backoffs pass at once.
@@ -105,6 +104,21 @@ func TestRunner(t *testing.T) {
 	}
 }
 
+// claimed queues a job and claims it for worker until leaseEnd, as a worker does: the only
+// job due at now, it is the one taken (one attempt counted).
+func claimed(t *testing.T, st *store.Store, kind string, ref int64, worker string, now, leaseEnd time.Time) *models.Job {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, kind, ref, now); return err }); err != nil {
+		t.Fatal(err)
+	}
+	j, err := st.ClaimJob(ctx, worker, now, leaseEnd)
+	if err != nil || j == nil || j.RefID != ref || j.Attempts != 1 {
+		t.Fatalf("claim of job %d: %+v %v", ref, j, err)
+	}
+	return j
+}
+
 // recorder records runs and failures; Run blocks until its context ends when block is set.
 type recorder struct {
 	mu      sync.Mutex
@@ -143,9 +157,7 @@ func TestCrashingJobGivesUp(t *testing.T) {
 			st := casedb.Migrated(t, d)
 			t0 := time.Now()
 			// Run 1: the CLI claimed it and died. Run 2: a server took it over and died too.
-			if _, err := st.EnqueueClaimedJob(ctx, "test", 5, "cli", t0, t0.Add(time.Second)); err != nil {
-				t.Fatal(err)
-			}
+			claimed(t, st, "test", 5, "cli", t0, t0.Add(time.Second))
 			j, err := st.ClaimJob(ctx, "server-1", t0.Add(2*time.Second), t0.Add(3*time.Second))
 			if err != nil || j == nil || j.Attempts != 2 {
 				t.Fatalf("claim after the first crash: %+v %v", j, err)

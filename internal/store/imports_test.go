@@ -311,10 +311,14 @@ func TestJobQueue(t *testing.T) {
 				t.Errorf("pending %d", n)
 			}
 
-			// A job whose lease ran out is taken over; its old worker loses it.
-			j, err := st.EnqueueClaimedJob(ctx, "test", 99, "dead", now, now.Add(time.Second))
-			if err != nil {
+			// A job whose lease ran out is taken over; its old worker loses it. (The 20 are
+			// claimed until a minute after now: job 99 is the one due.)
+			if err := st.InTx(ctx, func(tx *gorm.DB) error { _, err := store.EnqueueJob(tx, "test", 99, now); return err }); err != nil {
 				t.Fatal(err)
+			}
+			j, err := st.ClaimJob(ctx, "dead", now, now.Add(time.Second))
+			if err != nil || j == nil || j.RefID != 99 || j.Attempts != 1 {
+				t.Fatalf("claim of job 99: %+v %v", j, err)
 			}
 			if got, _ := st.ClaimJob(ctx, "alive", now, now.Add(time.Minute)); got != nil {
 				t.Fatalf("a job under lease was claimed: %+v", got)

@@ -26,15 +26,8 @@ func EnqueueJob(tx *gorm.DB, kind string, refID int64, now time.Time) (*models.J
 	return j, tx.Create(j).Error
 }
 
-// EnqueueClaimedJob adds a job already claimed by worker until leaseEnd, on its own: a worker
-// that died holding it, to the queue's tests. The CLI's import job is claimed in the
-// transaction that queues the import (QueueImportClaimed), with claimedJob.
-func (s *Store) EnqueueClaimedJob(ctx context.Context, kind string, refID int64, worker string, now, leaseEnd time.Time) (*models.Job, error) {
-	j := claimedJob(kind, refID, worker, now, leaseEnd)
-	return j, translate(s.db.WithContext(ctx).Create(j).Error)
-}
-
-// claimedJob is a job running from the start: its first attempt is counted as a claim's is.
+// claimedJob is a job running from the start (the CLI's import job, claimed in the transaction
+// that queues the import: QueueImportClaimed): its first attempt is counted as a claim's is.
 func claimedJob(kind string, refID int64, worker string, now, leaseEnd time.Time) *models.Job {
 	return &models.Job{Kind: kind, RefID: refID, Status: JobRunning, Attempts: 1, LockedBy: worker,
 		LockedUntil: unixMilli(leaseEnd), CreatedAt: now.UTC()}
