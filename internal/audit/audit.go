@@ -33,6 +33,11 @@ const (
 	ActionUpdate = "update"
 	ActionDelete = "delete"
 	ActionExport = "export"
+	// ActionContact is a change of a claim's contact details (claims.Service.UpdateContact),
+	// its before and after the masked details, which erasure replaces (store.eraseAuditInTx).
+	// Migration 00017's triggers hold the literal: they let only these events' before and
+	// after change, so a new name needs a migration.
+	ActionContact = "update_contact"
 )
 
 // Entities.

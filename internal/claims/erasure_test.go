@@ -136,7 +136,7 @@ func TestErasureClearsClaimantFromTrail(t *testing.T) {
 							t.Errorf("%s keeps %q: %s", e.Action, personal, text)
 						}
 					}
-					if e.Action == claims.ActionContact && (deref(e.Before) != `{"erased":true}` || deref(e.After) != `{"erased":true}`) {
+					if e.Action == audit.ActionContact && (deref(e.Before) != `{"erased":true}` || deref(e.After) != `{"erased":true}`) {
 						t.Errorf("contact change after erasure: %s -> %s", deref(e.Before), deref(e.After))
 					}
 				}

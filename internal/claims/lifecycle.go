@@ -17,7 +17,6 @@ import (
 const (
 	ActionTransition    = "transition"
 	ActionWithdraw      = "withdraw"
-	ActionContact       = "update_contact"
 	ActionSubmit        = "submit"
 	ActionSignal        = "signal"
 	ActionDuplicateDecn = "decide_duplicate"
@@ -144,7 +143,7 @@ func (s *Service) UpdateContact(ctx context.Context, cl *models.Claim, name, ema
 	now := s.Now()
 	caseID := cl.CaseID
 	return s.Store.UpdateClaimContact(ctx, cl.ID, name, email, phone, now, func(before *models.Claim) (*models.AuditEvent, error) {
-		return audit.Event{Actor: actor, CaseID: &caseID, Action: ActionContact, Entity: audit.EntityClaim, EntityID: before.Reference,
+		return audit.Event{Actor: actor, CaseID: &caseID, Action: audit.ActionContact, Entity: audit.EntityClaim, EntityID: before.Reference,
 			Before: maskedContact(before.ClaimantName, before.ClaimantEmail, before.ClaimantPhone),
 			After:  maskedContact(name, email, phone)}.Model(now)
 	})

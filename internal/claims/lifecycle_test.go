@@ -34,7 +34,7 @@ func TestClaimantChangesAreAudited(t *testing.T) {
 			}
 			// The trail shows what changed, masked, while the claim keeps its data.
 			var contact models.AuditEvent
-			st.Gorm().Where("action = ?", claims.ActionContact).Take(&contact)
+			st.Gorm().Where("action = ?", audit.ActionContact).Take(&contact)
 			if contact.Before == nil || contact.After == nil || !strings.Contains(*contact.Before, "h***@example.com") || !strings.Contains(*contact.After, "n***@example.com") ||
 				strings.Contains(*contact.Before+*contact.After, "hong@") || strings.Contains(*contact.Before+*contact.After, "홍길동") {
 				t.Fatalf("contact before/after %v %v", contact.Before, contact.After)

@@ -10,8 +10,9 @@ import (
 	"github.com/claimdesk/claimdesk/models"
 )
 
-// Record appends an event to the audit trail (audit_events is append-only: the database
-// refuses updates and deletes).
+// Record appends an event to the audit trail. audit_events is append-only: the database
+// refuses deletes, and every update but the erasure of an erased claim's trail (the claimant's
+// IP, the before and after of its contact changes: eraseAuditInTx, migration 00017).
 func (s *Store) Record(ctx context.Context, e *models.AuditEvent) error {
 	return RecordTx(s.db.WithContext(ctx), e)
 }

@@ -15,7 +15,7 @@ import (
 // consent IP, the items' free-text descriptions and the evidence files; in the audit trail,
 // the claimant's IP and masked contact details (eraseAuditInTx); and the files of the case's
 // background exports made before now (expireExportsInTx); and it ends the claim's status-page
-// sessions (endSessionsTx). What the totals and the court need stays: amounts, times,
+// sessions (claims.sessions_ended_at). What the totals and the court need stays: amounts, times,
 // eligibility, valuation, status, consent time and version, and every audit event. The event
 // ev makes from the claim as it was is recorded in the same transaction (without the data
 // itself). Erasing an erased claim changes nothing and reports false.
@@ -40,7 +40,7 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 // transition from withdrawn, so nothing but the retention sweep (off by default) ever erased
 // it. Now either both happen or neither does, and a retry finds the claim as it was. The
 // evidence files are deleted once the transaction has committed. Either way the claim's
-// status-page sessions end (endSessionsTx), in the same transaction.
+// status-page sessions end (claims.sessions_ended_at), in the same transaction.
 func (s *Store) TransitionAndErase(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent, blobs Blobs, erase func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
 	var keys []string
 	erased := false
@@ -96,16 +96,15 @@ func eraseClaimTx(tx *gorm.DB, claimID int64, now time.Time, ev func(before *mod
 // returns the storage keys of the files to delete once the transaction has committed.
 func eraseInTx(tx *gorm.DB, cl *models.Claim, now time.Time) ([]string, error) {
 	at := now.UTC().Truncate(time.Microsecond)
+	// The same statement ends the claim's status-page sessions, as endSessionsTx does (only
+	// moving forward): a session shows what is left of the claim and takes contact details
+	// and files again, and a copy of one (another browser, a shared computer) must not outlive
+	// the erasure. The claimant can still sign in anew with the access code.
 	if err := tx.Model(&models.Claim{}).Where("id = ?", cl.ID).Updates(map[string]any{
 		"claimant_name": "", "claimant_email": "", "claimant_phone": "", "consent_ip": "",
 		"erased_at": at, "updated_at": at,
+		"sessions_ended_at": gorm.Expr("CASE WHEN sessions_ended_at IS NULL OR sessions_ended_at < ? THEN ? ELSE sessions_ended_at END", at, at),
 	}).Error; err != nil {
-		return nil, err
-	}
-	// A session on the status page shows what is left of the claim and takes contact details
-	// and files again: a copy of one (another browser, a shared computer) must not outlive
-	// the erasure. The claimant can still sign in anew with the access code.
-	if err := endSessionsTx(tx, cl.ID, at); err != nil {
 		return nil, err
 	}
 	if err := tx.Model(&models.ClaimItem{}).Where("claim_id = ?", cl.ID).Update("description", "").Error; err != nil {
@@ -127,12 +126,9 @@ func eraseInTx(tx *gorm.DB, cl *models.Claim, now time.Time) ([]string, error) {
 	return keys, nil
 }
 
-// contactAction is the action of the events UpdateClaimContact records (claims.ActionContact),
-// whose before and after hold the claimant's masked contact details.
-const contactAction = "update_contact"
-
-// erasedContact replaces those details once the claim is erased: the event still says that
-// the contact details changed, and why it no longer says from what to what.
+// erasedContact replaces the masked contact details of the events UpdateClaimContact records
+// (audit.ActionContact) once the claim is erased: the event still says that the contact
+// details changed, and why it no longer says from what to what.
 const erasedContact = `{"erased":true}`
 
 // eraseAuditInTx removes what identifies the claimant from the trail of the claim with this
@@ -149,7 +145,7 @@ func eraseAuditInTx(tx *gorm.DB, reference string) error {
 	if err := trail().Where("actor_kind = ? AND ip <> ''", audit.ActorClaimant).Update("ip", "").Error; err != nil {
 		return err
 	}
-	return trail().Where("action = ?", contactAction).
+	return trail().Where("action = ?", audit.ActionContact).
 		Updates(map[string]any{"before": erasedContact, "after": erasedContact}).Error
 }
 

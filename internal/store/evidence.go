@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -134,7 +133,7 @@ func (s *Store) AddEvidenceAudited(ctx context.Context, e *models.Evidence, cont
 		// to a claim closed or erased meanwhile (an admin's erasure while the claimant's page
 		// is open) would be kept for good, as an erased claim is never erased again. The
 		// erasure takes the same lock, so it either sees this file or comes first.
-		if c.ErasedAt != nil || !slices.Contains(OpenStatuses, c.Status) {
+		if c.ErasedAt != nil || !lifecycle.IsOpen(c.Status) {
 			return apperr.New(apperr.Conflict, "claim_closed")
 		}
 		var n int64

@@ -70,6 +70,21 @@ func TestEndClaimSessions(t *testing.T) {
 				t.Fatalf("erase: %v %v", ok, err)
 			}
 			wantEnded(erased, at(300_000))
+			// Only moving forward there too: after a sign-out stamped earlier, an erasure moves
+			// the instant on; after one stamped later (another clock), it leaves it.
+			for _, tc := range []struct {
+				ref           string
+				signOut, want int
+			}{{"CD-KKKK-LLLL-MMMM", 290_000, 300_000}, {"CD-NNNN-PPPP-QQQQ", 310_000, 310_000}} {
+				c := newClaim(t, st, tc.ref)
+				if err := st.EndClaimSessions(ctx, c.ID, at(tc.signOut)); err != nil {
+					t.Fatal(err)
+				}
+				if ok, err := st.EraseClaim(ctx, c.ID, at(300_000), st.DatabaseBlobs(), event("erase")); err != nil || !ok {
+					t.Fatalf("erase: %v %v", ok, err)
+				}
+				wantEnded(c, at(tc.want))
+			}
 
 			// A withdrawal too, erasing the claim; and so does the withdrawal of a claim an
 			// admin erased before, whose erasure is not done again.
