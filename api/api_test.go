@@ -547,6 +547,52 @@ func TestUnstorableText(t *testing.T) {
 	})
 }
 
+// A query value that is not text (not UTF-8, or NUL) gets the answer of its route: under /api/
+// a field error under its name (documented for every operation), on a page the page itself,
+// the value dropped, as if it had not been sent (it was a JSON 422, whatever the page). Never a
+// 500: PostgreSQL refuses such text.
+func TestQueryNotText(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		created := e.do("POST", "/api/v1/cases/kakao-2022/claims", claim(taxi("2022-10-15T18:30")))
+		wantStatus(t, created, 201)
+		ref, code := created.json(t)["reference"].(string), created.json(t)["access_code"].(string)
+		for _, path := range []string{"/api/v1/claims/" + ref + "?utm=%ff", "/api/v1/claims/" + ref + "/damages?utm=a%00b"} {
+			r := e.do("GET", path, nil, "X-Access-Code", code)
+			if got := fields(t, r); r.Status != 422 || !cmp.Equal(got, []string{"utm invalid_format"}) {
+				t.Errorf("GET %s: %d %v", path, r.Status, got)
+			}
+		}
+		for _, path := range []string{"/api/v1/cases?x=%ff", "/api/v1/users?%ff=1", "/api/v1/imports/1?x=%00"} {
+			if r := e.do("GET", path, nil, bearer(e.admin)...); r.Status != 422 {
+				t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
+			}
+		}
+		// Pages: the page, as without the value.
+		for _, tc := range []struct {
+			path    string
+			status  int
+			headers []string
+		}{
+			{"/status?reference=%ff", 200, nil},
+			{"/status?reference=CD-%00&done=%ff", 200, nil},
+			{"/claim?draft=%ff", 200, nil},
+			{"/admin/login?next=%ff", 200, nil},
+			{"/admin/cases/kakao-2022/claims?q=a%00b&status=%ff&%ff=1", 200, bearer(e.lawyer)},
+			{"/admin/audit?entity_id=%ff", 200, bearer(e.lawyer)},
+			{"/admin/claims/" + ref + "?back=%ff", 200, bearer(e.lawyer)},
+		} {
+			r := e.plain("GET", tc.path, tc.headers...)
+			if r.Status != tc.status || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("GET %s: %d %s, want %d text/html: %.200s", tc.path, r.Status, r.Header.Get("Content-Type"), tc.status, r.Body)
+			}
+		}
+		// A path that is not text names nothing, on a page as in the API.
+		if r := e.plain("GET", "/admin/claims/%ff"); r.Status != 404 {
+			t.Errorf("GET /admin/claims/%%ff: %d", r.Status)
+		}
+	})
+}
+
 // A member named twice is refused with its path: encoding/json kept the last, so "consent"
 // false then true was a consenting claim.
 func TestDuplicateMembers(t *testing.T) {
@@ -582,6 +628,88 @@ func TestBrokenChunkedBody(t *testing.T) {
 	if res.StatusCode != 400 || !strings.Contains(string(b), "malformed_request") {
 		t.Fatalf("%d %s", res.StatusCode, b)
 	}
+}
+
+// A body that ends before its end, from a client that only closed its sending side and still
+// reads, is answered 400 malformed_request in the one error shape, and counted so. It was taken
+// for a client gone away and left unanswered, so gin sent an empty 200: on POST /claims, the
+// answer to a claim stored.
+func TestCutBody(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	good, _ := json.Marshal(claim(taxi("2022-10-15T18:30")))
+	half := good[:len(good)/2]
+	bodies := []struct{ name, head, body string }{
+		{"shorter than Content-Length", fmt.Sprintf("Content-Length: %d\r\n", len(good)), string(half)},
+		{"chunked without its last chunk", "Transfer-Encoding: chunked\r\n", fmt.Sprintf("%x\r\n%s\r\n", len(half), half)},
+	}
+	csvHalf := goodCSV[:len(goodCSV)/2]
+	uploads := []struct{ name, head, body string }{
+		{"shorter than Content-Length", fmt.Sprintf("Content-Length: %d\r\n", len(goodCSV)), csvHalf},
+		{"chunked without its last chunk", "Transfer-Encoding: chunked\r\n", fmt.Sprintf("%x\r\n%s\r\n", len(csvHalf), csvHalf)},
+	}
+	for _, r := range []struct {
+		path, head string
+		bodies     []struct{ name, head, body string }
+	}{
+		{"/api/v1/cases/kakao-2022/claims", "Content-Type: application/json\r\n", bodies},
+		{"/api/v1/cases/kakao-2022/claims/validate", "Content-Type: application/json\r\n", bodies},
+		// An upload read in chunks as it comes: the same answer, nothing imported.
+		{"/api/v1/cases/kakao-2022/imports", "Content-Type: text/csv\r\nAuthorization: Bearer " + e.importer + "\r\n", uploads},
+	} {
+		path := r.path
+		for _, b := range r.bodies {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\n%s%s\r\n%s", path, r.head, b.head, b.body)
+			conn.(*net.TCPConn).CloseWrite()
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", path, b.name, err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			conn.Close()
+			var eb api.ErrorBody
+			if res.StatusCode != 400 || json.Unmarshal(body, &eb) != nil || eb.Error.Code != "malformed_request" {
+				t.Errorf("%s, %s: %d %s, want 400 malformed_request", path, b.name, res.StatusCode, body)
+			}
+		}
+	}
+	var imports int64
+	e.st.Gorm().Model(&models.Import{}).Count(&imports)
+	if n := e.countClaims(); n != 0 || imports != 0 {
+		t.Errorf("cut bodies stored %d claims, %d imports", n, imports)
+	}
+	// The metrics (and the access log, which reads the same status) count them as refused.
+	for _, route := range []string{"/api/v1/cases/:case/claims", "/api/v1/cases/:case/claims/validate"} {
+		want := fmt.Sprintf(`claimdesk_http_requests_total{method="POST",route=%q,status="400"} 2`, route)
+		if got := e.metric(fmt.Sprintf(`claimdesk_http_requests_total{method="POST",route=%q,status="400"}`, route)); got != want {
+			t.Errorf("metrics: %q, want %q", got, want)
+		}
+	}
+}
+
+// Work cancelled because the client went away is not answered as a success: gin's default
+// 200 would read as done. It is counted apart (499), neither a success nor a client's mistake.
+func TestClientGone(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req := httptest.NewRequest("GET", "/api/v1/cases", nil).WithContext(ctx)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code != 499 {
+			t.Errorf("%d %s, want 499", rec.Code, rec.Body)
+		}
+		want := `claimdesk_http_requests_total{method="GET",route="/api/v1/cases",status="499"} 1`
+		if got := e.metric(`claimdesk_http_requests_total{method="GET",route="/api/v1/cases",status="499"}`); got != want {
+			t.Errorf("metrics: %q, want %q", got, want)
+		}
+	})
 }
 
 func TestIdempotentReplay(t *testing.T) {

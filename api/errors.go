@@ -3,12 +3,16 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 )
 
 // statusOf is the one place that maps error codes to HTTP statuses.
@@ -49,17 +53,30 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// statusClientClosed answers a request whose client went away before its answer (nginx's
+// 499): nobody reads it, but the access log and the metrics count it apart from both success
+// and the client's mistakes, and gin does not send its default 200, which on POST /claims
+// would read as "stored".
+const statusClientClosed = 499
+
 // writeError answers with err in the one error shape. Errors without a code are internal:
-// logged with the request id, never shown.
+// logged with the request id, never shown. A request body that ended before its end is the
+// client's mistake (400), whoever reads the answer; work cancelled because the client went
+// away gets statusClientClosed. Neither is ever left unanswered: gin would send 200.
 func writeError(c *gin.Context, err error) {
 	lang := messages.FromRequest(c.Request)
 	var ae *apperr.Error
-	if !errors.As(err, &ae) {
-		ae = &apperr.Error{Code: apperr.Internal, Err: err}
-	}
-	if errors.Is(err, errClientGone) || errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
-		c.Abort() // the client went away: nobody to answer, nothing wrong on our side
+	switch {
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		c.AbortWithStatus(statusClientClosed)
 		return
+	case errors.As(err, &ae):
+	case isCutBody(err):
+		// A client that closed only its sending side still reads (and cancelled the request's
+		// context by closing it), so the request context cannot tell it from one gone.
+		ae = apperr.Wrap(apperr.Malformed, "", err)
+	default:
+		ae = &apperr.Error{Code: apperr.Internal, Err: err}
 	}
 	status := httpStatus(ae)
 	rid := requestID(c)
@@ -72,6 +89,11 @@ func writeError(c *gin.Context, err error) {
 	body := ErrorBody{Error: detailOf(ae, rid, lang)}
 	body.Error.RequestID = rid
 	c.AbortWithStatusJSON(status, body)
+}
+
+// retryAfter tells a client refused by l (429) when it has one more event.
+func retryAfter(c *gin.Context, l *ratelimit.Limiter) {
+	c.Header("Retry-After", strconv.Itoa(l.RetryAfter()))
 }
 
 // httpStatus is the status that answers err: its code's, else 500.
@@ -111,4 +133,9 @@ func localizeFields(lang messages.Lang, fs []apperr.FieldError) []FieldError {
 // FieldMessage renders a field error in lang (see messages.Field, shared with the web pages).
 func FieldMessage(lang messages.Lang, f apperr.FieldError) string { return messages.Field(lang, f) }
 
-var errClientGone = errors.New("client gone")
+// isCutBody reports whether err is how net/http and mime/multipart end a request body that
+// stopped before its end: short of its Content-Length, a chunked body or a multipart form
+// without their end, a connection reset mid-body.
+func isCutBody(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, http.ErrBodyReadAfterClose) || errors.Is(err, syscall.ECONNRESET)
+}

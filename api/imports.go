@@ -143,15 +143,10 @@ func (s *Server) createImport(c *gin.Context) {
 	rc.SetWriteDeadline(time.Now().Add(uploadTimeout + time.Minute))
 	imp, err := s.imports.importer.Receive(ctx, n, body, s.imports.maxBytes)
 	if err != nil {
+		// An upload cut short (a multipart body without its closing boundary) is answered 400
+		// by writeError, like every body that ends before its end.
 		if max, ok := importer.IsTooLarge(err); ok {
 			err = &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(max)}}
-		} else if ctx.Err() != nil {
-			err = errClientGone
-		} else if isClientGone(err) {
-			// The upload ended before its end: a multipart body without its closing boundary
-			// (mime/multipart's unexpected EOF), or a client that went away mid-body, which
-			// will not read this. Left unanswered, gin would send 200 with nothing.
-			err = apperr.Wrap(apperr.Malformed, "", err)
 		}
 		writeError(c, err)
 		return
@@ -159,10 +154,6 @@ func (s *Server) createImport(c *gin.Context) {
 	s.imports.jobs.Notify()
 	c.Header("Location", importURL(imp.ID))
 	c.JSON(http.StatusAccepted, ImportCreatedResponse{ID: imp.ID, Status: imp.Status, StatusURL: importURL(imp.ID)})
-}
-
-func isClientGone(err error) bool {
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, http.ErrBodyReadAfterClose) || strings.Contains(err.Error(), "connection reset")
 }
 
 func humanBytes(n int64) string {

@@ -178,39 +178,48 @@ func readJSONBody(c *gin.Context, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
+		if errors.As(err, &tooLarge) {
 			return nil, &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(limit)}}
-		case c.Request.Context().Err() != nil || isClientGone(err):
-			return nil, errClientGone
 		}
-		// The client is there but its body is not HTTP (a chunk size that is not a number):
-		// answered, or gin would send 200 with nothing, which on POST /claims reads as "stored".
+		// A body cut short (see isCutBody) or not HTTP (a chunk size that is not a number) is
+		// the client's mistake, answered whether or not it still listens (see writeError).
 		return nil, apperr.Wrap(apperr.Malformed, "", err)
 	}
 	return body, nil
 }
 
-// textOnly refuses a request whose path or query is not UTF-8 text without NUL before any
-// handler reads it: PostgreSQL's text holds neither, and every lookup by such a name failed
-// as an internal error (500) where SQLite answered. No resource has such a name (404); a query
-// parameter is a field error under its name.
+// textOnly keeps text PostgreSQL cannot hold (bytes that are not UTF-8, NUL) in a path or a
+// query from every handler: each lookup by such a name failed as an internal error (500) where
+// SQLite answered. No resource has such a name: 404 on every route. A query parameter with
+// such a name or value is refused in the API, as a field error under its name (422, on every
+// operation; api/openapi.yaml says so). A page has no field to show it at, and no parameter of
+// a page has to be there: it is dropped, and the page answers as if it had not been sent. A
+// request that matched no route is left to the router's 404 or 405.
 func textOnly() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !isText(c.Request.URL.Path) {
 			writeError(c, apperr.New(apperr.NotFound, ""))
 			return
 		}
-		if c.Request.URL.RawQuery == "" {
+		if c.Request.URL.RawQuery == "" || c.FullPath() == "" {
 			c.Next()
 			return
 		}
+		inAPI := strings.HasPrefix(c.FullPath(), "/api/")
+		query := c.Request.URL.Query()
 		var bad []apperr.FieldError
-		for name, values := range c.Request.URL.Query() {
+		dropped := false
+		for name, values := range query {
+			if isText(name) && !slices.ContainsFunc(values, func(v string) bool { return !isText(v) }) {
+				continue
+			}
+			if !inAPI {
+				delete(query, name)
+				dropped = true
+				continue
+			}
 			if !isText(name) {
 				name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "\uFFFD")
-			} else if !slices.ContainsFunc(values, func(v string) bool { return !isText(v) }) {
-				continue
 			}
 			bad = append(bad, apperr.FieldError{Path: name, Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_text"}})
 		}
@@ -218,6 +227,9 @@ func textOnly() gin.HandlerFunc {
 			apperr.SortFields(bad)
 			writeError(c, apperr.Validation(bad))
 			return
+		}
+		if dropped {
+			c.Request.URL.RawQuery = query.Encode()
 		}
 		c.Next()
 	}

@@ -50,7 +50,7 @@ func TestOpenAPIExchanges(t *testing.T) {
 		tokens[role] = casedb.Token(t, st, role, string(role))
 	}
 	now := time.Date(2022, 11, 2, 10, 14, 7, 0, time.FixedZone("KST", 9*3600))
-	oa := &oaClient{t: t, seen: map[string]bool{}, walked: map[string]bool{},
+	oa := &oaClient{t: t, seen: map[string]bool{}, walked: map[string]bool{}, targets: map[string]string{},
 		h: api.New(api.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})}
 	admin := []string{"Authorization", "Bearer " + tokens[auth.Admin]}
 	lawyer := []string{"Authorization", "Bearer " + tokens[auth.Lawyer]}
@@ -230,12 +230,27 @@ func TestOpenAPIExchanges(t *testing.T) {
 		oa.want(404, "DELETE", "/api/v1/imports/999999", "", admin...)
 	}
 
+	// A query parameter that is not text is refused on every operation of the API, before
+	// anything else is looked at (textOnly): tried once on each operation walked that
+	// documents 422 and has not answered it yet.
+	doc, _, _ := oaLoad()
+	for _, op := range oaSorted(oa.walked) {
+		method, path, _ := strings.Cut(op, " ")
+		if oa.seen[op+" 422"] || doc.Paths.Find(path).GetOperation(method).Responses.Value("422") == nil {
+			continue
+		}
+		target, sep := oa.targets[op], "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		oa.want(422, method, target+sep+"utm=%ff", "")
+	}
+
 	st.Close()
 	oa.want(503, "GET", "/readyz", "")
 
 	// Every documented answer of the operations walked here has been seen. (Operations this
 	// test does not walk are checked by the tests of their own resource.)
-	doc, _, _ := oaLoad()
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if !oa.walked[method+" "+path] {
@@ -267,6 +282,8 @@ type oaClient struct {
 	h      http.Handler
 	seen   map[string]bool // "METHOD /path/{param} status"
 	walked map[string]bool // "METHOD /path/{param}"
+	// targets holds the first target sent to each operation walked.
+	targets map[string]string
 }
 
 // want sends one request (a JSON body when body is not empty; headers are name, value pairs),
@@ -307,7 +324,11 @@ func (c *oaClient) exchange(method, target, body string, headers ...string) (int
 
 	_, router, _ := oaLoad()
 	if route, params, err := router.FindRoute(req); err == nil {
-		c.walked[route.Method+" "+route.Path] = true
+		op := route.Method + " " + route.Path
+		c.walked[op] = true
+		if _, ok := c.targets[op]; !ok {
+			c.targets[op] = target
+		}
 		c.seen[route.Method+" "+route.Path+" "+strconv.Itoa(rec.Code)] = true
 		if rec.Code < 300 {
 			in := &openapi3filter.RequestValidationInput{Request: newReq(), PathParams: params, Route: route, Options: oaOptions}

@@ -95,7 +95,7 @@ func New(cfg Config) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, codeFailures: ratelimit.New(time.Minute, 10), claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background, Review: cfg.Review}, log: log, now: now,
+	s := &Server{cfg: cfg, store: cfg.Store, codeFailures: ratelimit.NewCodeFailures(), claims: &claims.Service{Store: cfg.Store, Now: now, Background: cfg.Background, Review: cfg.Review}, log: log, now: now,
 		signIns: newSignInLimits(), sessionIdle: cfg.SessionIdle, crossOrigin: http.NewCrossOriginProtection(), reports: &export.ReportCache{}}
 	if s.sessionIdle <= 0 {
 		s.sessionIdle = DefaultSessionIdle

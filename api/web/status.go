@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
@@ -274,19 +274,18 @@ func (h *handler) statusLookup(c *gin.Context) {
 	refIn, code := c.PostForm("reference"), c.PostForm("access_code")
 	ref := auth.CanonicalReference(refIn)
 	// Only failed lookups count: a claimant who mistyped a few times still gets in with the
-	// right code; a guesser is stopped. They count in the pages' budget per IP and in the
-	// API's per IP and per reference (under its keys, api/claims.go), so many addresses
+	// right code; a guesser is stopped. They count in the budget of wrong codes shared with
+	// the API, per IP and per reference (under its keys, api/claims.go), so many addresses
 	// guessing one reference, or one guesser using both doors, are stopped too. The attempt
 	// is taken before the code is checked, and given back if it was right: checking first
 	// and counting after would let lookups made at once all through.
-	ip := ratelimit.IPKey(c.ClientIP())
-	keys := []ratelimit.Key{{Limiter: h.lookups, Name: ip}, {Limiter: h.codes, Name: ip}}
+	keys := []ratelimit.Key{{Limiter: h.codes, Name: ratelimit.IPKey(c.ClientIP())}}
 	if ref != "" {
 		keys = append(keys, ratelimit.Key{Limiter: h.codes, Name: "ref:" + ref})
 	}
 	attempt, ok := ratelimit.Try(keys...)
 	if !ok {
-		h.tooMany(c)
+		h.tooMany(c, h.codes)
 		return
 	}
 	defer attempt.Done()
@@ -398,8 +397,9 @@ func (h *handler) contact(c *gin.Context) {
 	}
 	if err := h.claims.UpdateContact(ctx, cl, name, email, phone, audit.Actor{Kind: audit.ActorClaimant, IP: c.ClientIP()}); err != nil {
 		// Withdrawn or erased meanwhile: nothing was stored, and the page says why.
-		if key, kv, ok := conflictText(err); ok {
-			h.showStatus(c, v, cl, []fieldError{{ID: "name", Message: v.T(key, kv...)}}, http.StatusConflict)
+		var ae *apperr.Error
+		if errors.As(err, &ae) && ae.Code == apperr.Conflict && ae.Message != "" {
+			h.showStatus(c, v, cl, []fieldError{{ID: "name", Message: messages.Text(v.Lang, ae.Message, ae.Params)}}, http.StatusConflict)
 			return
 		}
 		h.failErr(c, err)
@@ -482,28 +482,16 @@ func (h *handler) uploadEvidence(c *gin.Context) {
 			Details: map[string]any{"evidence_id": e.ID, "content_type": e.ContentType, "size_bytes": e.SizeBytes, "sha256": e.SHA256}}.Model(h.now())
 	}
 	if err := h.store.AddEvidenceAudited(ctx, e, content, h.blobs, MaxEvidenceFiles, audited); err != nil {
-		if key, kv, ok := conflictText(err); ok { // the limit reached, or the claim closed or erased meanwhile
-			bad(key, kv...)
+		// The limit reached, or the claim closed or erased meanwhile: the store says which.
+		var ae *apperr.Error
+		if errors.As(err, &ae) && ae.Code == apperr.Conflict && ae.Message != "" {
+			h.showStatus(c, v, cl, []fieldError{{ID: "evidence", Message: messages.Text(v.Lang, ae.Message, ae.Params)}}, http.StatusUnprocessableEntity)
 			return
 		}
 		h.failErr(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/status?done=evidence")
-}
-
-// conflictText is the message key and parameters of a conflict the store reported (a limit
-// reached, a claim closed or erased meanwhile), as the page's T takes them.
-func conflictText(err error) (string, []string, bool) {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Code != apperr.Conflict || ae.Message == "" {
-		return "", nil, false
-	}
-	var kv []string
-	for _, k := range slices.Sorted(maps.Keys(ae.Params)) {
-		kv = append(kv, k, ae.Params[k])
-	}
-	return ae.Message, kv, true
 }
 
 // evidenceFile serves an evidence file to the signed-in claimant, or to staff with a lawyer

@@ -15,6 +15,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 )
 
@@ -71,10 +72,28 @@ func TestStatusLookupGroupsIPv6(t *testing.T) {
 	}
 }
 
+// TestStatusLookupRetryAfter: with the service's own limits, the page refuses a guesser after
+// the access-code budget it shares with the API (10 wrong codes), and says to come back when
+// that budget has one more (a minute), as the API does.
+func TestStatusLookupRetryAfter(t *testing.T) {
+	e := newEnv(t, "sqlite", func(c *web.Config) { c.SubmitEvery, c.SubmitBurst = 0, 0 })
+	b := e.browser("ko")
+	b.get("/status")
+	for i := 0; i < 10; i++ {
+		if p := b.post("/status", "reference", "CD-0000-0000-0000", "access_code", "x"); p.Status != 401 {
+			t.Fatalf("lookup %d: %d, want 401", i, p.Status)
+		}
+	}
+	p := b.post("/status", "reference", "CD-0000-0000-0000", "access_code", "x")
+	if p.Status != 429 || p.Header.Get("Retry-After") != "60" {
+		t.Fatalf("lookup 10: %d Retry-After %q, want 429 after 60", p.Status, p.Header.Get("Retry-After"))
+	}
+}
+
 // TestStatusLookupLimitHoldsUnderParallelGuesses: lookups sent all at once from one address
 // are limited like lookups sent one by one.
 func TestStatusLookupLimitHoldsUnderParallelGuesses(t *testing.T) {
-	e := newEnv(t, "postgres", func(c *web.Config) { c.SubmitEvery, c.SubmitBurst = time.Hour, 5 })
+	e := newEnv(t, "postgres", func(c *web.Config) { c.CodeFailures = ratelimit.New(time.Hour, 5) })
 	b := e.browser("ko")
 	b.get("/status")
 	var (
@@ -211,4 +230,19 @@ func TestActsEndCopiedSessions(t *testing.T) {
 			})
 		}
 	}
+}
+
+// The store's refusal of one file too many is shown with its parameter filled in.
+func TestEvidenceLimit(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	b := e.browser("ko")
+	e.signedInClaim(b)
+	b.get("/status") // the page's form token
+	png := pngBytes(t)
+	for i := 0; i < web.MaxEvidenceFiles; i++ {
+		if p := b.upload(fmt.Sprintf("r%d.png", i), png); p.Status != http.StatusSeeOther {
+			t.Fatalf("upload %d: %d %s", i, p.Status, p.Body)
+		}
+	}
+	want(t, b.upload("one-more.png", png), 422, fmt.Sprintf("파일은 청구당 %d개까지", web.MaxEvidenceFiles))
 }

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,14 +56,14 @@ type Config struct {
 	Blobs store.Blobs
 	// Settings of the case (deadline, whether to show estimates); zero means Defaults(Case).
 	Settings *CaseSettings
-	// SubmitEvery and SubmitBurst bound, per client IP, the claims filed and the failed
-	// lookups of the status page (wrong codes). Zero means one every 20 seconds, 10 at once.
+	// SubmitEvery and SubmitBurst bound the claims filed per client IP. Zero means one every
+	// 20 seconds, 10 at once.
 	SubmitEvery time.Duration
 	SubmitBurst int
-	// CodeFailures counts wrong access codes per IP (ratelimit.IPKey) and per reference
-	// ("ref:" and the canonical reference). The API passes its own, so a guesser alternating
-	// between the API and the status page has one budget, not two. Nil means one of the
-	// pages' own with the API's numbers: 10, then one a minute.
+	// CodeFailures counts wrong access codes of the status page per IP (ratelimit.IPKey) and
+	// per reference ("ref:" and the canonical reference). The API passes its own, so a
+	// guesser alternating between the API and the status page has one budget, not two. Nil
+	// means one of the pages' own (ratelimit.NewCodeFailures).
 	CodeFailures *ratelimit.Limiter
 }
 
@@ -78,7 +79,6 @@ type handler struct {
 	settings CaseSettings
 	pages    map[string]*template.Template
 	submits  *ratelimit.Limiter // claims filed
-	lookups  *ratelimit.Limiter // failed status lookups
 	codes    *ratelimit.Limiter // wrong access codes, shared with the API (Config.CodeFailures)
 	checks   *ratelimit.Limiter // live validation and uploads
 }
@@ -116,10 +116,9 @@ func Register(r gin.IRouter, cfg Config) {
 		burst = 10
 	}
 	h.submits = ratelimit.New(every, burst)
-	h.lookups = ratelimit.New(every, burst)
 	h.codes = cfg.CodeFailures
 	if h.codes == nil {
-		h.codes = ratelimit.New(time.Minute, 10)
+		h.codes = ratelimit.NewCodeFailures()
 	}
 	// Live validation posts on every change: generous, but still bounded.
 	h.checks = ratelimit.New(200*time.Millisecond, 60)
@@ -328,11 +327,12 @@ func (h *handler) limited(c *gin.Context, l *ratelimit.Limiter) bool {
 	if l.Allow(ratelimit.IPKey(c.ClientIP())) {
 		return false
 	}
-	h.tooMany(c)
+	h.tooMany(c, l)
 	return true
 }
 
-func (h *handler) tooMany(c *gin.Context) {
-	c.Header("Retry-After", "20")
+// tooMany answers 429, to come back when l, the limiter that refused, has one more event.
+func (h *handler) tooMany(c *gin.Context, l *ratelimit.Limiter) {
+	c.Header("Retry-After", strconv.Itoa(l.RetryAfter()))
 	h.fail(c, http.StatusTooManyRequests, "rate_limited")
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
@@ -560,13 +561,18 @@ func TestHoneypot(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	e := newEnv(t, "sqlite", func(c *web.Config) { c.SubmitEvery, c.SubmitBurst = time.Hour, 2 })
+	e := newEnv(t, "sqlite", func(c *web.Config) { c.CodeFailures = ratelimit.New(time.Hour, 2) })
 	b := e.browser("ko")
 	b.get("/status")
+	var p page
 	for i, st := range []int{401, 401, 429} {
-		if p := b.post("/status", "reference", "CD-0000-0000-0000", "access_code", "x"); p.Status != st {
+		if p = b.post("/status", "reference", "CD-0000-0000-0000", "access_code", "x"); p.Status != st {
 			t.Fatalf("lookup %d: %d, want %d", i, p.Status, st)
 		}
+	}
+	// The wait is the refusing budget's: one more wrong code in an hour.
+	if got := p.Header.Get("Retry-After"); got != "3600" {
+		t.Errorf("Retry-After %q, want 3600", got)
 	}
 }
 

@@ -39,6 +39,18 @@ func New(interval time.Duration, burst int) *Limiter {
 		maxKeys: 100_000, buckets: map[string]*list.Element{}, lru: list.New()}
 }
 
+// NewCodeFailures is the budget of wrong access codes (a claim's reference and code, on the
+// status page and in the API alike): 10 at once, then one a minute, per client IP (IPKey) and
+// per reference ("ref:" and the canonical reference). Only failures use it up (see Attempt):
+// a claimant who mistypes a few times gets in, a guesser is stopped.
+func NewCodeFailures() *Limiter { return New(time.Minute, 10) }
+
+// RetryAfter is how long a key just refused waits for one more event, at most: one refill
+// interval, in whole seconds rounded up (at least 1), as an HTTP Retry-After header says it.
+func (l *Limiter) RetryAfter() int {
+	return max(1, int((l.interval+time.Second-1)/time.Second))
+}
+
 // Allow reports whether one more event for key is allowed now, and counts it if so. Taking the
 // event is the check: an attempt that takes it before doing slow work (a bcrypt comparison)
 // cannot be joined by others that arrive meanwhile, as a check first and a count after would.

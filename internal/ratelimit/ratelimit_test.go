@@ -150,3 +150,35 @@ func TestAttempt(t *testing.T) {
 	none.Failed()
 	none.Done()
 }
+
+// TestRetryAfter: a refused key is told the wait of its own limiter, in whole seconds.
+func TestRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		interval time.Duration
+		want     int
+	}{{time.Minute, 60}, {20 * time.Second, 20}, {1500 * time.Millisecond, 2}, {200 * time.Millisecond, 1}} {
+		if got := New(tc.interval, 1).RetryAfter(); got != tc.want {
+			t.Errorf("RetryAfter of one every %v: %d, want %d", tc.interval, got, tc.want)
+		}
+	}
+}
+
+// TestCodeFailures: 10 wrong codes at once, then one a minute, and a refusal says a minute.
+func TestCodeFailures(t *testing.T) {
+	l := NewCodeFailures()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 10; i++ {
+		if !l.AllowAt("ip:192.0.2.1", t0) {
+			t.Fatalf("failure %d refused", i)
+		}
+	}
+	if l.AllowAt("ip:192.0.2.1", t0) {
+		t.Fatal("eleventh failure allowed")
+	}
+	if !l.AllowAt("ip:192.0.2.1", t0.Add(time.Minute)) || l.AllowAt("ip:192.0.2.1", t0.Add(time.Minute)) {
+		t.Fatal("not one more after a minute")
+	}
+	if got := l.RetryAfter(); got != 60 {
+		t.Errorf("RetryAfter %d, want 60", got)
+	}
+}
