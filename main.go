@@ -123,6 +123,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: cfg.ImportMaxBytes, Review: review,
 		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, SecureCookies: cfg.SecureCookies, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true,
 		RevaluationEvery: revaluationCheck})
+	bg.Go(func(ctx context.Context) { eraseWithdrawn(ctx, st, log) })
 	if cfg.Retention > 0 {
 		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
 	}
@@ -295,6 +296,29 @@ func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writ
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// eraseWithdrawn erases the personal data an earlier version left on withdrawn claims
+// (claims.Service.EraseWithdrawn): once, trying again every minute until it succeeds.
+func eraseWithdrawn(ctx context.Context, st *store.Store, log *slog.Logger) {
+	svc := &claims.Service{Store: st, Now: time.Now}
+	for {
+		n, err := svc.EraseWithdrawn(ctx)
+		if err == nil {
+			if n > 0 {
+				log.Info("personal data of withdrawn claims erased", "claims", n)
+			}
+			return
+		}
+		if ctx.Err() == nil {
+			log.Error("erasing withdrawn claims failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
+		}
+	}
 }
 
 // eraseExpired erases, every hour, the personal data of closed claims older than retention.

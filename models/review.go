@@ -8,7 +8,10 @@ type ClaimTransition struct {
 	ClaimID    int64
 	CaseID     int64
 	FromStatus string
-	ToStatus   string
+	// FromCureDeadline is the cure deadline the claim had when the transition was decided
+	// (with FromStatus, what the store's guard compares); not stored.
+	FromCureDeadline *time.Time `gorm:"-"`
+	ToStatus         string
 	// Reasons are reason codes, comma-separated.
 	Reasons      string
 	Note         string

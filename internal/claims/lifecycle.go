@@ -67,7 +67,7 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: cl.Status, ToStatus: req.To,
+	t := &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: cl.Status, FromCureDeadline: cl.CureDeadline, ToStatus: req.To,
 		Reasons: strings.Join(req.Reasons, ","), Note: strings.TrimSpace(req.Note), CureDeadline: d.CureDeadline,
 		ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name, At: now}
 	if req.To == lifecycle.Duplicate {
@@ -112,27 +112,10 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 
 // Withdraw withdraws an open claim at its claimant's request, which erases its personal data
 // (see Transition; the claim stays, anonymous, in the counts by status, and leaves the case's
-// totals as the plaintiff list; both acts are audited).
-//
-// A claim withdrawn already is refused (invalid_transition), after its erasure is finished when
-// it was left undone: an earlier version withdrew and erased in two transactions, and a
-// failure between them left claims withdrawn with their data, which the claimant's retry (the
-// status page takes the refusal as done) now erases.
+// totals as the plaintiff list; both acts are audited). A claim withdrawn already is refused
+// (invalid_transition).
 func (s *Service) Withdraw(ctx context.Context, cl *models.Claim, actor audit.Actor) error {
 	_, err := s.Transition(ctx, cl, lifecycle.Request{To: lifecycle.Withdrawn, Reasons: []string{lifecycle.ReasonClaimantRequest}}, actor)
-	if !apperr.Is(err, apperr.InvalidTransition) {
-		return err
-	}
-	cur, lerr := s.Store.ClaimByReference(ctx, cl.Reference)
-	if lerr != nil {
-		return lerr
-	}
-	if cur.Status == lifecycle.Withdrawn && cur.ErasedAt == nil {
-		// Withdrawn is final: the claim cannot have left it since it was read.
-		if _, lerr := s.Erase(ctx, cur, actor, EraseWithdrawal); lerr != nil {
-			return lerr
-		}
-	}
 	return err
 }
 

@@ -2,6 +2,7 @@ package claims_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,8 @@ func TestClaimantChangesAreAudited(t *testing.T) {
 // happen together or not at all, whatever cuts the withdrawal short (here the request's context,
 // cancelled at the service's first or second reading of the clock); a retry then leaves the
 // claim withdrawn and erased. A claim an earlier version left withdrawn but not erased is
-// erased by the claimant's retry.
+// refused the retry and erased by the sweep the service runs at start (EraseWithdrawn), which
+// finds nothing else to erase.
 func TestWithdrawalErasesAtomically(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		for _, tc := range []struct {
@@ -155,8 +157,15 @@ func TestWithdrawalErasesAtomically(t *testing.T) {
 				if err := svc.Withdraw(bg, cl, who); err != nil && !apperr.Is(err, apperr.InvalidTransition) {
 					t.Fatal(err)
 				}
-				if status, erased, kept := state(); status != lifecycle.Withdrawn || !erased || kept {
+				if status, erased, kept := state(); status != lifecycle.Withdrawn || erased == tc.leftover || kept == !tc.leftover {
 					t.Fatalf("after the retry: %s, erased %v, personal data left %v", status, erased, kept)
+				}
+				n, err := svc.EraseWithdrawn(bg)
+				if want := map[bool]int{true: 1}[tc.leftover]; err != nil || n != want {
+					t.Fatalf("the sweep at start erased %d claims (%v), want %d", n, err, want)
+				}
+				if status, erased, kept := state(); status != lifecycle.Withdrawn || !erased || kept {
+					t.Fatalf("after the sweep: %s, erased %v, personal data left %v", status, erased, kept)
 				}
 				var erasures int64
 				st.Gorm().Model(&models.AuditEvent{}).Where("entity_id = ? AND action = ?", cl.Reference, claims.ActionErase).Count(&erasures)
@@ -219,6 +228,56 @@ func TestExpiryKeepsNewDeadline(t *testing.T) {
 			other, _ := st.ClaimByReference(ctx, expired.Reference)
 			if other.Status != lifecycle.Rejected || n != 1 {
 				t.Errorf("claim past its deadline: %s; %d rejected, want 1", other.Status, n)
+			}
+		})
+	}
+}
+
+// TestTransitionOnStaleDeadline: a change decided on a deficient claim as read is refused
+// (status_changed) when the claim was cured, reviewed and found deficient again meanwhile:
+// same status, a new deficiency notice. Decided on the claim as it now is, it goes through.
+func TestTransitionOnStaleDeadline(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
+			res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, ""), claims.Meta{Channel: claims.ChannelAPI})
+			lawyer := audit.Actor{Kind: audit.ActorCLI, Name: "test"}
+			move := func(cl *models.Claim, req lifecycle.Request) error {
+				_, err := svc.Transition(ctx, cl, req, lawyer)
+				return err
+			}
+			deficient := lifecycle.Request{To: lifecycle.Deficient, Reasons: []string{lifecycle.ReasonMissingEvidence}}
+			cured := lifecycle.Request{To: lifecycle.Cured, Reasons: []string{lifecycle.ReasonDocumentsReceived}}
+			cl := res.Claim
+			for _, req := range []lifecycle.Request{{To: lifecycle.UnderReview}, deficient} {
+				if err := move(cl, req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stale := *cl // one lawyer's page, read now
+			now = now.Add(time.Hour)
+			for _, req := range []lifecycle.Request{cured, {To: lifecycle.UnderReview}, deficient} {
+				if err := move(cl, req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := move(&stale, cured)
+			var e *apperr.Error
+			if !errors.As(err, &e) || e.Code != apperr.InvalidTransition || e.Message != "status_changed" {
+				t.Fatalf("cured on the old notice: %v, want invalid_transition status_changed", err)
+			}
+			fresh, err := st.ClaimByReference(ctx, cl.Reference)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fresh.Status != lifecycle.Deficient || !fresh.CureDeadline.Equal(*cl.CureDeadline) {
+				t.Fatalf("after the refusal: %s, deadline %v, want deficient, %v", fresh.Status, fresh.CureDeadline, cl.CureDeadline)
+			}
+			if err := move(fresh, cured); err != nil {
+				t.Fatalf("cured on the claim as it is: %v", err)
 			}
 		})
 	}

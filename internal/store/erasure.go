@@ -184,13 +184,14 @@ func deleteBlobs(ctx context.Context, blobs Blobs, keys []string) error {
 }
 
 // ClosedUnerased returns up to limit claims (id, case, reference) in one of statuses, last
-// changed before cutoff, whose personal data is still kept: those a retention period has run
-// out for.
+// changed before cutoff (the zero time: whenever), whose personal data is still kept.
 func (s *Store) ClosedUnerased(ctx context.Context, statuses []string, cutoff time.Time, limit int) ([]models.Claim, error) {
 	var out []models.Claim
-	err := s.db.WithContext(ctx).Select("id", "case_id", "reference").
-		Where("status IN ? AND updated_at < ? AND erased_at IS NULL", statuses, cutoff.UTC()).
-		Order("id").Limit(limit).Find(&out).Error
+	q := s.db.WithContext(ctx).Select("id", "case_id", "reference").Where("status IN ? AND erased_at IS NULL", statuses)
+	if !cutoff.IsZero() {
+		q = q.Where("updated_at < ?", cutoff.UTC())
+	}
+	err := q.Order("id").Limit(limit).Find(&out).Error
 	return out, translate(err)
 }
 

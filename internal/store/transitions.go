@@ -7,28 +7,29 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
-	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/models"
 )
 
 // TransitionClaim moves a claim from status t.FromStatus to t.ToStatus, records the
-// transition and its audit event, in one transaction. The update is guarded by the status the
-// caller decided on: if another change came first, nothing is written and the answer is
-// invalid_transition ("status_changed"), so two lawyers can never both move the same claim.
+// transition and its audit event, in one transaction. The update is guarded by what the caller
+// decided on (transitionTx): if another change came first, nothing is written and the answer
+// is invalid_transition ("status_changed"), so two lawyers can never both move the same claim.
 func (s *Store) TransitionClaim(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent) error {
 	return s.InTx(ctx, func(tx *gorm.DB) error { return transitionTx(tx, t, ev) })
 }
 
-// transitionTx applies a transition in tx: the claim moves only from the status t starts at.
+// transitionTx applies a transition in tx. The claim moves only if it is still as the caller
+// read it, status and cure deadline (t.FromStatus, t.FromCureDeadline: all that the
+// lifecycle's decision reads): a claim cured, reviewed and found deficient again meanwhile has
+// the status it had, but a new deadline, and a decision taken on the old one (a rejection once
+// that deadline passed, "documents received" for the old notice) no longer holds.
 func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent) error {
 	t.At = t.At.UTC().Truncate(time.Microsecond)
 	q := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus)
-	if t.FromStatus == lifecycle.Deficient && t.ToStatus == lifecycle.Rejected {
-		// A deficient claim is rejected only once its cure deadline has passed (the
-		// lifecycle's rule), and the caller checked the deadline it read: a claim cured,
-		// reviewed and found deficient again meanwhile is deficient with a later deadline,
-		// which the status alone does not tell (the expiry job's list is read before it acts).
-		q = q.Where("cure_deadline <= ?", t.At)
+	if t.FromCureDeadline == nil {
+		q = q.Where("cure_deadline IS NULL")
+	} else {
+		q = q.Where("cure_deadline = ?", t.FromCureDeadline.UTC())
 	}
 	res := q.Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
 	if res.Error != nil {
