@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: deps lint test bench bench-valuation bench-import bench-export run fmt
+.PHONY: deps lint vulncheck test bench bench-valuation bench-import bench-export run fmt
 
 # System packages the tests need; quiet and quick when they are already there.
 deps:
@@ -16,6 +16,15 @@ lint:
 	@test -x $(BIN)/staticcheck || GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
+
+# govulncheck, pinned and installed like staticcheck. It reads the Go vulnerability database,
+# https://vuln.go.dev or GOVULNDB (a URL, file:// for a local copy). Not part of `make test`:
+# the machines this project is built on cannot reach the database (see README, Security).
+GOVULNCHECK_VERSION ?= v1.9.0
+
+vulncheck:
+	@test -x $(BIN)/govulncheck || GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	$(BIN)/govulncheck $(if $(GOVULNDB),-db $(GOVULNDB)) ./...
 
 test: deps lint
 	$(GO) test -race -count=1 -timeout 15m ./...
