@@ -218,17 +218,12 @@ func (s *Server) simulateRules(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	active, err := s.activeTotals(ctx, cs)
+	totals, err := s.caseTotals(ctx, cs, proposed)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	simulated, asOf, err := s.claims.Simulate(ctx, cs, proposed)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	out := SimulationResponse{Active: active, Simulated: totalsResponse(nil, asOf, proposed, simulated)}
+	out := SimulationResponse{Active: totals[0], Simulated: totals[1]}
 	out.DifferenceKRW = out.Simulated.TotalKRW - out.Active.TotalKRW
 	c.JSON(http.StatusOK, out)
 }
@@ -248,7 +243,7 @@ func (s *Server) summary(c *gin.Context) {
 		defer close(counted)
 		byStatus, byEligibility, countErr = s.store.CaseCounts(ctx, cs.ID)
 	}()
-	totals, err := s.activeTotals(ctx, cs)
+	totals, err := s.caseTotals(ctx, cs)
 	<-counted
 	if err == nil {
 		err = countErr
@@ -257,21 +252,27 @@ func (s *Server) summary(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, SummaryResponse{Case: cs.Slug, ByStatus: byStatus, ByEligibility: byEligibility, Totals: totals})
+	c.JSON(http.StatusOK, SummaryResponse{Case: cs.Slug, ByStatus: byStatus, ByEligibility: byEligibility, Totals: totals[0]})
 }
 
 // activeTotals values the whole case under its active rules.
-func (s *Server) activeTotals(ctx context.Context, cs *store.Case) (TotalsResponse, error) {
+// caseTotals values a case under its active rules and each of proposed, in one pass over its
+// items (claims.Simulate): the active rules' totals first.
+func (s *Server) caseTotals(ctx context.Context, cs *store.Case, proposed ...damages.Rules) ([]TotalsResponse, error) {
 	active, err := s.claims.ActiveRules(ctx, cs)
 	if err != nil {
-		return TotalsResponse{}, err
+		return nil, err
 	}
-	t, asOf, err := s.claims.Simulate(ctx, cs, active.Rules)
+	sims, err := s.claims.Simulate(ctx, cs, append([]damages.Rules{active.Rules}, proposed...)...)
 	if err != nil {
-		return TotalsResponse{}, err
+		return nil, err
 	}
 	v := active.Version
-	return totalsResponse(&v, asOf, active.Rules, t), nil
+	out := []TotalsResponse{totalsResponse(&v, sims[0].AsOf, active.Rules, sims[0].Totals)}
+	for i, r := range proposed {
+		out = append(out, totalsResponse(nil, sims[i+1].AsOf, r, sims[i+1].Totals))
+	}
+	return out, nil
 }
 
 func totalsResponse(version *int, asOf damages.Date, r damages.Rules, t damages.Totals) TotalsResponse {

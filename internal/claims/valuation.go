@@ -278,15 +278,38 @@ func (s *Service) RunRevaluation(ctx context.Context, interval time.Duration, fa
 	}
 }
 
+// Simulation is a case's totals under one set of rules, and the date they were valued as of
+// (the valuer's: the clock read again could name the next day, around midnight with an open
+// as_of).
+type Simulation struct {
+	Totals damages.Totals
+	AsOf   damages.Date
+}
+
 // Simulate values the claims of a case that count in its totals (all but duplicates and
-// withdrawn claims, store.ExcludedFromTotals) under rules without changing anything: the
-// summary's totals under the active rules and a simulation's under proposed ones. It returns
-// the date they were valued as of, the valuer's: the clock read again could name the next day,
-// around midnight with an open as_of.
-func (s *Service) Simulate(ctx context.Context, c *store.Case, r damages.Rules) (damages.Totals, damages.Date, error) {
-	v := s.Valuer(c, c.DomainWindows(), r)
-	t, err := s.ValueCase(ctx, c, v, nil)
-	return t, v.AsOf(), err
+// withdrawn claims, store.ExcludedFromTotals) under each of rules, without changing anything,
+// in one streaming pass over the case's items: the summary's totals under the active rules,
+// and a simulation's under the active and the proposed ones, which reads the items once.
+func (s *Service) Simulate(ctx context.Context, c *store.Case, rules ...damages.Rules) ([]Simulation, error) {
+	out := make([]Simulation, len(rules))
+	if len(rules) == 0 {
+		return out, nil
+	}
+	windows := c.DomainWindows()
+	vs := make([]*damages.Valuer, len(rules))
+	for i, r := range rules {
+		vs[i] = s.Valuer(c, windows, r)
+		out[i].AsOf = vs[i].AsOf()
+	}
+	var cv damages.ClaimValuation
+	t, err := s.ValueCase(ctx, c, vs[0], func(items []damages.Item, _ *damages.ClaimValuation) {
+		for i, v := range vs[1:] {
+			v.ValueInto(&cv, items)
+			out[i+1].Totals.Add(cv)
+		}
+	})
+	out[0].Totals = t
+	return out, err
 }
 
 // ValueCase values the claims of a case that count in its totals with v in one streaming pass

@@ -46,6 +46,11 @@ func TestReportPassMatchesClaimByClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := svc.Valuer(cs, cs.DomainWindows(), rs.Rules)
+	// Other rules, for a simulation beside the active ones: a year more of interest.
+	alt := rs.Rules
+	later := damages.DateOf(testNow.AddDate(1, 0, 0), cs.Location)
+	alt.AsOf = &later
+	vAlt := svc.Valuer(cs, cs.DomainWindows(), alt)
 
 	// The plain way: claim by claim.
 	var all []models.Claim
@@ -53,7 +58,7 @@ func TestReportPassMatchesClaimByClaim(t *testing.T) {
 		Where("case_id = ?", cs.ID).Order("id").Find(&all).Error; err != nil {
 		t.Fatal(err)
 	}
-	var want damages.Totals
+	var want, wantAlt damages.Totals
 	var wantItems [][]damages.Item
 	wantPerDay := map[string]int64{}
 	generated := 0
@@ -66,6 +71,7 @@ func TestReportPassMatchesClaimByClaim(t *testing.T) {
 		items := claims.DomainItems(c.Items)
 		wantItems = append(wantItems, items)
 		want.Add(v.Value(items))
+		wantAlt.Add(vAlt.Value(items))
 	}
 	if generated != n || want.Items == int64(n) {
 		t.Fatalf("generated %d items, %d of them counting, want %d and fewer", generated, want.Items, n)
@@ -85,15 +91,21 @@ func TestReportPassMatchesClaimByClaim(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("totals differ (-want +got):\n%s", diff)
 	}
-	sim, simAsOf, err := svc.Simulate(ctx, cs, rs.Rules)
+	// The active rules and others in one pass.
+	sims, err := svc.Simulate(ctx, cs, rs.Rules, alt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if simAsOf != v.AsOf() {
-		t.Errorf("simulated as of %s, want %s", simAsOf, v.AsOf())
+	if len(sims) != 2 || sims[0].AsOf != v.AsOf() || sims[1].AsOf != later {
+		t.Fatalf("simulations %d, as of %v, want 2, as of %s and %s", len(sims), sims, v.AsOf(), later)
 	}
-	if diff := cmp.Diff(want, sim); diff != "" {
-		t.Errorf("simulated totals differ (-want +got):\n%s", diff)
+	if wantAlt.TotalKRW <= want.TotalKRW {
+		t.Fatalf("a year more of interest: total %d, against %d", wantAlt.TotalKRW, want.TotalKRW)
+	}
+	for i, w := range []damages.Totals{want, wantAlt} {
+		if diff := cmp.Diff(w, sims[i].Totals); diff != "" {
+			t.Errorf("simulated totals %d differ (-want +got):\n%s", i, diff)
+		}
 	}
 	subs, err := st.Submissions(ctx, cs.ID, cs.Location)
 	if err != nil {
