@@ -123,10 +123,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: cfg.ImportMaxBytes, Review: review,
 		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, SecureCookies: cfg.SecureCookies, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true,
 		RevaluationEvery: revaluationCheck})
-	bg.Go(func(ctx context.Context) { eraseWithdrawn(ctx, st, log) })
-	if cfg.Retention > 0 {
-		bg.Go(func(ctx context.Context) { eraseExpired(ctx, st, cfg.Retention, log) })
-	}
+	bg.Go(func(ctx context.Context) { erasures(ctx, st, cfg.Retention, log) })
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -298,37 +295,30 @@ func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writ
 	return nil
 }
 
-// eraseWithdrawn erases the personal data an earlier version left on withdrawn claims
-// (claims.Service.EraseWithdrawn): once, trying again every minute until it succeeds.
-func eraseWithdrawn(ctx context.Context, st *store.Store, log *slog.Logger) {
+// erasures erases, at start, the personal data an earlier version left on withdrawn claims
+// (claims.Service.EraseWithdrawn) and, with a retention period, every hour that of closed
+// claims older than it (EraseExpired). A sweep that fails is tried again an hour later.
+func erasures(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
 	svc := &claims.Service{Store: st, Now: time.Now}
+	withdrawn := false // the withdrawn claims' sweep is done
 	for {
-		n, err := svc.EraseWithdrawn(ctx)
-		if err == nil {
-			if n > 0 {
+		if !withdrawn {
+			n, err := svc.EraseWithdrawn(ctx)
+			if withdrawn = err == nil; !withdrawn && ctx.Err() == nil {
+				log.Error("erasing withdrawn claims failed", "err", err)
+			} else if n > 0 {
 				log.Info("personal data of withdrawn claims erased", "claims", n)
 			}
+		}
+		if retention > 0 {
+			if n, err := svc.EraseExpired(ctx, retention); err != nil && ctx.Err() == nil {
+				log.Error("retention sweep failed", "err", err)
+			} else if n > 0 {
+				log.Info("personal data erased after the retention period", "claims", n)
+			}
+		}
+		if withdrawn && retention == 0 {
 			return
-		}
-		if ctx.Err() == nil {
-			log.Error("erasing withdrawn claims failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Minute):
-		}
-	}
-}
-
-// eraseExpired erases, every hour, the personal data of closed claims older than retention.
-func eraseExpired(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
-	svc := &claims.Service{Store: st, Now: time.Now}
-	for {
-		if n, err := svc.EraseExpired(ctx, retention); err != nil && ctx.Err() == nil {
-			log.Error("retention sweep failed", "err", err)
-		} else if n > 0 {
-			log.Info("personal data erased after the retention period", "claims", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -621,3 +621,71 @@ func TestAddressInUse(t *testing.T) {
 		t.Errorf("stderr should give the reason and not claim to listen:\n%s", out)
 	}
 }
+
+// TestStartErasesWithdrawnLeftovers: a claim an earlier version left withdrawn with its
+// personal data (withdrawal and erasure were two transactions) is erased when the service
+// starts, with its audit event; nothing else is.
+func TestStartErasesWithdrawnLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	refs := make([]string, 2)
+	for i := range refs {
+		body := `{"claimant":{"name":"홍길동","phone":"010-1234-567` + fmt.Sprint(i) + `"},"consent":true,"items":[{"kind":"taxi_booking","occurred_at":"2022-10-15 18:30","failure":"no_driver","description":"모범택시"}]}`
+		resp, err := http.Post("http://"+p.addr+"/api/v1/cases/kakao-2022/claims", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Reference string }
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("submit: %d %v", resp.StatusCode, err)
+		}
+		refs[i] = out.Reference
+	}
+	p.stop(t)
+
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data", "claimdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// What the earlier version's first transaction left: withdrawn, the data still there.
+	if _, err := db.Exec(`UPDATE claims SET status = 'withdrawn' WHERE reference = ?`, refs[0]); err != nil {
+		t.Fatal(err)
+	}
+	state := func(ref string) (name string, erased bool) {
+		t.Helper()
+		var at sql.NullString
+		if err := db.QueryRow(`SELECT claimant_name, erased_at FROM claims WHERE reference = ?`, ref).Scan(&name, &at); err != nil {
+			t.Fatal(err)
+		}
+		return name, at.Valid
+	}
+
+	p = start(t, dir)
+	defer p.stop(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if name, erased := state(refs[0]); erased && name == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("withdrawn claim not erased after start:\n%s", p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if name, erased := state(refs[1]); erased || name == "" {
+		t.Errorf("the open claim: erased %v, name %q", erased, name)
+	}
+	var events int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE entity_id = ? AND action = 'erase' AND actor_name = 'withdrawal'`, refs[0]).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 {
+		t.Errorf("%d erase events by the start's sweep, want 1", events)
+	}
+	if !strings.Contains(p.stderr.String(), "personal data of withdrawn claims erased") {
+		t.Errorf("no log of the sweep:\n%s", p.stderr)
+	}
+}

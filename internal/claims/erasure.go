@@ -59,8 +59,9 @@ func (s *Service) EraseWithdrawn(ctx context.Context) (int, error) {
 	return s.eraseClosed(ctx, []string{lifecycle.Withdrawn}, time.Time{}, "withdrawal", EraseWithdrawal)
 }
 
-// eraseClosed erases, as the system job named job, every claim in one of statuses, last
-// changed before cutoff (the zero time: whenever) and not erased yet, for reason, and returns how many it erased.
+// eraseClosed erases, as the system job named job and for reason, every claim in one of
+// statuses, last changed before cutoff (the zero time: whenever) and not erased yet, and
+// returns how many it erased.
 func (s *Service) eraseClosed(ctx context.Context, statuses []string, cutoff time.Time, job, reason string) (int, error) {
 	n := 0
 	for {
