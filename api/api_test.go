@@ -693,6 +693,44 @@ func TestCutBody(t *testing.T) {
 	}
 }
 
+// TestHalfClosedAfterBody: a client that sends a whole claim and then closes its sending side
+// (Go's server cancels the request's context then) gets its answer, and its claim is stored:
+// with an external_ref (stored alone) as without (stored in a group).
+func TestHalfClosedAfterBody(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		srv := httptest.NewServer(e.h)
+		defer srv.Close()
+		for i, ref := range []string{"", "partner-0001"} {
+			c := claim(taxi("2022-10-15T18:30"))
+			c["claimant"].(map[string]any)["phone"] = fmt.Sprintf("010-2222-000%d", i)
+			if ref != "" {
+				c["external_ref"] = ref
+			}
+			body, _ := json.Marshal(c)
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(conn, "POST /api/v1/cases/kakao-2022/claims HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			conn.(*net.TCPConn).CloseWrite()
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("external_ref %q: %v", ref, err)
+			}
+			got, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			conn.Close()
+			var out api.ClaimResponse
+			if res.StatusCode != 201 || json.Unmarshal(got, &out) != nil {
+				t.Fatalf("external_ref %q: %d %s, want 201", ref, res.StatusCode, got)
+			}
+			if _, err := e.st.ClaimByReference(context.Background(), out.Reference); err != nil {
+				t.Errorf("external_ref %q: answered 201, stored: %v", ref, err)
+			}
+		}
+	})
+}
+
 // Work cancelled because the client went away is not answered as a success: gin's default
 // 200 would read as done. It is counted apart (499), neither a success nor a client's mistake.
 func TestClientGone(t *testing.T) {

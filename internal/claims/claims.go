@@ -81,7 +81,15 @@ type Result struct {
 
 // Submit validates and stores a claim. A claim whose external_ref is already stored with the
 // same content is returned as it is (Created false); with other content it is a conflict.
+//
+// A claim that has arrived whole is stored, or refused, whether or not its sender is still
+// there (within groupTimeout), as in a group: ctx's cancellation does not reach the store. A
+// transaction cut short at its commit may have committed all the same, and the answer would
+// say it did not; and Go's server cancels a request whose client closed its sending side
+// after the body, which an answer can still reach.
 func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimInput, meta Meta) (*Result, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+	defer cancel()
 	// A claim is decided against a snapshot of the case; if the windows or rules change before
 	// it is stored, the store refuses it (ErrStale) and it is decided again on fresh data.
 	for attempt := 0; attempt < 3; attempt++ {
