@@ -3,6 +3,7 @@ package claims_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
+	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
 	"github.com/claimdesk/claimdesk/models"
@@ -278,6 +280,82 @@ func TestTransitionOnStaleDeadline(t *testing.T) {
 			}
 			if err := move(fresh, cured); err != nil {
 				t.Fatalf("cured on the claim as it is: %v", err)
+			}
+		})
+	}
+}
+
+// TestDuplicateOfExcluded: a claim is made a duplicate only of a claim that counts in the
+// totals; a duplicate or withdrawn original would take both losses out of them. Two claims made
+// duplicates of each other at the same moment: one of the two changes is refused.
+func TestDuplicateOfExcluded(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := casedb.Open(t, d)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			svc := &claims.Service{Store: st, Now: func() time.Time { return now }}
+			n := 0
+			submitAs := func(email string) *models.Claim {
+				res := submitClaim(t, svc, taxiClaim(intake.ClaimantInput{Name: "홍길동", Email: email}, ""), claims.Meta{Channel: claims.ChannelAPI})
+				return res.Claim
+			}
+			submit := func() *models.Claim {
+				n++
+				return submitAs(fmt.Sprintf("hong%d@example.com", n))
+			}
+			lawyer := audit.Actor{Kind: audit.ActorCLI, Name: "test"}
+			dupOf := func(cl, orig *models.Claim) error {
+				fresh, err := st.ClaimByReference(ctx, cl.Reference)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = svc.Transition(ctx, fresh, lifecycle.Request{To: lifecycle.Duplicate, Reasons: []string{lifecycle.ReasonDuplicateSubmission},
+					DuplicateOf: orig.Reference}, lawyer)
+				return err
+			}
+			refused := func(err error, path string) bool {
+				var e *apperr.Error
+				return errors.As(err, &e) && e.Code == apperr.Invalid && len(e.Fields) == 1 && e.Fields[0].Path == path &&
+					e.Fields[0].Message == "duplicate_of_excluded"
+			}
+
+			a, b := submit(), submit()
+			if err := dupOf(b, a); err != nil {
+				t.Fatal(err)
+			}
+			if err := dupOf(a, b); !refused(err, "duplicate_of") {
+				t.Errorf("a duplicate of its own duplicate: %v, want duplicate_of_excluded", err)
+			}
+			c, dd := submitAs("same@example.com"), submitAs("same@example.com")
+			if err := svc.Detect(ctx, store.Scope{CaseID: c.CaseID, ClaimIDs: []int64{c.ID, dd.ID}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.Withdraw(ctx, c, audit.Actor{Kind: audit.ActorClaimant}); err != nil {
+				t.Fatal(err)
+			}
+			if err := dupOf(dd, c); !refused(err, "duplicate_of") {
+				t.Errorf("a duplicate of a withdrawn claim: %v, want duplicate_of_excluded", err)
+			}
+			// The pair decision keeping the withdrawn claim: the same refusal, on "keep".
+			if err := svc.DecideDuplicate(ctx, dd, c, claims.DuplicateConfirmed, c.Reference, "", lawyer); !refused(err, "keep") {
+				t.Errorf("a pair decided keeping a withdrawn claim: %v, want duplicate_of_excluded on keep", err)
+			}
+
+			for round := 0; round < 10; round++ {
+				e, f := submit(), submit()
+				errs := make(chan error, 2)
+				go func() { errs <- dupOf(e, f) }()
+				go func() { errs <- dupOf(f, e) }()
+				e1, e2 := <-errs, <-errs
+				if e1 == nil && e2 == nil {
+					t.Fatalf("round %d: both made duplicates of each other", round)
+				}
+				for _, err := range []error{e1, e2} {
+					if err != nil && !refused(err, "duplicate_of") && !apperr.Is(err, apperr.InvalidTransition) {
+						t.Fatalf("round %d: %v", round, err)
+					}
+				}
 			}
 		})
 	}

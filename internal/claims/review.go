@@ -662,6 +662,13 @@ func (s *Service) DecideDuplicate(ctx context.Context, later, first *models.Clai
 		}
 	}
 	if err := s.Store.DecideDuplicate(ctx, later.ID, first.ID, decision, actor.Name, now, ev, t, tev); err != nil {
+		// The original of the transition is the claim the decision keeps.
+		var ae *apperr.Error
+		if errors.As(err, &ae) && len(ae.Fields) == 1 && ae.Fields[0].Path == "duplicate_of" {
+			f := ae.Fields[0]
+			f.Path = "keep"
+			return apperr.Validation([]apperr.FieldError{f})
+		}
 		return err
 	}
 	if t != nil {

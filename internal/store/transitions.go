@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/models"
@@ -31,6 +33,11 @@ func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent)
 	} else {
 		q = q.Where("cure_deadline = ?", t.FromCureDeadline.UTC())
 	}
+	if t.DuplicateOf != nil {
+		if err := originalCounts(tx, t.ClaimID, *t.DuplicateOf); err != nil {
+			return err
+		}
+	}
 	res := q.Updates(map[string]any{"status": t.ToStatus, "cure_deadline": t.CureDeadline, "duplicate_of": t.DuplicateOf, "updated_at": t.At})
 	if res.Error != nil {
 		return res.Error
@@ -43,6 +50,28 @@ func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent)
 	}
 	if ev != nil {
 		return RecordTx(tx, ev)
+	}
+	return nil
+}
+
+// originalCounts refuses (duplicate_of_excluded) to make claim a duplicate of orig unless orig
+// counts in the totals: a claim leaves them for its original, and an original that is a
+// duplicate or withdrawn would take both losses out (two claims made duplicates of each other
+// left none). Both rows are locked first, in id order, on PostgreSQL, so that two such changes
+// at once wait for each other and the second sees the first (SQLite writes one at a time).
+func originalCounts(tx *gorm.DB, claimID, origID int64) error {
+	q := tx.Model(&models.Claim{}).Select("id", "status").Where("id IN ?", []int64{claimID, origID}).Order("id")
+	if tx.Dialector.Name() == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var rows []models.Claim
+	if err := q.Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.ID == origID && slices.Contains(ExcludedFromTotals, r.Status) {
+			return apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_excluded"}})
+		}
 	}
 	return nil
 }
