@@ -331,6 +331,52 @@ func TestDuplicateDetection(t *testing.T) {
 	})
 }
 
+// TestDuplicatePages: paged one pair at a time, the duplicates list gives every pair once,
+// with every rule it matched, though a batch's detection writes the rows of its pairs rule by
+// rule (A-B by email, C-D by email, then A-B by phone).
+func TestDuplicatePages(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		mk := func(ref, name, email, phone string) map[string]any {
+			b := person(name, email, phone, taxi("2022-10-15T18:30"))
+			b["external_ref"] = ref
+			return b
+		}
+		wantStatus(t, e.do("POST", "/api/v1/cases/kakao-2022/claims/batch", map[string]any{"claims": []any{
+			mk("x-1", "홍길동", "hong@example.com", "010-1111-2222"),
+			mk("x-2", "김철수", "kim@example.com", "010-3333-4444"),
+			mk("x-3", "홍길동", "hong@example.com", "010-1111-2222"),
+			mk("x-4", "김철수", "kim@example.com", "010-5555-6666"),
+		}}, bearer(e.importer)...), 200)
+		key := func(p api.DuplicatePairResponse) string {
+			return p.Claim + "~" + p.Other + " " + strings.Join(p.Matched, ",")
+		}
+		var all []string
+		for _, p := range e.pairs("") {
+			all = append(all, key(p))
+		}
+		if len(all) != 2 {
+			t.Fatalf("pairs %v, want 2", all)
+		}
+		var paged []string
+		cursor := ""
+		for page := 0; page < 5; page++ {
+			r := e.do("GET", "/api/v1/cases/kakao-2022/duplicates?limit=1&cursor="+url.QueryEscape(cursor), nil, bearer(e.lawyer)...)
+			wantStatus(t, r, 200)
+			var out api.DuplicateListResponse
+			json.Unmarshal(r.Body, &out)
+			for _, p := range out.Pairs {
+				paged = append(paged, key(p))
+			}
+			if cursor = out.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if strings.Join(paged, " | ") != strings.Join(all, " | ") {
+			t.Errorf("paged %v, all at once %v", paged, all)
+		}
+	})
+}
+
 func TestDuplicatesFromImports(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		e = e.withRunner(1 << 20)

@@ -191,12 +191,19 @@ type DuplicateFilter struct {
 	Limit  int
 }
 
-// ListDuplicates returns candidate pairs, oldest first, one entry per pair.
+// ListDuplicates returns candidate pairs, oldest first, one entry per pair with every rule
+// that matched it. A pair is a row per rule, and detection adds a rule's row when it finds it,
+// after rows of other pairs: a page is of pairs, each placed by its first row (the cursor is
+// the last one's id), and their rows are read whole, wherever they are.
 func (s *Store) ListDuplicates(ctx context.Context, f DuplicateFilter) ([]DuplicatePair, string, error) {
-	q := s.db.WithContext(ctx).Model(&models.ClaimDuplicate{}).Where("case_id = ?", f.CaseID)
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+	db := s.db.WithContext(ctx)
+	of := func(q *gorm.DB) *gorm.DB {
+		if f.Status != "" {
+			q = q.Where("status = ?", f.Status)
+		}
+		return q
 	}
+	q := of(db.Model(&models.ClaimDuplicate{}).Select("id", "claim_id", "other_claim_id").Where("case_id = ?", f.CaseID))
 	if f.Cursor != "" {
 		id, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -204,37 +211,41 @@ func (s *Store) ListDuplicates(ctx context.Context, f DuplicateFilter) ([]Duplic
 		}
 		q = q.Where("id > ?", id)
 	}
-	// Enough rows for Limit pairs even when every pair matched every rule.
-	var rows []models.ClaimDuplicate
-	if err := q.Order("id").Limit(3*f.Limit + 3).Find(&rows).Error; err != nil {
+	earlier := of(db.Model(&models.ClaimDuplicate{}).Select("1").Where(
+		"e.claim_id = claim_duplicates.claim_id AND e.other_claim_id = claim_duplicates.other_claim_id AND e.id < claim_duplicates.id"))
+	var firsts []models.ClaimDuplicate
+	if err := q.Where("NOT EXISTS (?)", earlier.Table("claim_duplicates e")).Order("id").Limit(f.Limit + 1).Find(&firsts).Error; err != nil {
 		return nil, "", translate(err)
 	}
-	var out []DuplicatePair
-	index := map[[2]int64]int{}
-	for _, r := range rows {
-		k := [2]int64{r.ClaimID, r.OtherClaimID}
-		if i, ok := index[k]; ok {
-			out[i].Matched = append(out[i].Matched, r.Matched)
-			continue
-		}
-		if len(out) == f.Limit {
-			break
-		}
-		index[k] = len(out)
-		out = append(out, DuplicatePair{ID: r.ID, ClaimID: r.ClaimID, OtherClaimID: r.OtherClaimID, Matched: []string{r.Matched},
-			Status: r.Status, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, CreatedAt: r.CreatedAt})
-	}
-	// Rows of a pair found later (another rule) are folded in by pair, so a page boundary
-	// cannot split one: the cursor is the last row id of the page's pairs.
 	next := ""
-	if len(out) == f.Limit {
-		var last int64
-		for _, r := range rows {
-			if _, ok := index[[2]int64{r.ClaimID, r.OtherClaimID}]; ok && r.ID > last {
-				last = r.ID
-			}
+	if len(firsts) > f.Limit {
+		firsts = firsts[:f.Limit]
+		next = encodeCursor(firsts[len(firsts)-1].ID)
+	}
+	if len(firsts) == 0 {
+		return nil, "", nil
+	}
+	index := make(map[[2]int64]int, len(firsts))
+	ids := make([]int64, 0, len(firsts))
+	for i, r := range firsts {
+		index[[2]int64{r.ClaimID, r.OtherClaimID}] = i
+		ids = append(ids, r.ClaimID)
+	}
+	var rows []models.ClaimDuplicate
+	if err := of(db.Where("claim_id IN ?", ids)).Order("id").Find(&rows).Error; err != nil {
+		return nil, "", translate(err)
+	}
+	out := make([]DuplicatePair, len(firsts))
+	for _, r := range rows {
+		i, ok := index[[2]int64{r.ClaimID, r.OtherClaimID}]
+		if !ok {
+			continue // another pair of the same later claim, not on this page
 		}
-		next = encodeCursor(last)
+		if out[i].ID == 0 {
+			out[i] = DuplicatePair{ID: r.ID, ClaimID: r.ClaimID, OtherClaimID: r.OtherClaimID,
+				Status: r.Status, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, CreatedAt: r.CreatedAt}
+		}
+		out[i].Matched = append(out[i].Matched, r.Matched)
 	}
 	return out, next, nil
 }
