@@ -265,12 +265,13 @@ func (p dashboardPage) F(v *view, row windowRow, name string, n int) windowField
 	return windowField{V: v, Row: row, Name: name, N: n, Value: val}
 }
 
-// localInput writes an instant as a local time in loc, "2022-10-15 15:30" (with seconds when
-// it has any), which ParseWindows reads back in the case's zone.
+// localInput writes an instant as a local time in loc, "2022-10-15 15:30" (with seconds, and
+// their fraction, when it has any), which ParseWindows reads back in the case's zone: an edge
+// written without its fraction would move when the form is saved (claims.WindowInputs).
 func localInput(t time.Time, loc *time.Location) string {
 	l := t.In(loc)
 	if l.Second() != 0 || l.Nanosecond() != 0 {
-		return l.Format(time.DateTime)
+		return l.Format("2006-01-02 15:04:05.999999999")
 	}
 	return l.Format("2006-01-02 15:04")
 }
