@@ -357,6 +357,17 @@ func TestBackgroundExport(t *testing.T) {
 		wantStatus(t, e.do("GET", "/api/v1/exports/999999", nil, bearer(e.lawyer)...), 404)
 		wantStatus(t, e.do("GET", "/api/v1/exports/abc/file", nil, bearer(e.lawyer)...), 404)
 
+		// The plaintiff list is asked for as its claims (three) and written as its people (two):
+		// once done, its total is what it wrote.
+		r = e.do("POST", "/api/v1/cases/kakao-2022/exports/plaintiffs.csv", nil, bearer(e.lawyer)...)
+		wantStatus(t, r, 202)
+		if job := r.json(t); job["rows_total"] != float64(3) {
+			t.Errorf("plaintiff list asked for: %v", job)
+		}
+		if job := e.waitExport(r.Header.Get("Location"), e.lawyer); job["status"] != "succeeded" || job["rows_done"] != float64(2) || job["rows_total"] != float64(2) {
+			t.Errorf("plaintiff list done: %v", job)
+		}
+
 		// Asked for, downloaded, and the direct one: three audit records.
 		var evs []models.AuditEvent
 		if err := e.st.Gorm().Where("entity = ?", "claims").Order("id").Find(&evs).Error; err != nil {

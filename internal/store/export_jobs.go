@@ -121,10 +121,13 @@ func (r *ExportRun) Progress(ctx context.Context, rows int64) error {
 	return r.owned(r.s.db.WithContext(ctx).Model(&models.Export{}).Where(exportRunOwns, r.ID, r.token).Update("rows_done", rows))
 }
 
-// Finish marks the export succeeded with the run's file, or fails with ErrExportTakenOver.
+// Finish marks the export succeeded with the run's file of rows rows, or fails with
+// ErrExportTakenOver. Its total becomes the rows written: the count taken when it was asked for
+// is of claims for the plaintiff list (a person's claims make one row), and claims may have
+// come or gone since.
 func (r *ExportRun) Finish(ctx context.Context, rows, size int64, now time.Time) error {
 	return r.owned(r.s.db.WithContext(ctx).Model(&models.Export{}).Where(exportRunOwns, r.ID, r.token).
-		Updates(map[string]any{"status": ExportSucceeded, "finished_at": now.UTC(), "rows_done": rows, "size_bytes": size}))
+		Updates(map[string]any{"status": ExportSucceeded, "finished_at": now.UTC(), "rows_done": rows, "rows_total": rows, "size_bytes": size}))
 }
 
 func (r *ExportRun) owned(res *gorm.DB) error {
