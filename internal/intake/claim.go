@@ -211,7 +211,7 @@ func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
 // itself when there is nothing to do), so a claim typed tidily, as most are, costs no copy.
 func tidy(in ClaimInput) ClaimInput {
 	if in.ExternalRef != nil {
-		if ref := strings.TrimSpace(*in.ExternalRef); ref != *in.ExternalRef {
+		if ref := NormalizeRef(*in.ExternalRef); ref != *in.ExternalRef {
 			in.ExternalRef = new(ref) // not &ref, which would put ref on the heap changed or not
 		}
 	}
@@ -231,6 +231,11 @@ func tidy(in ClaimInput) ClaimInput {
 	}
 	return in
 }
+
+// NormalizeRef is an external_ref as it is stored and compared: trimmed, in Unicode NFC (a
+// reference typed with Hangul on macOS arrives decomposed, and would otherwise name another
+// claim than the same reference typed elsewhere). Imports group their rows by it.
+func NormalizeRef(s string) string { return nfc(strings.TrimSpace(s)) }
 
 func itemPath(i int, field string) string { return "items[" + strconv.Itoa(i) + "]." + field }
 

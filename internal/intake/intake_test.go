@@ -127,6 +127,11 @@ func TestNormalizeDefaultsAndCleaning(t *testing.T) {
 	if err != nil || c2.Claimant.Name != "홍길동" || c2.ContentHash() != c.ContentHash() {
 		t.Errorf("NFC: %q %v", c2.Claimant.Name, err)
 	}
+	// So is an external_ref: the same reference typed on a Mac names the same claim.
+	in2.ExternalRef = ptr(" 홍-1 ")
+	if c2, err := intake.Normalize(in2, kakao, now); err != nil || c2.ExternalRef != "홍-1" {
+		t.Errorf("external_ref %q %v", c2.ExternalRef, err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
