@@ -145,6 +145,7 @@ var catalogue = map[string][2]string{
 	"export_bool_false":               {"아니요", "no"},
 	"export_not_found":                {"내보내기 파일을 찾을 수 없습니다 (보관 기간은 24시간입니다).", "No such export (files are kept for 24 hours)."},
 	"export_not_ready":                {"내보내기가 아직 끝나지 않았습니다 (상태: {status}).", "The export is not finished yet (status: {status})."},
+	"database_busy":                   {"데이터베이스가 다른 작업(진행 중인 가져오기 등)을 기다리느라 지금은 처리할 수 없습니다. 잠시 후 다시 시도하세요.", "The database is held up by other work (a running import, say). Try again in a moment."},
 	"case_busy":                       {"이 사건의 일괄 가져오기가 진행 중이라 지금은 기간과 규칙을 바꿀 수 없습니다. 가져오기가 끝난 뒤 다시 시도하세요.", "An import of this case is running, so its windows and rules cannot change now. Try again when it ends."},
 	"export_redaction_required":       {"이 역할의 내보내기는 항상 개인정보가 가려집니다 (redact=false 불가).", "Exports for your role are always redacted; redact=false is not allowed."},
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
@@ -121,6 +123,12 @@ SELECT id FROM ids ORDER BY n`
 
 // insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
 // in one round trip, and only if the case is still at revision.
+// claimLockWait bounds how long a claim insert waits for a lock on PostgreSQL; past it the
+// insert is refused as unavailable (503, database_busy; the client retries). It never waits in
+// the ordinary course: for a change of the case, which itself waits at most CaseLockWait, or
+// on a claim with the same external_ref a running import has written and not committed.
+const claimLockWait = 5 * time.Second
+
 func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
 	var cl claimArrays
 	var it itemArrays
@@ -157,16 +165,24 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 	// A custom plan of the statement (PostgreSQL's choice, as the arrays' sizes change its
 	// estimates) costs more to make than the insert of a few claims: the generic plan is
 	// made once per connection. SET is undone with the transaction if it fails.
+	//
+	// The wait for a lock is bounded (claimLockWait): an insert waits on the unique index for a
+	// claim with its external_ref that a running import has written and not committed, which
+	// may be minutes.
 	batch.Queue("SET plan_cache_mode = force_generic_plan")
+	batch.Queue("SET lock_timeout = " + strconv.FormatInt(claimLockWait.Milliseconds(), 10))
 	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(caseID))
 	args := append([]any{caseID, revision, len(cs)}, clArgs...)
 	args = append(append(args, itArgs...), evArgs...)
 	batch.Queue(groupInsertPG, args...)
 	batch.Queue("RESET plan_cache_mode")
+	batch.Queue("RESET lock_timeout")
 	br := s.pool.SendBatch(ctx, batch)
-	_, err := br.Exec()
-	if err == nil {
-		_, err = br.Exec()
+	var err error
+	for range 3 { // the two SETs and the lock
+		if err == nil {
+			_, err = br.Exec()
+		}
 	}
 	ids := make([]int64, 0, len(cs))
 	if err == nil {
@@ -176,8 +192,10 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 			ids, err = pgx.AppendRows(ids, rows, pgx.RowTo[int64])
 		}
 	}
-	if err == nil {
-		_, err = br.Exec()
+	for range 2 { // the RESETs
+		if err == nil {
+			_, err = br.Exec()
+		}
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr

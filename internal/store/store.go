@@ -360,14 +360,24 @@ func translate(err error) error {
 		return apperr.Wrap(apperr.NotFound, "", err)
 	case errors.Is(err, gorm.ErrDuplicatedKey), isUniqueViolation(err):
 		return apperr.Wrap(apperr.Conflict, "", err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return err
+	case errors.Is(err, context.DeadlineExceeded), isLockTimeout(err):
+		// The database did not answer in time: busy, not broken (the client retries).
+		return apperr.Wrap(apperr.Unavailable, "database_busy", err)
 	case isConnectionError(err):
 		return apperr.Wrap(apperr.Unavailable, "", err)
 	case isUnstorableText(err):
 		return apperr.Wrap(apperr.Invalid, "invalid_text", err)
 	}
 	return err
+}
+
+// isLockTimeout recognises a statement PostgreSQL ended for waiting on a lock longer than its
+// lock_timeout (55P03, lock_not_available).
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 // isUnstorableText recognises text PostgreSQL cannot hold: a NUL, or bytes that are not UTF-8
