@@ -191,9 +191,10 @@ func GatherReport(ctx context.Context, st *store.Store, svc *claims.Service, cs 
 	}()
 	d.totals, err = svc.ValueCase(ctx, cs, v, func(items []damages.Item, cv *damages.ClaimValuation) {
 		for i := range items {
-			h := int(items[i].Period.Start.Sub(hourStart) / time.Hour)
-			if si, ok := svcIndex[items[i].Service]; ok && h >= 0 && h < hours {
-				perHour[si][h]++
+			if si, ok := svcIndex[items[i].Service]; ok {
+				if h, ok := hourOf(items[i].Period.Start, hourStart, hours); ok {
+					perHour[si][h]++
+				}
 			}
 			iv := &cv.Items[i]
 			if !iv.Benchmark.Matched {
@@ -473,4 +474,16 @@ func joinComma(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// hourOf is the bar of the hourly chart, of hours bars from hourStart, that instant t falls in;
+// false when it falls in none. An item before hourStart is in none: the division alone puts the
+// hour before the first bar (a negative duration truncated toward zero) in it.
+func hourOf(t, hourStart time.Time, hours int) (int, bool) {
+	d := t.Sub(hourStart)
+	if d < 0 {
+		return 0, false
+	}
+	h := int(d / time.Hour)
+	return h, h < hours
 }
