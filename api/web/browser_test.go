@@ -1,13 +1,17 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/browsertest"
 )
 
@@ -46,6 +50,56 @@ func TestBrowser(t *testing.T) {
 		tb := newTab(t, false)
 		fileInBrowser(tb, "ko", receipt)
 	})
+	t.Run("double-tap", func(t *testing.T) {
+		doubleTap(newTab(t, true), e)
+	})
+}
+
+// doubleTap taps the final button twice on a slow network: the second tap sends nothing (it
+// would have replaced the answer showing the access code), and the code shown opens the claim.
+func doubleTap(b *browsertest.Tab, e *env) {
+	t := b.T
+	b.Open("/claim?lang=ko")
+	b.Set("f-check_target", "kakao_t/taxi")
+	b.Set("f-check_at", "2022-10-15T18:30")
+	b.Press(`button[value="next"]`)
+	b.Click("#f-failure-no_driver")
+	b.Press(`button[value="save"]`)
+	b.Press(`button[value="next"]`)
+	b.Set("f-name", "김민지")
+	b.Set("f-email", "claimant@example.com")
+	b.Press(`button[value="next"]`)
+	b.Click("#f-consent")
+
+	// Taps at the button's place: a second query of the page would wait for the first tap's
+	// page to load.
+	b.Do(chromedp.ScrollIntoView(chromedp.ID("submit-claim")))
+	var x, y float64
+	if _, err := fmt.Sscan(b.Eval(`(function () { var r = document.getElementById("submit-claim").getBoundingClientRect(); return (r.left + r.width / 2) + " " + (r.top + r.height / 2); })()`), &x, &y); err != nil {
+		t.Fatal(err)
+	}
+	before := e.submits.Load()
+	e.submitDelay.Store(int64(time.Second))
+	defer e.submitDelay.Store(0)
+	b.Do(chromedp.MouseClickXY(x, y))
+	for deadline := time.Now().Add(5 * time.Second); e.submits.Load() == before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first tap sent nothing")
+		}
+	}
+	b.Do(chromedp.MouseClickXY(x, y)) // while the first is on its way
+	b.Wait("#access-code")
+	if n := e.submits.Load() - before; n != 1 {
+		t.Fatalf("%d submissions sent by a double tap, want 1", n)
+	}
+	ref, code := b.Text("#reference"), b.Text("#access-code")
+	cl, err := e.st.ClaimByReference(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !auth.Equal(auth.HashAccessCode(code), cl.AccessCodeHash) {
+		t.Fatalf("code %q is not the claim's", code)
+	}
 }
 
 // words are the texts the flow checks for, per language.

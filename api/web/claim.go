@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/messages"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -497,11 +499,26 @@ func (h *handler) details(v *view, it itemForm) []string {
 // claimStep handles every post of the form: it reads the step's fields into the draft, then
 // does what the pressed button says.
 func (h *handler) claimStep(c *gin.Context) {
-	if !h.parseForm(c) || !h.checkCSRF(c) {
+	if !h.parseForm(c) {
 		return
 	}
 	ctx := c.Request.Context()
 	d, ok := decodeDraft(c.PostForm("draft"))
+	if !csrfOK(c) {
+		if !ok {
+			h.fail(c, http.StatusForbidden, "csrf_failed")
+			return
+		}
+		// The draft lives only in the page: the error page would lose it, and a reload would
+		// post the stale token again. The step comes back as typed, with the browser's token
+		// and nothing done, for the claimant to press again. Posts from other sites never get
+		// here (crossOrigin).
+		d.readFields(c)
+		v := h.view(c, "claim_title")
+		v.Message = v.T("csrf_retry")
+		h.fillClaim(ctx, c, v, d, nil, nil, http.StatusForbidden)
+		return
+	}
 	if !ok {
 		v := h.view(c, "claim_title")
 		v.Message = v.T("draft_lost")
@@ -636,18 +653,22 @@ func (h *handler) submit(c *gin.Context, v *view, ck *checker, d *draft) {
 	if strings.TrimSpace(c.PostForm("website")) != "" {
 		h.log.InfoContext(ctx, "honeypot filled: claim not stored")
 		v.Title = v.T("confirm_title")
-		v.Page = confirmPage{Reference: auth.NewReference(), AccessCode: auth.NewAccessCode(), Created: true}
+		v.Page = confirmPage{Reference: auth.NewReference(), AccessCode: auth.NewAccessCode()}
 		h.render(c, http.StatusOK, "confirm", v)
 		return
 	}
-	if h.limited(c, h.submits) {
+	if !h.submits.Allow(ratelimit.IPKey(c.ClientIP())) {
+		// The review again, not the bare error page: the draft lives only in the page, and
+		// the claimant who waits can press the button again.
+		v.Message = v.T("submit_rate_limited", "seconds", retryAfter(c, h.submits))
+		h.fillClaim(ctx, c, v, d, nil, nil, http.StatusTooManyRequests)
 		return
 	}
 	in := intake.ClaimInput{Consent: &d.Consent,
 		Claimant: intake.ClaimantInput{Name: d.Claimant.Name, Email: d.Claimant.Email, Phone: d.Claimant.Phone, Locale: string(v.Lang)}}
-	// The draft id makes a second press of the button (or a reload) find the claim the first
+	// The draft makes a second press of the button (or a reload) find the claim the first
 	// press stored instead of filing it twice.
-	ref := "web-" + d.ID
+	ref := webExternalRef(d.ID)
 	in.ExternalRef = &ref
 	var perr []apperr.FieldError
 	for i, it := range d.Items {
@@ -655,7 +676,8 @@ func (h *handler) submit(c *gin.Context, v *view, ck *checker, d *draft) {
 		in.Items = append(in.Items, item)
 		perr = append(perr, e...)
 	}
-	res, err := h.claims.Submit(ctx, h.caseSlug, in, claims.Meta{Channel: claims.ChannelWeb, IP: c.ClientIP()})
+	code := h.accessCode(d.ID)
+	res, err := h.claims.Submit(ctx, h.caseSlug, in, claims.Meta{Channel: claims.ChannelWeb, IP: c.ClientIP(), AccessCode: code})
 	if len(perr) > 0 && err == nil {
 		err = apperr.Validation(perr) // cannot happen: Normalize rejects what parseWon rejects
 	}
@@ -684,15 +706,36 @@ func (h *handler) submit(c *gin.Context, v *view, ck *checker, d *draft) {
 		h.fillClaim(ctx, c, v, d, errs, nil, http.StatusUnprocessableEntity)
 		return
 	}
+	p := confirmPage{Reference: res.Claim.Reference, AccessCode: res.AccessCode}
+	// A second press (a double tap, a reload) finds the claim the first stored, and its answer
+	// is the one the browser shows: the code is shown again if it is the one derived here.
+	// It is not after a restart with another secret: the page then says the code was shown
+	// once, which is all it can say.
+	if !res.Created && auth.Equal(auth.HashAccessCode(code), res.Claim.AccessCodeHash) {
+		p.AccessCode = code
+	}
 	v.Title = v.T("confirm_title")
-	v.Page = confirmPage{Reference: res.Claim.Reference, AccessCode: res.AccessCode, Created: res.Created}
+	if p.AccessCode == "" {
+		v.Title = v.T("confirm_again_title")
+	}
+	v.Page = p
 	h.render(c, http.StatusOK, "confirm", v)
 }
 
+// webExternalRef is the external_ref of the claim filed from draft id. Staff see external
+// refs (exports, the API), and the draft id with the claim's content is enough to be shown
+// its access code again (submit): the ref holds a hash of the id, not the id. Claims filed
+// before keep "web-" and the id itself.
+func webExternalRef(draftID string) string {
+	sum := sha256.Sum256([]byte(draftID))
+	return "web-" + hex.EncodeToString(sum[:16])
+}
+
+// confirmPage is the answer to a submission: the reference, and the access code when the
+// claimant may see it (empty: the claim was filed before and its code cannot be shown).
 type confirmPage struct {
 	Reference  string
 	AccessCode string
-	Created    bool
 }
 
 // validateResponse is what the script gets: the errors of the step's fields and, when the

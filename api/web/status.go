@@ -169,18 +169,44 @@ func (h *handler) status(c *gin.Context) {
 	v := h.view(c, "status_title")
 	if cl == nil {
 		// A withdrawal ends the claim's sessions, this browser's too: it lands here, told
-		// that it is done.
+		// that it is done if its (ended) session's claim is withdrawn indeed.
 		if c.Query("done") == "withdrawn" {
-			v.Message = v.T("done_withdrawn")
+			withdrawn, err := h.sessionWithdrawn(c)
+			if err != nil {
+				h.failErr(c, err)
+				return
+			}
+			if withdrawn {
+				v.Message = v.T("done_withdrawn")
+			}
 		}
 		v.Page = statusPage{Reference: c.Query("reference")}
 		h.render(c, http.StatusOK, "status", v)
 		return
 	}
-	if done := c.Query("done"); slices.Contains([]string{"withdrawn", "contact", "evidence"}, done) {
+	// A notice says what the claim shows: a withdrawal is told only of a withdrawn claim.
+	if done := c.Query("done"); slices.Contains([]string{"contact", "evidence"}, done) || done == "withdrawn" && cl.Status == store.StatusWithdrawn {
 		v.Message = v.T("done_" + done)
 	}
 	h.showStatus(c, v, cl, nil, http.StatusOK)
+}
+
+// sessionWithdrawn reports whether the claim of the browser's session cookie is withdrawn,
+// whether or not the session has ended since (the withdrawal ends it): false without a session
+// of ours.
+func (h *handler) sessionWithdrawn(c *gin.Context) (bool, error) {
+	s, ok := h.session(c)
+	if !ok {
+		return false, nil
+	}
+	cl, err := h.store.ClaimByReference(c.Request.Context(), s.ref)
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return cl.Status == store.StatusWithdrawn, nil
 }
 
 func (h *handler) showStatus(c *gin.Context, v *view, cl *models.Claim, errs []fieldError, code int) {
@@ -362,8 +388,26 @@ func (h *handler) withdraw(c *gin.Context) {
 		return
 	}
 	// Through the lifecycle, the one place that changes a claim's status (and audits it).
-	err := h.claims.Withdraw(c.Request.Context(), cl, audit.Actor{Kind: audit.ActorClaimant, IP: c.ClientIP()})
-	if err != nil && !apperr.Is(err, apperr.InvalidTransition) {
+	ctx := c.Request.Context()
+	err := h.claims.Withdraw(ctx, cl, audit.Actor{Kind: audit.ActorClaimant, IP: c.ClientIP()})
+	if apperr.Is(err, apperr.InvalidTransition) {
+		// Refused: the status is not the one the page showed. Withdrawn already (a second
+		// press of the button) is done; anything else (staff decided the claim meanwhile) is
+		// not, and the page says so with the status as it is.
+		if cl, err = h.store.ClaimByReference(ctx, cl.Reference); err != nil {
+			h.failErr(c, err)
+			return
+		}
+		if cl.Status != store.StatusWithdrawn {
+			v := h.view(c, "status_title")
+			v.Message = v.T("withdraw_not_done")
+			if !slices.Contains(store.OpenStatuses, cl.Status) {
+				v.Message = v.T("not_withdrawable")
+			}
+			h.showStatus(c, v, cl, nil, http.StatusConflict)
+			return
+		}
+	} else if err != nil {
 		h.failErr(c, err)
 		return
 	}
@@ -390,11 +434,9 @@ func (h *handler) contact(c *gin.Context) {
 		h.showStatus(c, v, cl, errs, http.StatusUnprocessableEntity)
 		return
 	}
-	// The same normalization as at filing (trimmed name, lower-case email, E.164 phone).
-	name, email, phone := strings.TrimSpace(f.Name), strings.ToLower(strings.TrimSpace(f.Email)), strings.TrimSpace(f.Phone)
-	if phone != "" {
-		phone, _ = intake.NormalizePhone(phone)
-	}
+	// Stored as it would have been filed (a name typed on a Mac, decomposed, is stored in NFC,
+	// or a search for it would miss it).
+	name, email, phone := intake.NormalizeContact(f.Name, f.Email, f.Phone)
 	if err := h.claims.UpdateContact(ctx, cl, name, email, phone, audit.Actor{Kind: audit.ActorClaimant, IP: c.ClientIP()}); err != nil {
 		// Withdrawn or erased meanwhile: nothing was stored, and the page says why.
 		var ae *apperr.Error

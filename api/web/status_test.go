@@ -3,18 +3,23 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/claimdesk/claimdesk/api/web"
 	"github.com/claimdesk/claimdesk/internal/audit"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
+	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 )
@@ -245,4 +250,137 @@ func TestEvidenceLimit(t *testing.T) {
 		}
 	}
 	want(t, b.upload("one-more.png", png), 422, fmt.Sprintf("파일은 청구당 %d개까지", web.MaxEvidenceFiles))
+}
+
+// A withdrawal refused because staff decided the claim meanwhile says so, with the claim's
+// status: it said "청구를 철회했습니다" (withdrawn) though nothing was withdrawn. The notice of a
+// withdrawal is shown only with a withdrawn claim, whatever the link says.
+func TestWithdrawAfterStaffDecided(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	b := e.browser("ko")
+	ref, _ := e.signedInClaim(b)
+	want(t, b.get("/status/withdraw"), 200, `id="withdraw-confirm"`) // the claimant's page, before staff act
+
+	ctx := context.Background()
+	cl, err := e.st.ClaimByReference(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{lifecycle.UnderReview, lifecycle.Approved} {
+		if _, err := e.claims.Transition(ctx, cl, lifecycle.Request{To: to}, audit.Actor{Kind: audit.ActorToken, Name: "lawyer"}); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+	}
+	p := b.post("/status/withdraw", "confirm", "yes")
+	want(t, p, http.StatusConflict, "이 청구는 더 이상 철회할 수 없습니다", `id="claim-status">승인됨<`)
+	wantNot(t, p, "청구를 철회했습니다", `id="withdraw-link"`)
+
+	p = b.get("/status?done=withdrawn")
+	want(t, p, 200, `id="claim-status">승인됨<`)
+	wantNot(t, p, "청구를 철회했습니다")
+	// Without a session, the link alone says nothing either.
+	p = e.browser("ko").get("/status?done=withdrawn")
+	want(t, p, 200, `name="access_code"`)
+	wantNot(t, p, "청구를 철회했습니다")
+
+	if cl, _ = e.st.ClaimByReference(ctx, ref); cl.Status != lifecycle.Approved || cl.ClaimantName == "" {
+		t.Fatalf("claim %s, name %q", cl.Status, cl.ClaimantName)
+	}
+}
+
+// A name corrected on the status page is stored as at filing: trimmed and in NFC. Typed on a
+// Mac it arrives decomposed (jamo), and was stored so, where a search for the name typed
+// anywhere else missed it.
+func TestContactNameStoredInNFC(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	b := e.browser("ko")
+	ref, _ := e.signedInClaim(b)
+	b.get("/status")
+	decomposed := norm.NFD.String(" 박서준 ")
+	if decomposed == " 박서준 " {
+		t.Fatal("the test name is not decomposed")
+	}
+	if p := b.post("/status/contact", "name", decomposed, "email", " Seojun@Example.com ", "phone", "010-9876-5432"); p.Status != http.StatusSeeOther {
+		t.Fatalf("contact: %d %s", p.Status, p.Body)
+	}
+	cl, err := e.st.ClaimByReference(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.ClaimantName != "박서준" || cl.ClaimantEmail != "seojun@example.com" || cl.ClaimantPhone != "+821098765432" {
+		t.Fatalf("stored %q %q %q", cl.ClaimantName, cl.ClaimantEmail, cl.ClaimantPhone)
+	}
+}
+
+// langLinkRe finds the language links of a page.
+var langLinkRe = regexp.MustCompile(`<a href="([^"]*)" lang="(ko|en)" hreflang=`)
+
+// The language links of a page rendered from a post (a form shown again with its errors, a
+// refusal) lead to a page that answers GET, in the language chosen: they were relative
+// ("?lang=en") and led to GET /status/contact?lang=en, a 405 in JSON. Links of pages reached by
+// GET keep their reference.
+func TestLanguageLinksOfPostedPages(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	b := e.browser("ko")
+	ref, _ := e.signedInClaim(b)
+	b.get("/status")
+	stranger := e.browser("ko")
+	stranger.get("/status")
+	forged := e.browser("ko")
+	forged.get("/claim")
+	forged.csrf, forged.draft = "forged", "!!"
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, path string // path: where the page was answered, which a relative link is read against
+		who        *browser
+		page       func() page
+	}{
+		{"contact 422", "/status/contact", b, func() page { return b.post("/status/contact", "name", "김민지", "email", "not-an-email") }},
+		{"evidence 422", "/status/evidence", b, func() page { return b.upload("r.png", []byte("not a picture")) }},
+		{"lookup 401", "/status", stranger, func() page {
+			return stranger.post("/status", "reference", ref, "access_code", "0000-0000-0000-0000")
+		}},
+		{"claim 403", "/claim", forged, func() page { return forged.post("/claim", "action", "next") }},
+		{"withdraw 409", "/status/withdraw", b, func() page {
+			cl, err := e.st.ClaimByReference(ctx, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, to := range []string{lifecycle.UnderReview, lifecycle.Rejected} {
+				req := lifecycle.Request{To: to, Reasons: []string{lifecycle.ReasonOther}, Note: "test"}
+				if _, err := e.claims.Transition(ctx, cl, req, audit.Actor{Kind: audit.ActorToken, Name: "lawyer"}); err != nil {
+					t.Fatalf("to %s: %v", to, err)
+				}
+			}
+			return b.post("/status/withdraw", "confirm", "yes")
+		}},
+		{"status by link", "/status?reference=" + ref + "&done=contact", stranger, func() page {
+			return stranger.get("/status?reference=" + ref + "&done=contact")
+		}},
+	} {
+		p := tc.page()
+		if p.Status < 400 && tc.name != "status by link" {
+			t.Fatalf("%s: %d", tc.name, p.Status)
+		}
+		links := langLinkRe.FindAllStringSubmatch(p.Body, -1)
+		if len(links) != 2 {
+			t.Fatalf("%s: language links %q", tc.name, links)
+		}
+		base, _ := url.Parse(tc.path)
+		for _, l := range links {
+			lang := l[2]
+			href, err := url.Parse(html.UnescapeString(l[1]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := base.ResolveReference(href).String()
+			if tc.name == "status by link" && !strings.Contains(target, "reference="+ref) {
+				t.Errorf("%s: %s link %q lost the reference", tc.name, lang, target)
+			}
+			got := tc.who.get(target)
+			if got.Status != 200 || !strings.HasPrefix(got.Header.Get("Content-Type"), "text/html") || !strings.Contains(got.Body, `<html lang="`+lang+`">`) {
+				t.Errorf("%s: %s link to %q: %d %s, want a page in %s", tc.name, lang, target, got.Status, got.Header.Get("Content-Type"), lang)
+			}
+		}
+	}
 }

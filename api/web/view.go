@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,8 +23,10 @@ type view struct {
 	Title string
 	CSRF  string
 	// LangForm names the form the language buttons submit (the claim form keeps its draft
-	// across a language switch); empty means plain links.
+	// across a language switch); empty means plain links, to LangURL.
 	LangForm string
+	// here is the page the language links show again (langPage).
+	here url.URL
 	// Errors are the failing fields, in page order, for the summary and next to each field.
 	Errors  []fieldError
 	Message string
@@ -75,6 +78,37 @@ func (v *view) Other() messages.Lang {
 	return messages.En
 }
 
+// LangURL is the link that shows the page in language l.
+func (v *view) LangURL(l string) string {
+	u := v.here
+	q := u.Query()
+	q.Set("lang", l)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// langPage is the page the language links of the answer to r lead to: a page reached by GET is
+// shown again, with the one parameter a page takes from its link (the status page's
+// reference); one rendered from a post (a form shown again with its errors, the error page)
+// leads to the page its form was on, as a link relative to the post's path would lead to a
+// GET that path does not answer.
+func langPage(r *http.Request) url.URL {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		switch {
+		case r.URL.Path == "/status" || strings.HasPrefix(r.URL.Path, "/status/"):
+			return url.URL{Path: "/status"}
+		case r.URL.Path == "/claim" || strings.HasPrefix(r.URL.Path, "/claim/"):
+			return url.URL{Path: "/claim"}
+		}
+		return url.URL{Path: "/"}
+	}
+	u := url.URL{Path: r.URL.Path}
+	if ref := r.URL.Query().Get("reference"); ref != "" && r.URL.Path == "/status" {
+		u.RawQuery = url.Values{"reference": {ref}}.Encode()
+	}
+	return u
+}
+
 // Won formats an amount with thousands separators.
 func (v *view) Won(n int64) string { return damages.FormatWon(n) }
 
@@ -122,7 +156,7 @@ func nationalPhone(p string) string {
 }
 
 func (h *handler) view(c *gin.Context, titleKey string) *view {
-	v := &view{Lang: PageLang(c), CSRF: h.csrfToken(c)}
+	v := &view{Lang: PageLang(c), CSRF: h.csrfToken(c), here: langPage(c.Request)}
 	v.Title = v.T(titleKey)
 	return v
 }

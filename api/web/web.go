@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
+	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/ratelimit"
@@ -49,8 +50,11 @@ type Config struct {
 	Now func() time.Time
 	// Case is the slug of the case the public pages serve.
 	Case string
-	// Secret signs the status page's session cookie. Nil means a random key per process:
-	// claimants then sign in again after a restart, which is harmless.
+	// Secret signs the status page's session cookie and derives the access codes of claims
+	// filed on the form (handler.accessCode). Nil means a random key per process: claimants
+	// then sign in again after a restart, which is harmless, and a claim filed before it is
+	// not shown its code again on a second press of the button (the page says it was shown
+	// once).
 	Secret []byte
 	// Blobs keeps evidence files; nil means the database.
 	Blobs store.Blobs
@@ -233,6 +237,11 @@ func AlwaysSecure(c *gin.Context) { c.Set(keyAlwaysSecure, true) }
 // csrfToken returns the form token of the browser, setting its cookie on first use. The token
 // is a random value in an HttpOnly cookie that every form repeats in a hidden field (double
 // submit): another site can make the browser send the cookie, but cannot read it.
+//
+// The cookie is SameSite=Lax, not Strict: a visit from another site (a link in a chat, a search
+// result) came without a Strict cookie, was given a new one, and the tabs already open then
+// posted a token that no longer matched, losing the claim form's draft. Posts from other sites
+// are refused before the token is looked at (crossOrigin), so Strict added nothing to them.
 func (h *handler) csrfToken(c *gin.Context) string {
 	if v, err := c.Cookie(cookieCSRF); err == nil && len(v) == 43 {
 		return v
@@ -240,7 +249,7 @@ func (h *handler) csrfToken(c *gin.Context) string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	c.SetSameSite(http.SameSiteStrictMode)
+	c.SetSameSite(http.SameSiteLaxMode)
 	c.SetCookie(cookieCSRF, v, 0, "/", "", Secure(c), true)
 	// The cookie is new: make the rest of this request see it.
 	c.Request.AddCookie(&http.Cookie{Name: cookieCSRF, Value: v})
@@ -249,13 +258,19 @@ func (h *handler) csrfToken(c *gin.Context) string {
 
 // checkCSRF reports whether the posted form repeats the cookie's token; if not it answers.
 func (h *handler) checkCSRF(c *gin.Context) bool {
-	cookie, err := c.Cookie(cookieCSRF)
-	sent := c.PostForm("csrf")
-	if err != nil || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(sent)) != 1 {
+	if !csrfOK(c) {
 		h.fail(c, http.StatusForbidden, "csrf_failed")
 		return false
 	}
 	return true
+}
+
+// csrfOK reports whether the posted form repeats the cookie's token, answering nothing (the
+// claim form answers a mismatch with the form itself: claimStep).
+func csrfOK(c *gin.Context) bool {
+	cookie, err := c.Cookie(cookieCSRF)
+	sent := c.PostForm("csrf")
+	return err == nil && cookie != "" && subtle.ConstantTimeCompare([]byte(cookie), []byte(sent)) == 1
 }
 
 // limitBody bounds the request body; a bigger one fails when the form is parsed.
@@ -283,6 +298,17 @@ func FormError(err error) (status int, key string) {
 		return http.StatusRequestEntityTooLarge, "too_large_form"
 	}
 	return http.StatusBadRequest, "bad_form"
+}
+
+// accessCode is the access code of the claim filed from the draft draftID: derived from the
+// secret, not random, so that a second press of the button can show it again (submit). Only
+// the server can derive it, for whoever posts the draft again: the claimant's browser, which
+// holds it in the form. Hence the external_ref that staff see does not hold the draft id
+// (webExternalRef).
+func (h *handler) accessCode(draftID string) string {
+	m := hmac.New(sha256.New, h.secret)
+	m.Write([]byte("access-code|" + draftID))
+	return auth.AccessCodeFrom(m.Sum(nil))
 }
 
 // sign and verify protect the status session cookie.
@@ -333,6 +359,14 @@ func (h *handler) limited(c *gin.Context, l *ratelimit.Limiter) bool {
 
 // tooMany answers 429, to come back when l, the limiter that refused, has one more event.
 func (h *handler) tooMany(c *gin.Context, l *ratelimit.Limiter) {
-	c.Header("Retry-After", strconv.Itoa(l.RetryAfter()))
+	retryAfter(c, l)
 	h.fail(c, http.StatusTooManyRequests, "rate_limited")
+}
+
+// retryAfter tells the client of a 429 to come back when l, the limiter that refused, has one
+// more event, and returns the wait in seconds for the page to say.
+func retryAfter(c *gin.Context, l *ratelimit.Limiter) string {
+	s := strconv.Itoa(l.RetryAfter())
+	c.Header("Retry-After", s)
+	return s
 }

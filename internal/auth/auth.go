@@ -76,7 +76,12 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 func randomCode(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
-	out := make([]byte, n)
+	return encode(b)
+}
+
+// encode writes each byte of b as one character of crockford (its low 5 bits).
+func encode(b []byte) string {
+	out := make([]byte, len(b))
 	for i, x := range b {
 		out[i] = crockford[x&31]
 	}
@@ -100,6 +105,11 @@ func NewReference() string { return "CD-" + group(randomCode(12), 4) }
 
 // NewAccessCode returns a claimant access code: 16 random base32 characters (80 bits).
 func NewAccessCode() string { return group(randomCode(16), 4) }
+
+// AccessCodeFrom returns the access code written from the first 16 bytes of sum, in the form of
+// NewAccessCode: for a code derived from a secret (an HMAC), which a client can be shown again
+// without its being stored. sum must be at least 16 bytes and as unguessable as random ones.
+func AccessCodeFrom(sum []byte) string { return group(encode(sum[:16]), 4) }
 
 // NormalizeCode reads a reference or access code as a person may type it: any case, with or
 // without dashes and spaces, O for 0, I and L for 1.

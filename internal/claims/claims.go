@@ -68,6 +68,12 @@ type Meta struct {
 	ImportID *int64
 	// Actor is who submits, for the audit trail; zero means the claimant from IP.
 	Actor audit.Actor
+	// AccessCode, when set, is the new claim's access code instead of a random one. The web
+	// form sets one derived from its draft and its secret (as unguessable as a random one), so
+	// that a second press of its button, which finds the claim the first stored, can show the
+	// claimant the code again: a random code exists only in the answer to the first press.
+	// A claim found already stored keeps the code it was stored with.
+	AccessCode string
 }
 
 // Result is a submitted (or validated) claim.
@@ -101,7 +107,10 @@ func (s *Service) Submit(ctx context.Context, caseSlug string, in intake.ClaimIn
 		if err != nil {
 			return nil, err
 		}
-		code := auth.NewAccessCode()
+		code := meta.AccessCode
+		if code == "" {
+			code = auth.NewAccessCode()
+		}
 		m.Reference = auth.NewReference()
 		m.AccessCodeHash = auth.HashAccessCode(code)
 		ev, err := s.submitEvent(m, meta)

@@ -183,13 +183,10 @@ func Normalize(in ClaimInput, c *damages.Case, now time.Time) (Claim, error) {
 	if cl.Email == "" && cl.Phone == "" {
 		errs = append(errs, apperr.FieldError{Path: "claimant.email", Code: apperr.FieldRequired, Message: "contact_required"})
 	}
-	out.Claimant.Email = strings.ToLower(cl.Email)
-	if cl.Phone != "" && !failed("claimant.phone") {
-		p, err := NormalizePhone(cl.Phone)
-		if err != nil {
-			errs = append(errs, apperr.FieldError{Path: "claimant.phone", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_phone"}})
-		}
-		out.Claimant.Phone = p
+	var phoneErr error
+	out.Claimant.Email, out.Claimant.Phone, phoneErr = contactOf(cl)
+	if phoneErr != nil && !failed("claimant.phone") {
+		errs = append(errs, apperr.FieldError{Path: "claimant.phone", Code: apperr.FieldInvalidFormat, Params: map[string]string{"hint": "hint_phone"}})
 	}
 
 	out.Items = make([]Item, len(in.Items))
@@ -230,6 +227,25 @@ func tidy(in ClaimInput) ClaimInput {
 		in.Items[i].Description = d
 	}
 	return in
+}
+
+// contactOf is the email and phone of a tidied claimant as they are stored: the email in lower
+// case, the phone in E.164 (with the error of a phone that does not read as one).
+func contactOf(cl ClaimantInput) (email, phone string, err error) {
+	if cl.Phone != "" {
+		phone, err = NormalizePhone(cl.Phone)
+	}
+	return strings.ToLower(cl.Email), phone, err
+}
+
+// NormalizeContact is a claimant's name, email and phone as Normalize stores them (trimmed, the
+// name in NFC, the email in lower case, the phone in E.164), for contact details corrected after
+// filing, which are stored as they would have been filed. Validate them first (Normalize): a
+// phone that does not read as a number comes back as NormalizePhone leaves it.
+func NormalizeContact(name, email, phone string) (string, string, string) {
+	cl := tidy(ClaimInput{Claimant: ClaimantInput{Name: name, Email: email, Phone: phone}}).Claimant
+	email, phone, _ = contactOf(cl)
+	return cl.Name, email, phone
 }
 
 // NormalizeRef is an external_ref as it is stored and compared: trimmed, in Unicode NFC (a

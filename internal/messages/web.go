@@ -29,6 +29,7 @@ var web = map[string][2]string{
 	"bad_form":       {"보낸 내용을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.", "What was sent could not be read. Reload the page and try again."},
 	"page_internal":  {"일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", "Something went wrong on our side. Please try again shortly."},
 	"draft_lost":     {"작성 중인 내용을 읽을 수 없어 처음부터 다시 시작합니다.", "We could not read the form you were filling in, so it starts again."},
+	"csrf_retry":     {"보안 확인이 만료되어 방금 누른 버튼은 처리하지 않았습니다. 입력한 내용은 그대로 있으니 확인한 뒤 다시 눌러 주세요.", "The security check had expired, so the button you pressed did nothing. What you entered is kept: check it and press the button again."},
 
 	// Case page.
 	"home_title":          {"사건 안내", "About the case"},
@@ -168,6 +169,7 @@ var web = map[string][2]string{
 	"print":               {"인쇄 / PDF로 저장", "Print / save as PDF"},
 	"print_where":         {"진행 상황은 이 사이트의 '접수한 청구 확인하기'에서 볼 수 있습니다.", "Follow your claim under “Check a claim” on this site."},
 	"print_hint":          {"인쇄 화면에서 'PDF로 저장'을 고르면 파일로 보관할 수 있습니다.", "In the print dialog, choose “Save as PDF” to keep a file."},
+	"submit_rate_limited": {"이 인터넷 연결에서 청구가 너무 많이 접수되어 아직 제출하지 않았습니다. 입력한 내용은 그대로 있으니 {seconds}초 뒤에 다시 제출해 주세요.", "Too many claims were just filed from your internet connection, so this one is not submitted yet. What you entered is kept: submit it again in {seconds} seconds."},
 	"confirm_again_title": {"이미 접수된 청구입니다", "This claim was already filed"},
 	"confirm_again_body":  {"같은 내용이 이미 접수되었습니다. 접수 확인 코드는 처음 접수할 때 한 번만 표시됩니다.", "The same claim was already filed. Its access code was shown once, when it was filed."},
 
@@ -220,6 +222,7 @@ var web = map[string][2]string{
 	"evidence_limit":           {"파일은 청구당 {max}개까지 올릴 수 있습니다.", "At most {max} files per claim."},
 	"claim_closed":             {"철회되었거나 종결된 청구는 바꿀 수 없습니다.", "A withdrawn or closed claim cannot be changed."},
 	"not_withdrawable":         {"이 청구는 더 이상 철회할 수 없습니다.", "This claim can no longer be withdrawn."},
+	"withdraw_not_done":        {"그 사이에 청구 상태가 바뀌어 철회하지 못했습니다. 현재 상태를 확인한 뒤 다시 시도해 주세요.", "The claim's status changed meanwhile, so it was not withdrawn. Check its status and try again."},
 	"contact_title":            {"연락처 수정", "Correct your contact details"},
 	"contact_save":             {"연락처 저장", "Save contact details"},
 	"done_withdrawn":           {"청구를 철회했습니다.", "Your claim is withdrawn."},

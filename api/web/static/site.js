@@ -48,9 +48,30 @@
     });
   }
 
-  // Validation as the claimant types.
   var form = document.getElementById("claimform");
   if (!form) return;
+
+  // The claim is sent once: after the final submit, the form sends nothing more (a second tap
+  // on a slow network would replace the answer that shows the access code). The button is
+  // disabled only once the submission has its value (a disabled button sends none). Without
+  // JavaScript, a second press finds the claim and shows the same code.
+  var sent = false;
+  form.addEventListener("submit", function (e) {
+    if (sent) { e.preventDefault(); return; }
+    var by = e.submitter;
+    if (!by || by.id !== "submit-claim") return;
+    sent = true;
+    setTimeout(function () { by.disabled = true; }, 0);
+  });
+  // A page restored from the history (back after the confirmation) can be used again.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    sent = false;
+    var b = document.getElementById("submit-claim");
+    if (b) b.disabled = false;
+  });
+
+  // Validation as the claimant types.
   var step = form.getAttribute("data-step");
   if (step === "review" || (step === "items" && !form.hasAttribute("data-editing"))) return;
   var touched = {};
