@@ -354,13 +354,20 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 	now := s.Now()
 	before := WindowInputs(c.Windows, c.Location)
 	defer s.forget(caseSlug)
-	return s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
+	items, changed, err = s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
 		return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
 	}, func(items, changed int) (*models.AuditEvent, error) {
 		return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityWindows, EntityID: c.Slug,
 			Before: before, After: WindowInputs(ws, c.Location),
 			Details: map[string]any{"items_reevaluated": items, "eligibility_changed": changed}}.Model(now)
 	})
+	if err == nil {
+		// The rules were read before the transaction: a rule change that committed in between
+		// (and whose revaluation may have ended) left the claims valued under the old ones, now
+		// stale, which the background revaluation finds (it finds none otherwise).
+		s.revalueInBackground(c.Slug)
+	}
+	return items, changed, err
 }
 
 // WindowInputs is the inverse of ParseWindows: stored windows as a client sends them, times in
