@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
 	review := startReview(st, cfg.Review, log, bg)
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: cfg.ImportMaxBytes, Review: review,
-		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, SecureCookies: cfg.SecureCookies, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true,
+		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, WebSubmitEvery: cfg.WebSubmitEvery, WebSubmitBurst: cfg.WebSubmitBurst, SecureCookies: cfg.SecureCookies, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true,
 		RevaluationEvery: revaluationCheck})
 	bg.Go(func(ctx context.Context) { erasures(ctx, st, cfg.Retention, log) })
 	srv := &http.Server{

@@ -56,6 +56,10 @@ type Config struct {
 	TrustedProxies []string
 	// SessionSecret signs the claimants' status-page sessions (nil: random per process).
 	SessionSecret []byte
+	// WebSubmitEvery and WebSubmitBurst bound the claims the web form files per client IP
+	// (zero: web's defaults).
+	WebSubmitEvery time.Duration
+	WebSubmitBurst int
 	// SecureCookies marks every cookie Secure and sends HSTS whatever the request looks like,
 	// for TLS ended at a proxy that sends no X-Forwarded-Proto (false: only requests over TLS
 	// or with X-Forwarded-Proto: https; see web.Secure).

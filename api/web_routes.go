@@ -12,7 +12,8 @@ import (
 // webRoutes adds the claimant's pages (case page, claim form, status page) and the lawyers'
 // workspace (/admin) to r.
 func (s *Server) webRoutes(r *gin.Engine) {
-	web.Register(r, web.Config{Store: s.store, Claims: s.claims, Logger: s.log, Now: s.now, Secret: s.cfg.SessionSecret, CodeFailures: s.codeFailures})
+	web.Register(r, web.Config{Store: s.store, Claims: s.claims, Logger: s.log, Now: s.now, Secret: s.cfg.SessionSecret, CodeFailures: s.codeFailures,
+		SubmitEvery: s.cfg.WebSubmitEvery, SubmitBurst: s.cfg.WebSubmitBurst})
 	admin.Register(r, admin.Config{Store: s.store, Claims: s.claims, Auth: adminAuth{s}, Logger: s.log, Now: s.now, WarmReport: s.cfg.WarmReports, Reports: s.reports})
 }
 

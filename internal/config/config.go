@@ -65,6 +65,12 @@ type Config struct {
 	// Review holds the thresholds and weights of duplicate detection and fraud signals:
 	// CLAIMDESK_REVIEW_CONFIG, a JSON object over claims.DefaultReviewConfig.
 	Review claims.ReviewConfig
+	// WebSubmitEvery and WebSubmitBurst bound the claims the web form files per client IP
+	// (an IPv6 /64): WebSubmitBurst at once, then one every WebSubmitEvery
+	// (CLAIMDESK_WEB_SUBMIT_EVERY, default 20s; CLAIMDESK_WEB_SUBMIT_BURST, default 10). Many
+	// claimants may share one address (a mobile carrier's NAT, an office): raise them then.
+	WebSubmitEvery time.Duration
+	WebSubmitBurst int
 	// FontDir holds NanumGothic.ttf and NanumGothicBold.ttf for the PDF report
 	// (CLAIMDESK_FONT_DIR, default export.DefaultFontDir). It is not checked here: without
 	// the fonts only report.pdf fails, and says so.
@@ -131,13 +137,17 @@ func FromEnv() (Config, error) {
 		env string
 		def time.Duration
 		dst *time.Duration
-	}{{"CLAIMDESK_JOB_LEASE", 30 * time.Second, &c.JobLease}, {"CLAIMDESK_JOB_POLL", time.Second, &c.JobPoll}} {
+	}{{"CLAIMDESK_JOB_LEASE", 30 * time.Second, &c.JobLease}, {"CLAIMDESK_JOB_POLL", time.Second, &c.JobPoll},
+		{"CLAIMDESK_WEB_SUBMIT_EVERY", 20 * time.Second, &c.WebSubmitEvery}} {
 		*d.dst = d.def
 		if v := env(d.env, ""); v != "" {
 			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
 				return c, fmt.Errorf("%s must be a positive duration such as 30s, not %q", d.env, v)
 			}
 		}
+	}
+	if c.WebSubmitBurst, err = strconv.Atoi(env("CLAIMDESK_WEB_SUBMIT_BURST", "10")); err != nil || c.WebSubmitBurst < 1 {
+		return c, fmt.Errorf("CLAIMDESK_WEB_SUBMIT_BURST must be a whole number of claims, 1 or more")
 	}
 	if c.Review, err = claims.ParseReviewConfig(os.Getenv("CLAIMDESK_REVIEW_CONFIG")); err != nil {
 		return c, fmt.Errorf("CLAIMDESK_REVIEW_CONFIG: %w", err)

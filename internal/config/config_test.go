@@ -45,6 +45,7 @@ func TestMovedSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.ImportMaxBytes != importer.DefaultMaxBytes || c.JobLease != 30*time.Second || c.JobPoll != time.Second ||
+		c.WebSubmitEvery != 20*time.Second || c.WebSubmitBurst != 10 ||
 		c.FontDir != export.DefaultFontDir || c.Review.DuplicateWindowSeconds != claims.DefaultReviewConfig().DuplicateWindowSeconds {
 		t.Errorf("defaults: %d %v %v %q %d", c.ImportMaxBytes, c.JobLease, c.JobPoll, c.FontDir, c.Review.DuplicateWindowSeconds)
 	}
@@ -52,12 +53,15 @@ func TestMovedSettings(t *testing.T) {
 	t.Setenv("CLAIMDESK_IMPORT_MAX_BYTES", " 1048576 ")
 	t.Setenv("CLAIMDESK_JOB_LEASE", "2s")
 	t.Setenv("CLAIMDESK_JOB_POLL", "100ms")
+	t.Setenv("CLAIMDESK_WEB_SUBMIT_EVERY", "2s")
+	t.Setenv("CLAIMDESK_WEB_SUBMIT_BURST", "50")
 	t.Setenv("CLAIMDESK_REVIEW_CONFIG", `{"duplicate_window_seconds": 60, "cases": {"kakao-2022": {"duplicate_window_seconds": 600}}}`)
 	t.Setenv("CLAIMDESK_FONT_DIR", "/opt/fonts")
 	if c, err = FromEnv(); err != nil {
 		t.Fatal(err)
 	}
 	if c.ImportMaxBytes != 1<<20 || c.JobLease != 2*time.Second || c.JobPoll != 100*time.Millisecond || c.FontDir != "/opt/fonts" ||
+		c.WebSubmitEvery != 2*time.Second || c.WebSubmitBurst != 50 ||
 		c.Review.DuplicateWindowSeconds != 60 || c.Review.For("kakao-2022").DuplicateWindowSeconds != 600 {
 		t.Errorf("set: %d %v %v %q %d %d", c.ImportMaxBytes, c.JobLease, c.JobPoll, c.FontDir,
 			c.Review.DuplicateWindowSeconds, c.Review.For("kakao-2022").DuplicateWindowSeconds)
@@ -70,6 +74,9 @@ func TestMovedSettings(t *testing.T) {
 		{"CLAIMDESK_JOB_LEASE", "30"},
 		{"CLAIMDESK_JOB_LEASE", "0s"},
 		{"CLAIMDESK_JOB_POLL", "-1s"},
+		{"CLAIMDESK_WEB_SUBMIT_EVERY", "20"},
+		{"CLAIMDESK_WEB_SUBMIT_BURST", "0"},
+		{"CLAIMDESK_WEB_SUBMIT_BURST", "many"},
 		{"CLAIMDESK_REVIEW_CONFIG", `{"duplicate_window_seconds": "an hour"}`},
 		{"CLAIMDESK_REVIEW_CONFIG", `not json`},
 	} {
