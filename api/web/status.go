@@ -31,8 +31,14 @@ const (
 	MaxEvidenceFiles = 10
 )
 
-// sessionTTL is how long a claimant stays signed in to the status page.
-const sessionTTL = 30 * time.Minute
+// sessionTTL is how long a claimant stays signed in to the status page without using it; a
+// page used more than sessionRenew after its session was issued issues it again. A session
+// fixed at 30 minutes from sign-in logged out a claimant busy photographing receipts, whose
+// next upload or correction was then lost.
+const (
+	sessionTTL   = 30 * time.Minute
+	sessionRenew = 5 * time.Minute
+)
 
 type statusPage struct {
 	SignedIn    bool
@@ -143,6 +149,9 @@ func (h *handler) signedIn(c *gin.Context) (*models.Claim, error) {
 		clearSession(c)
 		return nil, nil
 	}
+	if err == nil && h.now().Sub(s.issued) >= sessionRenew {
+		h.setSession(c, cl.Reference)
+	}
 	return cl, err
 }
 
@@ -154,7 +163,11 @@ func (h *handler) claimOf(c *gin.Context) (*models.Claim, bool) {
 		return nil, false
 	}
 	if cl == nil {
-		c.Redirect(http.StatusSeeOther, "/status")
+		where := "/status"
+		if s, _ := h.session(c); !s.issued.IsZero() && h.now().After(s.issued.Add(sessionTTL)) {
+			where += "?expired=1" // timed out: the lookup says why it is back, and what was lost
+		}
+		c.Redirect(http.StatusSeeOther, where)
 		return nil, false
 	}
 	return cl, true
@@ -179,6 +192,9 @@ func (h *handler) status(c *gin.Context) {
 			if withdrawn {
 				v.Message = v.T("done_withdrawn")
 			}
+		}
+		if c.Query("expired") == "1" {
+			v.Message = v.T("session_expired")
 		}
 		v.Page = statusPage{Reference: c.Query("reference")}
 		h.render(c, http.StatusOK, "status", v)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
+	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/ratelimit"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 )
@@ -382,5 +384,37 @@ func TestLanguageLinksOfPostedPages(t *testing.T) {
 				t.Errorf("%s: %s link to %q: %d %s, want a page in %s", tc.name, lang, target, got.Status, got.Header.Get("Content-Type"), lang)
 			}
 		}
+	}
+}
+
+// TestSessionSlides: a claimant who keeps using the status page stays signed in past 30
+// minutes from signing in; one idle for longer is signed out, and the page they land on says so
+// (what they sent was lost).
+func TestSessionSlides(t *testing.T) {
+	var mu sync.Mutex
+	at := testNow
+	var ticks atomic.Int64
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return at.Add(time.Duration(ticks.Add(1)) * time.Microsecond)
+	}
+	wait := func(d time.Duration) { mu.Lock(); at = at.Add(d); mu.Unlock() }
+	e := newEnv(t, "sqlite", func(c *web.Config) { c.Now = clock; c.Claims.Now = clock })
+	b := e.browser("ko")
+	e.signedInClaim(b)
+	for _, d := range []time.Duration{25 * time.Minute, 25 * time.Minute} {
+		wait(d)
+		if p := b.post("/status/contact", "name", "김민지", "email", "minji@example.com", "phone", ""); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status?done=contact" {
+			t.Fatalf("a correction %v after the last: %d %s", d, p.Status, p.Header.Get("Location"))
+		}
+	}
+	wait(31 * time.Minute)
+	p := b.post("/status/contact", "name", "김민지", "email", "minji@example.com", "phone", "")
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status?expired=1" {
+		t.Fatalf("a correction after 31 idle minutes: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	if page := b.get(p.Header.Get("Location")); !strings.Contains(page.Body, messages.Text(messages.Ko, "session_expired", nil)) {
+		t.Errorf("the lookup does not say the session expired:\n%s", page.Body)
 	}
 }

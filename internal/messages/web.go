@@ -226,6 +226,7 @@ var web = map[string][2]string{
 	"contact_title":            {"연락처 수정", "Correct your contact details"},
 	"contact_save":             {"연락처 저장", "Save contact details"},
 	"done_withdrawn":           {"청구를 철회했습니다.", "Your claim is withdrawn."},
+	"session_expired":          {"오래 사용하지 않아 로그아웃되었습니다. 다시 로그인해 주세요. 방금 보내신 내용은 저장되지 않았습니다.", "You were signed out after a while without activity. Please sign in again: what you just sent was not saved."},
 	"done_contact":             {"연락처를 저장했습니다.", "Your contact details are saved."},
 	"done_evidence":            {"파일을 올렸습니다.", "The file is uploaded."},
 	"withdraw_title":           {"청구 철회", "Withdraw the claim"},
