@@ -143,8 +143,7 @@ func (s *Server) createImport(c *gin.Context) {
 	rc.SetWriteDeadline(time.Now().Add(uploadTimeout + time.Minute))
 	imp, err := s.imports.importer.Receive(ctx, n, body, s.imports.maxBytes)
 	if err != nil {
-		// An upload cut short (a multipart body without its closing boundary) is answered 400
-		// by writeError, like every body that ends before its end.
+		// A body that could not be read (cut short, or not HTTP) is malformed (uploadBody).
 		if max, ok := importer.IsTooLarge(err); ok {
 			err = &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(max)}}
 		}
@@ -200,7 +199,7 @@ func importBody(c *gin.Context) (io.Reader, string, error) {
 		return nil, "", unsupported
 	}
 	if f, ok := importFormats[mt]; ok {
-		return c.Request.Body, f, nil
+		return uploadBody{c.Request.Body}, f, nil
 	}
 	if mt != "multipart/form-data" {
 		return nil, "", unsupported
@@ -232,8 +231,23 @@ func importBody(c *gin.Context) (io.Reader, string, error) {
 		case ".csv":
 			format = importer.FormatCSV
 		}
-		return part, format, nil
+		return uploadBody{part}, format, nil
 	}
+}
+
+// uploadBody is the file of an upload as it is read from the request. An error reading it is
+// the client's mistake, answered 400 malformed_request as a JSON body's is (readJSONBody): a
+// body cut short, or not HTTP (a chunk size that is not a number), which reached writeError
+// as an unknown error (500). Errors of the store are not the body's, and keep their answers;
+// the read error stays in the chain, so a client gone is still told apart (writeError).
+type uploadBody struct{ r io.Reader }
+
+func (b uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = apperr.Wrap(apperr.Malformed, "", err)
+	}
+	return n, err
 }
 
 // ownImport loads the import of the path, visible to staff and to the importer who sent it

@@ -12,9 +12,16 @@
 // the error report.
 //
 // Rows of one claim must be adjacent in a CSV file (a file sorted or grouped by claim_ref, as
-// every export is). This keeps the reader streaming with flat memory whatever the file size;
-// a claim_ref that comes back later in the file is rejected with the conflict code and a
-// message saying why.
+// every export is). This keeps the reader streaming with flat memory whatever the file size.
+// A claim_ref that comes back later in the file makes no claim: its later rows are rejected
+// with the conflict code and a message saying why, and the claim stored from its first rows is
+// taken out again in the import's transaction and its rows reported with it, so that the file
+// sent again sorted stores the whole claim (were it kept, the whole claim would conflict with
+// it for ever).
+//
+// A cancel (DELETE /imports/{id}) answered "stopping" means the import stores nothing: it
+// stops the run in this process at once, and the import's row in the database settles a
+// cancel from anywhere against the commit of the outcome (store.Bulk.FinishImport).
 package importer
 
 import (
@@ -103,8 +110,27 @@ type Progress struct {
 	Rows   atomic.Int64 // records read
 	Bytes  atomic.Int64 // bytes of the upload read
 	cancel context.CancelCauseFunc
-	// ended is set once the import's outcome is committed: it cannot be cancelled any more.
-	ended atomic.Bool
+	// state is running until the run is cancelled or starts to commit its outcome, whichever
+	// comes first: a cancel from this process never interrupts a commit it did not prevent.
+	state atomic.Int32
+}
+
+// States of a run (Progress.state).
+const (
+	runRunning int32 = iota
+	runCancelled
+	runCommitting
+)
+
+// stop cancels the run unless it is committing its outcome, and reports whether it is
+// cancelled.
+func (p *Progress) stop() bool {
+	p.state.CompareAndSwap(runRunning, runCancelled)
+	if p.state.Load() != runCancelled {
+		return false
+	}
+	p.cancel(errCancelled)
+	return true
 }
 
 // NewLive returns an empty registry.
@@ -120,14 +146,11 @@ func (l *Live) Get(id int64) *Progress {
 	return l.runs[id]
 }
 
-// Cancel stops an import running here; it reports whether there was one.
+// Cancel stops an import running here; it reports whether there was one it stopped (one
+// committing its outcome cannot be stopped any more).
 func (l *Live) Cancel(id int64) bool {
 	p := l.Get(id)
-	if p == nil || p.ended.Load() {
-		return false
-	}
-	p.cancel(errCancelled)
-	return true
+	return p != nil && p.stop()
 }
 
 func (l *Live) add(id int64, p *Progress) {
@@ -147,17 +170,59 @@ var errCancelled = errors.New("import cancelled")
 // outcome is one built claim or the problems that reject it.
 type outcome struct {
 	g     *group
-	claim *models.Claim
+	claim *models.Claim // nil once rejected
 	probs []problem
+	// stored is what became of claim (store.Created or store.Unchanged) while it is not nil.
+	stored store.Outcome
+	// back marks further rows of a claim_ref read before, apart from them (CSV): they are
+	// rejected for it, and not counted as a claim of their own.
+	back bool
+	// backAt is the line where more rows of this group's claim_ref come after other rows
+	// (CSV): its claim is rejected whole, these rows with it.
+	backAt int64
+}
+
+// refRepeated rejects a row for its claim_ref, read before apart from this row.
+var refRepeated = apperr.FieldError{Code: apperr.FieldConflict, Message: "import_ref_repeated"}
+
+// comeBack rejects o as further rows of a claim_ref read before, apart from them: each row for
+// that (and for what else is wrong with it).
+func (o *outcome) comeBack(src source) {
+	if o.back {
+		return
+	}
+	o.claim, o.back, o.backAt = nil, true, 0
+	for i := range o.g.rows {
+		o.probs = append(o.probs, problem{row: i, column: src.columnOfRef(), fe: refRepeated})
+	}
+}
+
+// withClaimBackAt rejects every row of g with its claim, whose claim_ref comes back on line.
+func withClaimBackAt(g *group, line int64) []problem {
+	ps := make([]problem, len(g.rows))
+	for i := range ps {
+		ps[i] = problem{row: i, fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "import_ref_not_consecutive",
+			Params: map[string]string{"line": strconv.FormatInt(line, 10)}}}
+	}
+	return ps
 }
 
 // counters are the figures of a run.
 type counters struct {
 	created, unchanged, rejectedClaims, rejectedRows int64
+	// oneClaimPerRef: every row of a reference is of one claim (CSV), so rows of it that come
+	// back after other rows make the claim rejected whole. In NDJSON a line is a claim, and a
+	// reference sent again is that line's claim refused.
+	oneClaimPerRef bool
 	// rejectedRefs are the references of claims rejected so far, so that rows of the same
 	// claim_ref further down the file are rejected too instead of making a smaller claim.
 	// (Refs of stored claims are found in the database.) Bounded to keep memory flat.
 	rejectedRefs map[string]struct{}
+	// unstored are the references whose claim an earlier batch stored and a later one took
+	// out again, with the line where they came back: the rows of the claim are reported at the
+	// end of the run (reportUnstored). Bounded as rejectedRefs (past it, they are counted but
+	// not reported).
+	unstored map[string]int64
 }
 
 const maxRejectedRefs = 1 << 20
@@ -166,22 +231,10 @@ const maxRejectedRefs = 1 << 20
 // (database unavailable, a concurrent writer won a race): a bad file, a cancel or too many
 // errors are recorded on the import and are not errors of the job.
 func (im *Importer) Run(ctx context.Context, id int64) error {
-	imp, err := im.Store.StartImport(ctx, id, im.Now().UTC())
-	if err != nil {
-		return err
-	}
-	if imp.Status != store.ImportRunning {
-		return nil // finished, or cancelled while queued
-	}
-	if imp.CancelRequested {
-		return im.end(ctx, imp, store.ImportCancelled, "", nil)
-	}
-	cs, err := im.Store.CaseByID(ctx, imp.CaseID)
-	if err != nil {
-		return err
-	}
-
-	ctx, cancel := context.WithCancelCause(ctx)
+	// The run is registered before it starts, so that a cancel in this process stops it from
+	// then on; one that finds no run here only sets cancel_requested, which the import reads
+	// when it starts, once it holds its lock, and when it commits.
+	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	prog := &Progress{cancel: cancel}
 	live := im.Live
@@ -190,22 +243,37 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 	}
 	live.add(id, prog)
 	defer live.remove(id)
-	stopBeat := im.heartbeat(ctx, id, prog, cancel)
+
+	imp, err := im.Store.StartImport(ctx, id, im.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if imp.Status != store.ImportRunning {
+		return nil // finished, or cancelled while queued
+	}
+	if imp.CancelRequested || errors.Is(context.Cause(runCtx), errCancelled) {
+		return im.end(ctx, imp, store.ImportCancelled, "", nil)
+	}
+	ctx = runCtx
+	stopBeat := im.heartbeat(ctx, id, prog)
 
 	// The claims are decided with one Builder for the whole file and stored only if the case
 	// is still at its revision; when the windows or rules changed in between, the import is
 	// decided again with fresh ones (it has read nothing yet: see store.BeginBulk).
 	var res runResult
-	runErr := im.Claims.WithBuilder(ctx, cs.Slug, func(b *claims.Builder) error {
-		var err error
-		res, err = im.run(ctx, imp, b, prog)
-		return err
-	})
+	cs, runErr := im.Store.CaseByID(ctx, imp.CaseID)
+	if runErr == nil {
+		runErr = im.Claims.WithBuilder(ctx, cs.Slug, func(b *claims.Builder) error {
+			var err error
+			res, err = im.run(ctx, imp, b, prog)
+			return err
+		})
+	}
 	stopBeat()
 	if runErr == nil {
 		return nil
 	}
-	if errors.Is(context.Cause(ctx), errCancelled) {
+	if errors.Is(runErr, errCancelled) || errors.Is(context.Cause(ctx), errCancelled) {
 		imp.RowsRead = prog.Rows.Load()
 		return im.end(context.WithoutCancel(ctx), imp, store.ImportCancelled, "", nil)
 	}
@@ -220,7 +288,7 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 // heartbeat publishes progress and watches for a cancel request, on PostgreSQL where other
 // instances need to see it. On SQLite the import's transaction holds the only write lock, so
 // status answers read the Live registry and cancels go through it.
-func (im *Importer) heartbeat(ctx context.Context, id int64, prog *Progress, cancel context.CancelCauseFunc) func() {
+func (im *Importer) heartbeat(ctx context.Context, id int64, prog *Progress) func() {
 	if im.Store.Dialect() != store.Postgres {
 		return func() {}
 	}
@@ -243,8 +311,8 @@ func (im *Importer) heartbeat(ctx context.Context, id int64, prog *Progress, can
 				return
 			case <-t.C:
 				stop, err := im.Store.ImportHeartbeat(ctx, id, prog.Rows.Load())
-				if err == nil && stop && !prog.ended.Load() {
-					cancel(errCancelled)
+				if err == nil && stop {
+					prog.stop()
 					return
 				}
 			}
@@ -317,9 +385,14 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 	defer bulk.Rollback()
 
 	// The import stopped while this worker waited for the lock (another worker finished it,
-	// or it was cancelled): nothing to do.
-	if cur, err := im.Store.Import(ctx, imp.ID); err != nil || cur.Status != store.ImportRunning {
+	// or it was cancelled): nothing to do. Asked to stop since it started, by a cancel that
+	// found no run to stop in this process: it stops now rather than at its commit.
+	cur, err := im.Store.Import(ctx, imp.ID)
+	if err != nil || cur.Status != store.ImportRunning {
 		return res, err
+	}
+	if cur.CancelRequested {
+		return res, errCancelled
 	}
 
 	batches := make(chan []outcome, 2)
@@ -328,7 +401,7 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 		defer close(batches)
 		prodErr <- im.produce(ctx, src, b, imp, batches, prog)
 	}()
-	c := counters{rejectedRefs: map[string]struct{}{}}
+	c := counters{oneClaimPerRef: imp.Format != FormatNDJSON, rejectedRefs: map[string]struct{}{}, unstored: map[string]int64{}}
 	var writeErr error
 	for batch := range batches {
 		if writeErr != nil {
@@ -346,6 +419,11 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 	}
 	if err := context.Cause(ctx); err != nil {
 		return res, err
+	}
+	if len(c.unstored) > 0 {
+		if err := im.reportUnstored(ctx, imp, spool, c.unstored); err != nil {
+			return res, err
+		}
 	}
 
 	imp.RowsRead = src.rowsRead()
@@ -373,7 +451,16 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 	}
 	t := im.Now().UTC()
 	imp.FinishedAt = &t
+	// From here the outcome is settled: a cancel in this process can no longer stop the run,
+	// and one from anywhere is settled by FinishImport (it refuses after a cancel request, and
+	// holds the import's row against a later one until the commit).
+	if !prog.state.CompareAndSwap(runRunning, runCommitting) {
+		return res, errCancelled
+	}
 	if err := bulk.FinishImport(ctx, imp); err != nil {
+		if errors.Is(err, store.ErrCancelRequested) {
+			return res, errCancelled
+		}
 		return res, err
 	}
 	if err := im.recordImport(ctx, bulk, imp); err != nil {
@@ -382,7 +469,6 @@ func (im *Importer) run(ctx context.Context, imp *models.Import, b *claims.Build
 	if err := bulk.Commit(ctx); err != nil {
 		return res, err
 	}
-	prog.ended.Store(true)
 	im.logEnd(imp)
 	im.detect(ctx, imp)
 	return res, nil
@@ -471,47 +557,120 @@ func buildGroup(b *claims.Builder, src source, g *group, meta claims.Meta) outco
 }
 
 // write stores the valid claims of a batch and records the rejected ones.
+//
+// In a CSV file, a claim_ref whose rows come back after other rows is rejected whole: the
+// rows that come back (known from rejectedRefs, from the groups before them in the batch, or
+// from the database when an earlier batch stored the claim) and the claim's first rows. First
+// rows in the same batch are kept from the store; a claim an earlier batch stored is taken out
+// of the transaction again (Bulk.Unstore), and its rows, no longer held, are reported at the
+// end of the run (reportUnstored).
 func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Import, src source, batch []outcome, spool *spool, c *counters) error {
+	var first map[string]int // CSV: claim_ref -> its first group in the batch
+	if c.oneClaimPerRef {
+		first = make(map[string]int, len(batch))
+	}
+	for i := range batch {
+		o := &batch[i]
+		ref := o.g.ref
+		if ref == "" || o.g.claimFirst != nil {
+			continue
+		}
+		_, rejected := c.rejectedRefs[ref]
+		if !c.oneClaimPerRef {
+			if rejected && o.claim != nil {
+				o.claim, o.probs = nil, []problem{{column: src.columnOfRef(), fe: refRepeated}}
+			}
+			if o.claim == nil && len(c.rejectedRefs) < maxRejectedRefs {
+				c.rejectedRefs[ref] = struct{}{}
+			}
+			continue
+		}
+		j, inBatch := first[ref]
+		switch {
+		case inBatch:
+			if f := &batch[j]; f.claim != nil {
+				f.claim, f.backAt = nil, o.g.rows[0].line
+			}
+			o.comeBack(src)
+		case rejected:
+			o.comeBack(src)
+		default:
+			first[ref] = i
+		}
+	}
+
 	var valid []*models.Claim
 	var idx []int
 	for i := range batch {
-		o := &batch[i]
-		if _, seen := c.rejectedRefs[o.g.ref]; seen && o.g.ref != "" && o.claim != nil {
-			o.claim, o.probs = nil, []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "import_ref_repeated"}}}
-		}
-		if o.claim != nil {
-			valid = append(valid, o.claim)
+		if batch[i].claim != nil {
+			valid = append(valid, batch[i].claim)
 			idx = append(idx, i)
-		} else if o.g.ref != "" && len(c.rejectedRefs) < maxRejectedRefs {
-			c.rejectedRefs[o.g.ref] = struct{}{}
 		}
 	}
 	outs, err := bulk.Apply(ctx, valid)
 	if err != nil {
 		return err
 	}
-	var createdRows, unchangedRows, rejectedRows int64
-	for k, o := range outs {
-		ob := &batch[idx[k]]
-		switch o.Outcome {
-		case store.Created:
-			c.created++
-			createdRows += int64(len(ob.g.rows))
-		case store.Unchanged:
-			c.unchanged++
-			unchangedRows += int64(len(ob.g.rows))
+	for k, a := range outs {
+		o := &batch[idx[k]]
+		o.stored = a.Outcome
+		switch a.Outcome {
 		case store.Conflict:
-			ob.probs = []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "external_ref_conflict"}}}
+			o.claim, o.probs = nil, []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "external_ref_conflict"}}}
 		case store.Repeated:
-			ob.probs = []problem{{column: src.columnOfRef(), fe: apperr.FieldError{Code: apperr.FieldConflict, Message: "import_ref_repeated"}}}
+			if c.oneClaimPerRef {
+				o.comeBack(src) // stored by an earlier batch: taken out below
+			} else {
+				o.claim, o.probs = nil, []problem{{column: src.columnOfRef(), fe: refRepeated}}
+			}
 		}
 	}
+
+	if c.oneClaimPerRef {
+		// A claim_ref rejected in this batch may be one an earlier batch stored: then this
+		// batch's rows of it came back after others, and the claim goes.
+		var check []string
+		for ref, j := range first {
+			if batch[j].claim == nil {
+				check = append(check, ref)
+			}
+		}
+		gone, err := bulk.Unstore(ctx, check)
+		if err != nil {
+			return err
+		}
+		for ref, items := range gone {
+			o := &batch[first[ref]]
+			o.comeBack(src)
+			c.created--
+			c.rejectedClaims++
+			c.rejectedRows += int64(items)
+			if len(c.unstored) < maxRejectedRefs {
+				c.unstored[ref] = o.g.rows[0].line
+			}
+		}
+	}
+
+	var createdRows, unchangedRows, rejectedRows int64
 	for i := range batch {
 		o := &batch[i]
-		if len(o.probs) == 0 && o.g.claimFirst == nil {
+		if o.claim != nil {
+			if o.stored == store.Created {
+				c.created++
+				createdRows += int64(len(o.g.rows))
+			} else {
+				c.unchanged++
+				unchangedRows += int64(len(o.g.rows))
+			}
 			continue
 		}
-		if o.g.claimFirst == nil { // further rows of a claim already counted
+		if o.backAt != 0 {
+			o.probs = withClaimBackAt(o.g, o.backAt)
+		}
+		if c.oneClaimPerRef && o.g.ref != "" && len(c.rejectedRefs) < maxRejectedRefs {
+			c.rejectedRefs[o.g.ref] = struct{}{}
+		}
+		if !o.back && o.g.claimFirst == nil { // further rows of a claim already counted
 			c.rejectedClaims++
 		}
 		c.rejectedRows += int64(len(o.g.rows))
@@ -523,6 +682,32 @@ func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Imp
 	im.rows.created.Add(createdRows)
 	im.rows.unchanged.Add(unchangedRows)
 	im.rows.rejected.Add(rejectedRows)
+	return nil
+}
+
+// reportUnstored reports the rows of the claims stored by an earlier batch and taken out by a
+// later one, whose claim_ref came back on the line unstored gives. The run does not keep rows
+// past their batch, so it reads the upload again for them, only when there are any, up to the
+// last of them; the first rows of each such claim_ref are the claim that was stored.
+func (im *Importer) reportUnstored(ctx context.Context, imp *models.Import, spool *spool, unstored map[string]int64) error {
+	src := newSource(imp.Format, bufio.NewReaderSize(im.Store.OpenUpload(ctx, imp.ID), 1<<20))
+	for len(unstored) > 0 {
+		g, err := src.next()
+		if err == io.EOF {
+			return nil // not reached: the file reads as it did
+		}
+		if err != nil {
+			return err
+		}
+		line, ok := unstored[g.ref]
+		if !ok || g.claimFirst != nil {
+			continue
+		}
+		delete(unstored, g.ref)
+		if err := spool.add(imp.ID, src, &outcome{g: g, probs: withClaimBackAt(g, line)}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

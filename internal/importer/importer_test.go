@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/importer"
 	"github.com/claimdesk/claimdesk/internal/store"
@@ -143,6 +144,59 @@ func TestCancelRunning(t *testing.T) {
 		// Run again (a job retried after the cancel): nothing happens.
 		if err := f.im.Run(ctx, imp.ID); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestCancelFromElsewhere: a cancel request that does not reach the worker's process (another
+// instance answered DELETE /imports/{id}, and no heartbeat comes before the end) still stops
+// the import before it stores anything, once it said it would (cancel_requested); else it is
+// refused because the import has finished. The import used to commit its claims regardless
+// when the request came after its heartbeat's last look. On SQLite the request waits for the
+// import's transaction, which holds the write lock, and is refused after it.
+func TestCancelFromElsewhere(t *testing.T) {
+	eachDB(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		var buf strings.Builder
+		if _, err := importer.Generate(&buf, importer.GenOptions{Rows: 2000, Seed: 7, InvalidShare: -1}); err != nil {
+			t.Fatal(err)
+		}
+		f.im.Live = importer.NewLive()
+		f.im.BatchSize = 100
+		f.im.Heartbeat = time.Hour
+		for range 5 {
+			imp, err := f.im.Receive(ctx, importer.NewImport{CaseID: f.caseID, Format: importer.FormatCSV}, strings.NewReader(buf.String()), importer.DefaultMaxBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- f.im.Run(ctx, imp.ID) }()
+			// Once it reads rows, it has looked for a request when it started.
+			for p := f.im.Live.Get(imp.ID); p == nil || p.Rows.Load() == 0; p = f.im.Live.Get(imp.ID) {
+				time.Sleep(time.Millisecond)
+			}
+			answer, cancelErr := f.st.CancelImport(ctx, imp.ID, time.Now())
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.st.Import(ctx, imp.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			f.st.Gorm().Model(&models.Claim{}).Where("import_id = ?", imp.ID).Count(&n)
+			switch {
+			case cancelErr == nil && answer.CancelRequested:
+				if got.Status != store.ImportCancelled || n != 0 {
+					t.Errorf("import %d asked to stop (%s) ended %s with %d claims stored", imp.ID, answer.Status, got.Status, n)
+				}
+			case apperr.Is(cancelErr, apperr.Conflict):
+				if got.Status != store.ImportSucceeded || n != got.ClaimsCreated {
+					t.Errorf("import %d: cancel refused as finished; it ended %s with %d claims stored", imp.ID, got.Status, n)
+				}
+			default:
+				t.Fatalf("cancel: %+v %v", answer, cancelErr)
+			}
 		}
 	})
 }

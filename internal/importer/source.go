@@ -291,6 +291,10 @@ func (s *csvSource) cell(r row, name string) string {
 	return r.fields[i]
 }
 
+// ref is the claim_ref of r as intake stores it (intake.NormalizeRef): rows group by it, so
+// the same reference typed decomposed (on a Mac) and composed is one claim, found stored.
+func (s *csvSource) ref(r row) string { return intake.NormalizeRef(s.cell(r, "claim_ref")) }
+
 func (s *csvSource) nextRow() (*row, error) {
 	if s.pending != nil {
 		r := s.pending
@@ -344,7 +348,7 @@ func (s *csvSource) next() (*group, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &group{ref: strings.TrimSpace(s.cell(*first, "claim_ref")), rows: []row{*first}}
+	g := &group{ref: s.ref(*first), rows: []row{*first}}
 	if err := s.fill(g); err != nil {
 		return nil, err
 	}
@@ -371,7 +375,7 @@ func (s *csvSource) fill(g *group) error {
 		if err != nil {
 			return err
 		}
-		if strings.TrimSpace(s.cell(*r, "claim_ref")) != g.ref {
+		if s.ref(*r) != g.ref {
 			s.pending = r
 			return nil
 		}
@@ -385,7 +389,7 @@ func (s *csvSource) fill(g *group) error {
 // no more rows.
 func (s *csvSource) nextRejected() (*group, error) {
 	first := s.rejected
-	g := &group{ref: strings.TrimSpace(s.cell(*first, "claim_ref")), claimFirst: first}
+	g := &group{ref: s.ref(*first), claimFirst: first}
 	if err := s.fill(g); err != nil {
 		return nil, err
 	}
@@ -426,17 +430,22 @@ func (s *csvSource) build(g *group) {
 	if g.claimFirst != nil {
 		first = *g.claimFirst
 	}
-	g.in.Claimant = intake.ClaimantInput{Name: s.cell(first, "claimant_name"), Email: s.cell(first, "email"),
-		Phone: s.cell(first, "phone"), Locale: strings.TrimSpace(s.cell(first, "locale"))}
-	claimant := []string{"claimant_name", "email", "phone", "locale"}
+	g.in.Claimant = s.claimant(first)
+	var firstClaimant [len(claimantCells)]string
+	if len(g.rows) > 1 || g.claimFirst != nil {
+		firstClaimant = sameClaimant(g.in.Claimant)
+	}
 	g.in.Items = make([]intake.ItemInput, len(g.rows))
 	for i, r := range g.rows {
 		if len(r.fields) != len(s.cols) {
 			add(i, "", apperr.FieldInvalidFormat, map[string]string{"want": strconv.Itoa(len(s.cols)), "got": strconv.Itoa(len(r.fields))}, "import_field_count")
 		}
 		if i > 0 || g.claimFirst != nil {
-			for _, col := range claimant {
-				if v := strings.TrimSpace(s.cell(r, col)); v != "" && v != strings.TrimSpace(s.cell(first, col)) {
+			// Further rows repeat the claimant or leave it out. What they repeat is compared
+			// as intake stores it, so that another spelling of the same value is no difference.
+			v := sameClaimant(s.claimant(r))
+			for k, col := range claimantCells {
+				if v[k] != "" && v[k] != firstClaimant[k] {
 					add(i, col, apperr.FieldInvalidValue, map[string]string{"line": strconv.FormatInt(first.line, 10)}, "import_claimant_differs")
 				}
 			}
@@ -463,6 +472,27 @@ func (s *csvSource) build(g *group) {
 		it.Documented = d
 		g.in.Items[i] = it
 	}
+}
+
+// claimantCells are the columns of the claimant, in the order sameClaimant gives them.
+var claimantCells = [...]string{"claimant_name", "email", "phone", "locale"}
+
+// claimant is the claimant of row r as sent.
+func (s *csvSource) claimant(r row) intake.ClaimantInput {
+	return intake.ClaimantInput{Name: s.cell(r, "claimant_name"), Email: s.cell(r, "email"),
+		Phone: s.cell(r, "phone"), Locale: strings.TrimSpace(s.cell(r, "locale"))}
+}
+
+// sameClaimant is c as intake.Normalize stores it (intake.NormalizeContact), in claimantCells
+// order, empty where c has nothing: the name in NFC, the email in lower case, the phone number
+// in its one form, or as sent when it does not read as one (intake refuses it on a claim's
+// first row; on a further row it is a difference).
+func sameClaimant(c intake.ClaimantInput) [len(claimantCells)]string {
+	name, email, phone := intake.NormalizeContact(c.Name, c.Email, c.Phone)
+	if phone == "" {
+		phone = strings.TrimSpace(c.Phone)
+	}
+	return [...]string{name, email, phone, strings.TrimSpace(c.Locale)}
 }
 
 // parseInt reads the amount in won of column col (an item's field of that JSON name): digits
@@ -611,7 +641,7 @@ func decodeNDJSON(line []byte, lineNo int64) *group {
 		g.in.Consent = &yes // consent by the sender's attestation, recorded on the import
 	}
 	if g.in.ExternalRef != nil {
-		g.ref = strings.TrimSpace(*g.in.ExternalRef)
+		g.ref = intake.NormalizeRef(*g.in.ExternalRef)
 	}
 	if g.ref == "" {
 		g.problems = append(g.problems, problem{column: "external_ref", fe: apperr.FieldError{Path: "external_ref", Code: apperr.FieldRequired}})

@@ -80,6 +80,7 @@ var catalogue = map[string][2]string{
 	"import_claimant_differs":    {"같은 claim_ref의 첫 행({line}행)과 청구인 정보가 다릅니다.", "Differs from the claimant on the first row of this claim_ref (line {line})."},
 	"import_bad_json":            {"올바른 JSON이 아닙니다.", "This line is not valid JSON."},
 	"import_ref_repeated":        {"이 claim_ref는 파일 앞부분에 이미 나왔습니다. 한 청구의 행은 서로 붙어 있어야 합니다.", "This claim_ref already appeared earlier in the file: the rows of one claim must be adjacent."},
+	"import_ref_not_consecutive": {"이 claim_ref의 행이 서로 붙어 있지 않습니다 ({line}행에 다시 나옵니다). 한 청구의 행을 모아 다시 보내 주세요.", "The rows of this claim_ref are not consecutive (it comes back on line {line}): send the rows of a claim together."},
 	"import_rejected_with_claim": {"같은 청구의 다른 행({line}행)에 오류가 있어 함께 거부되었습니다.", "Rejected with its claim: see line {line}."},
 	"import_unsupported":         {"지원하지 않는 형식입니다. text/csv, application/x-ndjson 또는 multipart/form-data(file)로 보내 주세요.", "Unsupported content type. Send text/csv, application/x-ndjson, or multipart/form-data with a file field."},
 	"batch_ref_repeated":         {"같은 요청 안에서 이 external_ref가 앞에 이미 나왔습니다.", "This external_ref already appears earlier in this batch."},

@@ -138,14 +138,38 @@ func (s *Store) ImportHeartbeat(ctx context.Context, id, rowsRead int64) (cancel
 	return imp.CancelRequested, nil
 }
 
+// ErrCancelRequested is FinishImport's answer for an import asked to stop (CancelImport
+// answered that it will): its transaction must be rolled back and the import ended cancelled.
+var ErrCancelRequested = errors.New("import asked to stop")
+
 // EndImport records the final state of an import that wrote nothing (failed before its
-// transaction, cancelled) and drops its stored upload. Counters and status come from imp.
+// transaction, cancelled) and drops its stored upload. Counters and status come from imp,
+// except that an import asked to stop ends cancelled whatever else ended it (a file it could
+// not read, a job given up): CancelImport answered that it would, and the import's row orders
+// the two as it does for FinishImport. An import that has ended already (another worker, on a
+// job presumed dead, committed it) keeps its end. imp is set to what is recorded.
 func (s *Store) EndImport(ctx context.Context, imp *models.Import) error {
+	open := []string{ImportQueued, ImportRunning}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("import_id = ?", imp.ID).Delete(&models.ImportChunk{}).Error; err != nil {
 			return err
 		}
-		return tx.Model(&models.Import{}).Where("id = ?", imp.ID).Updates(finalColumns(imp)).Error
+		res := tx.Model(&models.Import{}).Where("id = ? AND status IN ? AND NOT cancel_requested", imp.ID, open).Updates(finalColumns(imp))
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
+		cancelled := *imp
+		cancelled.Status, cancelled.Reason, cancelled.ReasonParams, cancelled.CancelRequested = ImportCancelled, "", "", true
+		cancelled.ClaimsCreated, cancelled.ClaimsUnchanged, cancelled.ClaimsRejected, cancelled.RowsRejected = 0, 0, 0, 0
+		res = tx.Model(&models.Import{}).Where("id = ? AND status IN ?", imp.ID, open).Updates(finalColumns(&cancelled))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return tx.Take(imp, imp.ID).Error
+		}
+		*imp = cancelled
+		return nil
 	})
 }
 
@@ -174,7 +198,10 @@ func finalColumns(imp *models.Import) map[string]any {
 }
 
 // CancelImport cancels a queued import at once, or asks a running one to stop (its worker
-// rolls back and records it cancelled). A finished import is a conflict.
+// rolls back and records it cancelled). A finished import is a conflict. Asking a running
+// import to stop is an UPDATE of its row while it runs, so it is ordered with the worker's
+// commit of the outcome (FinishImport, EndImport): either the worker finds the request and
+// stores nothing, or the request waits for the commit and finds the import finished.
 func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (*models.Import, error) {
 	var out *models.Import
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -623,6 +650,81 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 	return out, nil
 }
 
+// Unstore takes out again the claims this import stored in its transaction under refs, with
+// their items and review marks, and returns the number of items each had, by ref (one per
+// CSV row). The importer found more rows of their claim_ref further down the file: what it
+// stored was not the whole claim. Never committed, they are deleted (a stored claim is only
+// ever anonymised). Claims stored by anything else are left alone.
+func (b *Bulk) Unstore(ctx context.Context, refs []string) (map[string]int, error) {
+	out := map[string]int{}
+	if len(refs) == 0 || b.importID == nil {
+		return out, nil
+	}
+	if b.pg != nil {
+		rows, err := b.pg.Query(ctx, `WITH gone AS (
+	DELETE FROM claims WHERE case_id = $1 AND import_id = $2 AND external_ref = ANY($3) RETURNING id, external_ref
+), items AS (
+	DELETE FROM claim_items WHERE claim_id IN (SELECT id FROM gone) RETURNING claim_id
+), pending AS (
+	DELETE FROM claim_review_pending WHERE claim_id IN (SELECT id FROM gone)
+)
+SELECT g.external_ref, (SELECT count(*) FROM items i WHERE i.claim_id = g.id) FROM gone g`, b.caseID, *b.importID, refs)
+		if err != nil {
+			return nil, translate(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ref string
+			var n int
+			if err := rows.Scan(&ref, &n); err != nil {
+				return nil, translate(err)
+			}
+			out[ref] = n
+		}
+		return out, translate(rows.Err())
+	}
+	const max = 500 // well under SQLite's limit of bound parameters
+	for len(refs) > 0 {
+		part := refs[:min(max, len(refs))]
+		refs = refs[len(part):]
+		args := []any{b.caseID, *b.importID}
+		for _, r := range part {
+			args = append(args, r)
+		}
+		rows, err := b.sq.QueryContext(ctx, `SELECT c.id, c.external_ref, (SELECT COUNT(*) FROM claim_items i WHERE i.claim_id = c.id)
+	FROM claims c WHERE c.case_id = ? AND c.import_id = ? AND c.external_ref IN (`+placeholders(len(part))+")", args...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		var ids []any
+		for rows.Next() {
+			var id int64
+			var ref string
+			var n int
+			if err := rows.Scan(&id, &ref, &n); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			ids = append(ids, id)
+			out[ref] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		in := " IN (" + placeholders(len(ids)) + ")"
+		for _, q := range []string{"DELETE FROM claim_items WHERE claim_id", "DELETE FROM claim_review_pending WHERE claim_id", "DELETE FROM claims WHERE id"} {
+			if _, err := b.sq.ExecContext(ctx, q+in, ids...); err != nil {
+				return nil, translate(err)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (b *Bulk) insertPG(ctx context.Context, cs []*models.Claim) error {
 	rows, err := b.pg.Query(ctx, "SELECT nextval('claims_id_seq') FROM generate_series(1, $1)", len(cs))
 	if err != nil {
@@ -714,7 +816,16 @@ func (b *Bulk) AddErrors(ctx context.Context, errs []models.ImportError) error {
 }
 
 // FinishImport records the final status and counters of the import in the transaction, so
-// they commit together with its claims, and drops the stored upload.
+// they commit together with its claims, and drops the stored upload. It returns
+// ErrCancelRequested, writing nothing, when the import was asked to stop: then nothing of it
+// may be stored.
+//
+// The import's row orders this with CancelImport, so that a cancel answered "stopping" and an
+// outcome committed never both happen. On PostgreSQL the UPDATE below holds the row until
+// the commit: a cancel request committed first makes it match nothing; one that comes later
+// waits for the commit, then finds the import no longer running (409). On SQLite the
+// transaction holds the write lock from its start, so a cancel request is wholly before or
+// after it.
 func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 	cols := finalColumns(imp)
 	var fin any
@@ -724,9 +835,13 @@ func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 	args := []any{cols["status"], cols["reason"], cols["reason_params"], cols["header"], cols["rows_read"], cols["claims_created"],
 		cols["claims_unchanged"], cols["claims_rejected"], cols["rows_rejected"], fin, imp.ID}
 	const q = `UPDATE imports SET status = ?, reason = ?, reason_params = ?, header = ?, rows_read = ?, claims_created = ?,
-		claims_unchanged = ?, claims_rejected = ?, rows_rejected = ?, finished_at = ? WHERE id = ?`
-	if err := b.exec(ctx, q, args...); err != nil {
+		claims_unchanged = ?, claims_rejected = ?, rows_rejected = ?, finished_at = ? WHERE id = ? AND NOT cancel_requested`
+	n, err := b.execCount(ctx, q, args...)
+	if err != nil {
 		return err
+	}
+	if n == 0 {
+		return ErrCancelRequested
 	}
 	// The upload is not needed any more (rejected rows are kept in import_errors): personal
 	// data is not kept longer than its use.
@@ -734,12 +849,22 @@ func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 }
 
 func (b *Bulk) exec(ctx context.Context, q string, args ...any) error {
+	_, err := b.execCount(ctx, q, args...)
+	return err
+}
+
+// execCount runs q and returns the number of rows it changed.
+func (b *Bulk) execCount(ctx context.Context, q string, args ...any) (int64, error) {
 	if b.pg != nil {
-		_, err := b.pg.Exec(ctx, dollarParams(q), args...)
-		return translate(err)
+		tag, err := b.pg.Exec(ctx, dollarParams(q), args...)
+		return tag.RowsAffected(), translate(err)
 	}
-	_, err := b.sq.ExecContext(ctx, q, args...)
-	return translate(err)
+	res, err := b.sq.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return n, translate(err)
 }
 
 // dollarParams turns ? placeholders into $1, $2... for pgx.
