@@ -544,14 +544,16 @@ func validationOf(fields []apperr.FieldError) error {
 }
 
 // applyBatch writes a batch decided at revision of the case in one transaction, once more if a
-// concurrent writer stored one of its claims first (the second pass finds it stored).
+// concurrent writer stored one of its claims first (the second pass finds it stored); not when
+// it waited too long for a lock (database_busy), which a second pass would wait for again.
 // store.ErrStale says the claims must be decided again.
 func (s *Server) applyBatch(ctx context.Context, caseID, revision int64, cs []*models.Claim, audited func([]store.Applied) (*models.AuditEvent, error)) ([]store.Applied, error) {
 	var err error
 	for range 2 {
 		var applied []store.Applied
 		applied, err = s.applyOnce(ctx, caseID, revision, cs, audited)
-		if err == nil || !apperr.Is(err, apperr.Unavailable) {
+		var ae *apperr.Error
+		if err == nil || !apperr.Is(err, apperr.Unavailable) || errors.As(err, &ae) && ae.Message == "database_busy" {
 			return applied, err
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/intake"
 	"github.com/claimdesk/claimdesk/internal/jobs"
 	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/internal/testdb/casedb"
@@ -701,4 +702,43 @@ func TestClaimBatch(t *testing.T) {
 		wantStatus(t, e.json("POST", path, body), 401)
 		wantStatus(t, e.json("POST", "/api/v1/cases/nope/claims/batch", body, bearer(e.admin)...), 404)
 	})
+}
+
+// TestBatchBesideRunningImport: on PostgreSQL, a batch holding a claim whose external_ref a
+// running import has written and not committed is answered 503 (database_busy, Retry-After)
+// within seconds; it waited for the import to end.
+func TestBatchBesideRunningImport(t *testing.T) {
+	e := newEnv(t, "postgres")
+	ctx := context.Background()
+	svc := &claims.Service{Store: e.st, Now: time.Now}
+	b, err := svc.Builder(ctx, "kakao-2022")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, ref := true, "LK-1"
+	m, err := b.Build(intake.ClaimInput{Claimant: intake.ClaimantInput{Name: "홍길동", Email: "hong@example.com"}, Consent: &yes, ExternalRef: &ref,
+		Items: []intake.ItemInput{{Kind: "taxi_booking", OccurredAt: "2022-10-15 18:30", Failure: "no_driver"}}}, claims.Meta{Channel: claims.ChannelImport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Reference, m.AccessCodeHash = auth.NewReference(), auth.HashAccessCode(auth.NewAccessCode())
+	running, err := e.st.BeginBulk(ctx, b.Case.ID, b.Case.Revision, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Rollback()
+	if _, err := running.Apply(ctx, []*models.Claim{m}); err != nil {
+		t.Fatal(err)
+	}
+	c := claim(taxi("2022-10-15 18:30"))
+	c["external_ref"] = ref
+	start := time.Now()
+	r := e.do("POST", "/api/v1/cases/kakao-2022/claims/batch", map[string]any{"claims": []any{c}}, bearer(e.importer)...)
+	var eb api.ErrorBody
+	if r.Status != 503 || json.Unmarshal(r.Body, &eb) != nil || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %s: %d %s, want 503 with Retry-After", time.Since(start).Round(time.Millisecond), r.Status, r.Body)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("answered after %s", d)
+	}
 }

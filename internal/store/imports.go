@@ -370,6 +370,13 @@ func (s *Store) BeginBulk(ctx context.Context, caseID, revision int64, importID 
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", *importID); err != nil {
 				return fail(err)
 			}
+		} else {
+			// A batch, answered while its client waits, waits for a lock as a single claim
+			// does (claimLockWait): on a claim with its external_ref that a running import
+			// has written and not committed, it waited for the import to end.
+			if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(claimLockWait.Milliseconds(), 10)); err != nil {
+				return fail(err)
+			}
 		}
 		// Under the shared lock no change of the case can commit; the revision read after it
 		// (a later statement: read committed takes a new snapshot) is the one the claims of
