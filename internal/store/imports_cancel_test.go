@@ -153,18 +153,9 @@ func TestBulkUnstore(t *testing.T) {
 			st := casedb.Migrated(t, d)
 			imp, caseID := runningImport(t, st)
 			rev := revision(t, st)
-			b, err := st.BeginBulk(ctx, caseID, rev, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := b.Apply(ctx, []*models.Claim{bulkClaim(caseID, "W", "h0", nil)}); err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Commit(ctx); err != nil {
-				t.Fatal(err)
-			}
+			commitBulk(t, st, caseID, rev, nil, bulkClaim(caseID, "W", "h0", nil))
 
-			b, err = st.BeginBulk(ctx, caseID, rev, &imp.ID)
+			b, err := st.BeginBulk(ctx, caseID, rev, &imp.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -188,18 +188,9 @@ func TestBulkApply(t *testing.T) {
 			rev := revision(t, st)
 
 			// Stored before: X (hash h1).
-			b, err := st.BeginBulk(ctx, caseID, rev, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := b.Apply(ctx, []*models.Claim{bulkClaim(caseID, "X", "h1", nil)}); err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Commit(ctx); err != nil {
-				t.Fatal(err)
-			}
+			commitBulk(t, st, caseID, rev, nil, bulkClaim(caseID, "X", "h1", nil))
 
-			b, err = st.BeginBulk(ctx, caseID, rev, &imp.ID)
+			b, err := st.BeginBulk(ctx, caseID, rev, &imp.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -536,5 +527,22 @@ func TestQueueImportClaimed(t *testing.T) {
 				t.Errorf("queue of an import cancelled while received: %v", err)
 			}
 		})
+	}
+}
+
+// commitBulk stores cs in a bulk transaction of its own (an import's, importID, or a batch's).
+func commitBulk(t *testing.T, st *store.Store, caseID, rev int64, importID *int64, cs ...*models.Claim) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := st.BeginBulk(ctx, caseID, rev, importID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Rollback()
+	if _, err := b.Apply(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
