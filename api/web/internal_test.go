@@ -2,8 +2,12 @@ package web
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/claimdesk/claimdesk/internal/intake"
 )
 
 func TestParseWon(t *testing.T) {
@@ -70,4 +74,22 @@ func FuzzDecodeDraft(f *testing.F) {
 	f.Add(newDraft().encode())
 	f.Add("e30")
 	f.Fuzz(func(t *testing.T, s string) { decodeDraft(s) })
+}
+
+// TestLargestDraftFits: the largest draft the form accepts (MaxItems items, each described at
+// the longest, in Hangul, one more being edited) posts within MaxFormBytes with the step's own
+// fields: over it, the post was refused (413) and the claimant's draft lost with it.
+func TestLargestDraftFits(t *testing.T) {
+	long := strings.Repeat("한", intake.MaxDescription)
+	it := itemForm{Kind: intake.KindMessage, Target: "kakaotalk/text", OccurredAt: "2022-10-15 18:30", EndedAt: "2022-10-16 03:00",
+		Failure: "message_not_delivered", Purpose: "business", Loss: "1,000,000,000원", Documented: true, Description: long}
+	d := &draft{ID: strings.Repeat("x", 24), Step: steps[len(steps)-1], Editing: &it, EditIndex: -1,
+		Claimant: contactForm{Name: strings.Repeat("김", 100), Email: strings.Repeat("a", 240) + "@example.com", Phone: "010-1234-5678"}, Consent: true}
+	for range intake.MaxItems {
+		d.Items = append(d.Items, it)
+	}
+	form := url.Values{"csrf": {strings.Repeat("c", 43)}, "draft": {d.encode()}, "action": {"save_item"}, "description": {long}}
+	if n := len(form.Encode()); n > MaxFormBytes {
+		t.Errorf("the largest draft posts %d bytes, over MaxFormBytes (%d)", n, MaxFormBytes)
+	}
 }

@@ -38,8 +38,10 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // MaxFormBytes bounds a form post (the multi-step form carries the whole draft); evidence
-// uploads have their own limit (MaxEvidenceBytes).
-const MaxFormBytes = 256 << 10
+// uploads have their own limit (MaxEvidenceBytes). The largest draft the form takes (50 items
+// described at 2,000 Hangul characters each) posts about 450 KB (TestLargestDraftFits): at 256
+// KiB it was refused, and the claimant's draft lost with it.
+const MaxFormBytes = 1 << 20
 
 // Config is what the pages need.
 type Config struct {
