@@ -118,7 +118,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	defer bg.wait()
 	defer stopBackground() // before the wait: a listener that fails ends the background work too
 	imports, runner := newJobs(st, log, cfg)
-	bg.Go(func(ctx context.Context) { runImports(ctx, st, runner, log) }) // imports queued or cut short by a crash resume here
+	bg.Go(func(ctx context.Context) { runImports(ctx, runner, log) }) // imports queued or cut short by a crash resume here
 	review := startReview(st, cfg.Review, log, bg)
 	handler := api.New(api.Config{Store: st, Logger: log, Background: bg.Go, Importer: imports, Jobs: runner, ImportMaxBytes: cfg.ImportMaxBytes, Review: review,
 		TrustedProxies: cfg.TrustedProxies, SessionSecret: cfg.SessionSecret, WebSubmitEvery: cfg.WebSubmitEvery, WebSubmitBurst: cfg.WebSubmitBurst, SecureCookies: cfg.SecureCookies, RedactRoles: cfg.RedactRoles, FontDir: cfg.FontDir, WarmReports: true,
@@ -295,9 +295,11 @@ func token(ctx context.Context, cfg config.Config, args []string, stdout io.Writ
 	return nil
 }
 
-// erasures erases, at start, the personal data an earlier version left on withdrawn claims
-// (claims.Service.EraseWithdrawn) and, with a retention period, every hour that of closed
-// claims older than it (EraseExpired). A sweep that fails is tried again an hour later.
+// erasures removes personal data no longer kept, at start and then every hour: what an earlier
+// version left on withdrawn claims (claims.Service.EraseWithdrawn, until it has succeeded once),
+// that of closed claims older than the retention period when there is one (EraseExpired), and
+// uploads a dead process left half received more than a day ago (an upload still coming in on
+// another instance is younger).
 func erasures(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
 	svc := &claims.Service{Store: st, Now: time.Now}
 	withdrawn := false // the withdrawn claims' sweep is done
@@ -317,8 +319,10 @@ func erasures(ctx context.Context, st *store.Store, retention time.Duration, log
 				log.Info("personal data erased after the retention period", "claims", n)
 			}
 		}
-		if withdrawn && retention == 0 {
-			return
+		if n, err := st.DeleteAbandonedUploads(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn("removing abandoned uploads failed", "err", err)
+		} else if n > 0 {
+			log.Info("removed abandoned uploads", "count", n)
 		}
 		select {
 		case <-ctx.Done():

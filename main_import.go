@@ -31,14 +31,9 @@ func newJobs(st *store.Store, log *slog.Logger, cfg config.Config) (*importer.Im
 	return im, r
 }
 
-// runImports runs the job runner until ctx ends, after removing uploads a dead process left
-// half received.
-func runImports(ctx context.Context, st *store.Store, runner *jobs.Runner, log *slog.Logger) {
-	if n, err := st.DeleteAbandonedUploads(ctx, time.Now().Add(-24*time.Hour)); err != nil {
-		log.Warn("removing abandoned uploads failed", "err", err)
-	} else if n > 0 {
-		log.Info("removed abandoned uploads", "count", n)
-	}
+// runImports runs the job runner until ctx ends (uploads a dead process left half received are
+// removed by the erasures' sweep).
+func runImports(ctx context.Context, runner *jobs.Runner, log *slog.Logger) {
 	if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
 		log.Error("job runner stopped", "err", err)
 	}

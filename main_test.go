@@ -624,7 +624,8 @@ func TestAddressInUse(t *testing.T) {
 
 // TestStartErasesWithdrawnLeftovers: a claim an earlier version left withdrawn with its
 // personal data (withdrawal and erasure were two transactions) is erased when the service
-// starts, with its audit event; nothing else is.
+// starts, with its audit event; nothing else is. An upload a dead process left half received
+// two days ago goes too, one of the last hour stays (it may be coming in on another instance).
 func TestStartErasesWithdrawnLeftovers(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, dir)
@@ -653,6 +654,16 @@ func TestStartErasesWithdrawnLeftovers(t *testing.T) {
 	// What the earlier version's first transaction left: withdrawn, the data still there.
 	if _, err := db.Exec(`UPDATE claims SET status = 'withdrawn' WHERE reference = ?`, refs[0]); err != nil {
 		t.Fatal(err)
+	}
+	for id, age := range map[int]time.Duration{9001: 48 * time.Hour, 9002: time.Hour} {
+		at := time.Now().UTC().Add(-age).Format("2006-01-02 15:04:05.999999999-07:00")
+		if _, err := db.Exec(`INSERT INTO imports (id, case_id, format, attestation, status, created_at)
+			SELECT ?, id, 'csv', 'x', 'receiving', ? FROM cases LIMIT 1`, id, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO import_chunks (import_id, seq, data) VALUES (?, 0, ?)`, id, []byte("claim_ref,claimant_name\nA-1,홍길동\n")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	state := func(ref string) (name string, erased bool) {
 		t.Helper()
@@ -687,5 +698,18 @@ func TestStartErasesWithdrawnLeftovers(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "personal data of withdrawn claims erased") {
 		t.Errorf("no log of the sweep:\n%s", p.stderr)
+	}
+	for {
+		var uploads, chunks int
+		if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM imports WHERE id IN (9001, 9002)), (SELECT COUNT(*) FROM import_chunks WHERE import_id IN (9001, 9002))`).Scan(&uploads, &chunks); err != nil {
+			t.Fatal(err)
+		}
+		if uploads == 1 && chunks == 1 {
+			break
+		}
+		if uploads < 1 || time.Now().After(deadline) {
+			t.Fatalf("half-received uploads left: %d (%d chunks), want the recent one", uploads, chunks)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
