@@ -263,7 +263,9 @@ func change(before, after *string) string {
 
 // transitionRequest reads a review form: to, reason (repeated), note, cure_days, duplicate_of.
 func transitionRequest(c *gin.Context) (lifecycle.Request, error) {
-	req := lifecycle.Request{To: c.PostForm("to"), Reasons: c.PostFormArray("reason"), Note: c.PostForm("note"),
+	// The bulk form's reason is a select whose first choice is none (""): not a reason code.
+	reasons := slices.DeleteFunc(c.PostFormArray("reason"), func(r string) bool { return strings.TrimSpace(r) == "" })
+	req := lifecycle.Request{To: c.PostForm("to"), Reasons: reasons, Note: c.PostForm("note"),
 		DuplicateOf: strings.TrimSpace(c.PostForm("duplicate_of"))}
 	if v := strings.TrimSpace(c.PostForm("cure_days")); v != "" && req.To == lifecycle.Deficient {
 		n, err := strconv.Atoi(v)

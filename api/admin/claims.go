@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ type claimsPage struct {
 func (p claimsPage) Get(name string) string { return p.F.Get(name) }
 
 // filterNames are the list's parameters kept in its links (cursor apart).
-var filterNames = []string{"q", "status", "channel", "service", "kind", "eligibility", "flag", "min_score", "submitted_from", "submitted_to", "sort", "limit"}
+var filterNames = append(slices.Clone(claims.ListFilterParams), "sort", "limit")
 
 // filterQuery is the list's filters of q, without empty ones and without the cursor.
 func filterQuery(q url.Values) url.Values {

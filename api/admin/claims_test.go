@@ -1,6 +1,8 @@
 package admin_test
 
 import (
+	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -115,8 +117,9 @@ func TestBulkTransition(t *testing.T) {
 	br := e.browser()
 	br.signIn("lawyer@example.com")
 	br.get("/admin/cases/kakao-2022/claims")
+	// The whole form as a browser sends it: its reason select left at none, its note empty.
 	p := br.postForm("/admin/cases/kakao-2022/claims/transitions", url.Values{"csrf": {br.csrf}, "ref": {a, b}, "to": {"under_review"},
-		"back": {"/admin/cases/kakao-2022/claims?status=received"}})
+		"reason": {""}, "note": {""}, "back": {"/admin/cases/kakao-2022/claims?status=received"}})
 	wantStatus(t, p, 200)
 	if !strings.Contains(p.Body, `id="bulk-succeeded"`) || strings.Contains(p.Body, `id="bulk-failed"`) {
 		t.Fatalf("bulk result: %s", p.Body)
@@ -135,4 +138,28 @@ func TestBulkTransition(t *testing.T) {
 	// Nothing selected, or no CSRF token.
 	wantStatus(t, br.postForm("/admin/cases/kakao-2022/claims/transitions", url.Values{"csrf": {br.csrf}, "to": {"approved"}}), 422)
 	wantStatus(t, br.postForm("/admin/cases/kakao-2022/claims/transitions", url.Values{"ref": {b}, "to": {"approved"}}), 403)
+}
+
+// TestNextPageKeepsEveryFilter: the next page of a filtered list is filtered alike, by every
+// parameter the list reads (submitted_after, typed into the address, was dropped from the link,
+// and the later pages, and a bulk change made on them, took in claims outside the filter).
+func TestNextPageKeepsEveryFilter(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.newUser("lawyer", "lawyer@example.com")
+	for i, n := range []string{"김민지", "박서준", "이서연"} {
+		e.submit(taxiClaim(n, fmt.Sprintf("c%d@example.com", i)))
+	}
+	br := e.browser()
+	br.signIn("lawyer@example.com")
+	q := url.Values{"limit": {"1"}, "submitted_after": {"2020-01-01T00:00:00+09:00"}}
+	p := br.get("/admin/cases/kakao-2022/claims?" + q.Encode())
+	wantStatus(t, p, 200)
+	m := regexp.MustCompile(`<a href="([^"]*)" id="next-page"`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatal("no next page")
+	}
+	next, _ := url.Parse(html.UnescapeString(m[1]))
+	if got := next.Query().Get("submitted_after"); got != q.Get("submitted_after") {
+		t.Errorf("next page %q: submitted_after %q, want %q", next, got, q.Get("submitted_after"))
+	}
 }

@@ -131,3 +131,39 @@ func TestDashboardPage(t *testing.T) {
 		}
 	})
 }
+
+// TestLanguageSwitchAfterFormError: the language link of a page answered to a form post (the
+// windows or rules form with an error, a duplicate decision refused) leads to the page the form
+// is on, in the other language; the post's own path answers no GET (it was a 405).
+func TestLanguageSwitchAfterFormError(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.newUser("admin", "admin@example.com")
+	br := e.browser()
+	br.signIn("admin@example.com")
+	br.get("/admin/cases/kakao-2022")
+	langRe := regexp.MustCompile(`<a href="([^"]*)" lang="en"`)
+	for _, tc := range []struct {
+		path, page string
+		f          url.Values
+	}{
+		{"/admin/cases/kakao-2022/windows", "/admin/cases/kakao-2022",
+			url.Values{"service": {"kakao_t"}, "feature": {"taxi"}, "severity": {"outage"}, "start": {"bad"}, "end": {"2022-10-15 16:30"}}},
+		{"/admin/cases/kakao-2022/rules", "/admin/cases/kakao-2022", url.Values{"rules": {"{"}}},
+		{"/admin/cases/kakao-2022/duplicates/decisions", "/admin/cases/kakao-2022/duplicates",
+			url.Values{"first": {"CD-0000-0000-0000"}, "later": {"CD-0000-0000-0001"}}},
+	} {
+		tc.f.Set("csrf", br.csrf)
+		p := br.postForm(tc.path, tc.f)
+		m := langRe.FindStringSubmatch(p.Body)
+		if m == nil {
+			t.Fatalf("POST %s (%d): no language link", tc.path, p.Status)
+		}
+		link := html.UnescapeString(m[1])
+		if u, _ := url.Parse(link); u.Path != tc.page {
+			t.Errorf("POST %s: language link %q, want the page %s", tc.path, link, tc.page)
+		}
+		if q := br.get(link); q.Status != 200 || !strings.Contains(q.Body, `<html lang="en"`) {
+			t.Errorf("POST %s: language link %q answers %d", tc.path, link, q.Status)
+		}
+	}
+}
