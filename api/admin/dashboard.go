@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -47,6 +48,10 @@ type dashboardPage struct {
 	RulesVersion  int
 	RulesErrors   []string
 	WindowsErrors bool
+	// WindowsFrom and RulesFrom are the case's revision each form was edited from: the case's
+	// now, or the one a form shown again with its errors was first edited from. A save is
+	// refused when the case has changed since (case_changed), rather than undo that change.
+	WindowsFrom, RulesFrom int64
 }
 
 // awaitingStatuses are the statuses of the claims awaiting a lawyer's review: new, being
@@ -75,12 +80,14 @@ func (h *handler) dashboard(c *gin.Context) {
 	case "rules":
 		v.Message = v.T("admin_rules_saved")
 	}
-	h.renderDashboard(c, v, http.StatusOK, nil, "", nil)
+	h.renderDashboard(c, v, http.StatusOK, nil, 0, "", 0, nil)
 }
 
 // renderDashboard renders the dashboard; rows and rules, when given, are what the lawyer sent
 // (shown again with their errors), otherwise the case's windows and active rules.
-func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []windowRow, rules string, rulesErrs []string) {
+// renderDashboard shows the dashboard; rows and rules, when given, are forms shown again with
+// their errors, edited from the case at windowsFrom and rulesFrom.
+func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []windowRow, windowsFrom int64, rules string, rulesFrom int64, rulesErrs []string) {
 	ctx := c.Request.Context()
 	cs, err := h.claims.Case(ctx, c.Param("case"))
 	if err != nil {
@@ -93,9 +100,18 @@ func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []wi
 		h.failErr(c, err)
 		return
 	}
+	// A form shown again keeps the revision it was first edited from; one read from the case
+	// has the case's.
+	p := dashboardPage{WindowsFrom: cs.Revision, RulesFrom: cs.Revision}
+	if rows != nil {
+		p.WindowsFrom = windowsFrom
+	}
+	if rules != "" {
+		p.RulesFrom = rulesFrom
+	}
 	byStatus := r.ByStatus
-	p := dashboardPage{Case: cs, Report: r, ByStatus: byStatus, Statuses: lifecycle.Statuses, Rules: rules, RulesErrors: rulesErrs,
-		Deficient: byStatus[lifecycle.Deficient], Claimants: r.Claimants, DeficientDue: r.DeficientDue}
+	p.Case, p.Report, p.ByStatus, p.Statuses, p.Rules, p.RulesErrors = cs, r, byStatus, lifecycle.Statuses, rules, rulesErrs
+	p.Deficient, p.Claimants, p.DeficientDue = byStatus[lifecycle.Deficient], r.Claimants, r.DeficientDue
 	for _, s := range awaitingStatuses {
 		p.Awaiting += byStatus[s]
 	}
@@ -145,6 +161,7 @@ func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []wi
 // rows are ignored; a row with "remove" ticked is dropped.
 func (h *handler) saveWindows(c *gin.Context) {
 	form := c.Request.PostForm
+	from := h.formRevision(c)
 	n := len(form["service"])
 	var in []claims.WindowInput
 	var rows []windowRow
@@ -174,10 +191,13 @@ func (h *handler) saveWindows(c *gin.Context) {
 		in = []claims.WindowInput{} // every row removed: no windows
 		fallthrough
 	default:
-		_, _, err = h.claims.ReplaceWindows(c.Request.Context(), c.Param("case"), in, h.auth.Actor(c))
+		_, _, err = h.claims.ReplaceWindowsFrom(c.Request.Context(), c.Param("case"), from, in, h.auth.Actor(c))
 	}
 	if err == nil {
 		c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(c.Param("case"))+"?done=windows#windows")
+		return
+	}
+	if h.changedMeanwhile(c, err) {
 		return
 	}
 	ae, ok := err.(*apperr.Error)
@@ -200,7 +220,33 @@ func (h *handler) saveWindows(c *gin.Context) {
 		row.Errors[field] = messages.Field(v.Lang, f)
 	}
 	rows = append(rows, windowRow{Index: len(rows)})
-	h.renderDashboard(c, v, http.StatusUnprocessableEntity, rows, "", nil)
+	h.renderDashboard(c, v, http.StatusUnprocessableEntity, rows, from, "", 0, nil)
+}
+
+// formRevision is the case's revision a windows or rules form was edited from; a form that does
+// not say (one opened before forms said it) reads as edited from the case as it is now.
+func (h *handler) formRevision(c *gin.Context) int64 {
+	if n, err := strconv.ParseInt(c.PostForm("revision"), 10, 64); err == nil {
+		return n
+	}
+	if cs, err := h.claims.Case(c.Request.Context(), c.Param("case")); err == nil {
+		return cs.Revision
+	}
+	return -1 // refused as changed, and shown as it is
+}
+
+// changedMeanwhile answers a save refused because the case's windows or rules changed after
+// its form was opened (case_changed): the dashboard as the case now is, saying so, and nothing
+// saved. It reports whether err was that.
+func (h *handler) changedMeanwhile(c *gin.Context, err error) bool {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Code != apperr.Conflict || ae.Message != "case_changed" {
+		return false
+	}
+	v := h.view(c, "admin_dashboard_title")
+	v.Error = v.T("case_changed")
+	h.renderDashboard(c, v, http.StatusConflict, nil, 0, "", 0, nil)
+	return true
 }
 
 // parseWindowPath reads "windows[3].start" into 3 and "start".
@@ -226,10 +272,13 @@ func (h *handler) saveRules(c *gin.Context) {
 	if cerr := json.Compact(&compact, []byte(raw)); cerr != nil {
 		err = apperr.New(apperr.Malformed, "")
 	} else {
-		_, err = h.claims.SetRules(c.Request.Context(), c.Param("case"), compact.Bytes(), h.auth.Actor(c))
+		_, err = h.claims.SetRulesFrom(c.Request.Context(), c.Param("case"), h.formRevision(c), compact.Bytes(), h.auth.Actor(c))
 	}
 	if err == nil {
 		c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(c.Param("case"))+"?done=rules#rules")
+		return
+	}
+	if h.changedMeanwhile(c, err) {
 		return
 	}
 	ae, ok := err.(*apperr.Error)
@@ -246,7 +295,7 @@ func (h *handler) saveRules(c *gin.Context) {
 	if len(errs) == 0 {
 		errs = append(errs, errorText(v.Lang, err))
 	}
-	h.renderDashboard(c, v, http.StatusUnprocessableEntity, nil, raw, errs)
+	h.renderDashboard(c, v, http.StatusUnprocessableEntity, nil, 0, raw, h.formRevision(c), errs)
 }
 
 // windowField is one input of the windows form (template "wfield").

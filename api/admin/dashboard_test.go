@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/claimdesk/claimdesk/internal/messages"
 )
 
 // windowsForm is the windows form as the dashboard shows it, read from the page.
@@ -21,6 +23,9 @@ func windowsForm(t *testing.T, body string) url.Values {
 	}
 	for _, m := range regexp.MustCompile(`(?s)<select name="severity"[^>]*>.*?<option value="(\w+)"[^>]* selected`).FindAllStringSubmatch(form, -1) {
 		f.Add("severity", m[1])
+	}
+	if m := regexp.MustCompile(`<input type="hidden" name="revision" value="(\d+)">`).FindStringSubmatch(form); m != nil {
+		f.Set("revision", m[1])
 	}
 	return f
 }
@@ -166,4 +171,51 @@ func TestLanguageSwitchAfterFormError(t *testing.T) {
 			t.Errorf("POST %s: language link %q answers %d", tc.path, link, q.Status)
 		}
 	}
+}
+
+// TestStaleFormsRefused: a windows or rules form saved after someone else changed the case's
+// windows or rules since it was opened is refused (409) with the case as it now is, and the
+// other change stays; it used to replace the windows with the stale form's, silently deleting
+// the newer window (and re-deciding every claim without it).
+func TestStaleFormsRefused(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.newUser("admin", "admin@example.com")
+	e.newUser("lawyer", "lawyer@example.com")
+	a, b := e.browser(), e.browser()
+	a.signIn("admin@example.com")
+	b.signIn("lawyer@example.com")
+	pa := a.get("/admin/cases/kakao-2022")
+	staleWindows := windowsForm(t, pa.Body)
+	staleWindows.Set("csrf", a.csrf)
+	rulesRev := regexp.MustCompile(`(?s)id="rules-form">.*?name="revision" value="(\d+)"`).FindStringSubmatch(pa.Body)
+	rawRules := regexp.MustCompile(`(?s)<textarea[^>]*name="rules"[^>]*>(.*?)</textarea>`).FindStringSubmatch(pa.Body)
+	if staleWindows.Get("revision") == "" || rulesRev == nil || rawRules == nil {
+		t.Fatal("the forms carry no revision")
+	}
+
+	// B adds a window in the blank row and saves.
+	fb := windowsForm(t, b.get("/admin/cases/kakao-2022").Body)
+	fb.Set("csrf", b.csrf)
+	n := len(fb["service"]) - 1
+	fb["service"][n], fb["feature"][n], fb["start"][n], fb["end"][n], fb["source"][n] = "kakao_t", "taxi", "2022-11-20 09:00", "2022-11-20 10:00", "B's source"
+	for len(fb["severity"]) <= n {
+		fb.Add("severity", "down") // the blank row's select has no choice made
+	}
+	wantStatus(t, b.postForm("/admin/cases/kakao-2022/windows", fb), http.StatusSeeOther)
+
+	// A saves the forms opened before.
+	p := a.postForm("/admin/cases/kakao-2022/windows", staleWindows)
+	wantStatus(t, p, http.StatusConflict)
+	if !strings.Contains(p.Body, html.EscapeString(messages.Text(messages.Ko, "case_changed", nil))) || !strings.Contains(p.Body, "B&#39;s source") {
+		t.Errorf("the refusal does not say why, or does not show the case as it is")
+	}
+	p = a.postForm("/admin/cases/kakao-2022/rules", url.Values{"csrf": {a.csrf}, "revision": {rulesRev[1]}, "rules": {html.UnescapeString(rawRules[1])}})
+	wantStatus(t, p, http.StatusConflict)
+	if !strings.Contains(a.get("/admin/cases/kakao-2022").Body, "B&#39;s source") {
+		t.Error("B's window is gone")
+	}
+	// Opened again, the forms save.
+	again := windowsForm(t, a.get("/admin/cases/kakao-2022").Body)
+	again.Set("csrf", a.csrf)
+	wantStatus(t, a.postForm("/admin/cases/kakao-2022/windows", again), http.StatusSeeOther)
 }

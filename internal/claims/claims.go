@@ -339,6 +339,17 @@ type WindowInput struct {
 // after, what was re-decided) in the audit trail as actor, all in one transaction. Paths of
 // errors are "windows[i].field".
 func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
+	return s.replaceWindows(ctx, caseSlug, nil, in, actor)
+}
+
+// ReplaceWindowsFrom is ReplaceWindows of windows edited from the case at revision (a form):
+// refused (conflict, case_changed) when the case's windows or rules have changed since, which
+// the edit would otherwise undo.
+func (s *Service) ReplaceWindowsFrom(ctx context.Context, caseSlug string, revision int64, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
+	return s.replaceWindows(ctx, caseSlug, &revision, in, actor)
+}
+
+func (s *Service) replaceWindows(ctx context.Context, caseSlug string, revision *int64, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return 0, 0, err
@@ -354,7 +365,7 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 	now := s.Now()
 	before := WindowInputs(c.Windows, c.Location)
 	defer s.forget(caseSlug)
-	items, changed, err = s.Store.ReplaceWindows(ctx, c.ID, ws, func(stored []models.OutageWindow) store.Reevaluate {
+	items, changed, err = s.Store.ReplaceWindows(ctx, c.ID, revision, ws, func(stored []models.OutageWindow) store.Reevaluate {
 		return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
 	}, func(items, changed int) (*models.AuditEvent, error) {
 		return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityWindows, EntityID: c.Slug,

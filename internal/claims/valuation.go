@@ -120,6 +120,16 @@ func revaluer(v *damages.Valuer, version int) store.Reevaluate {
 // (RevalueCase; without a Background runner, the next RevalueAll); until that finishes, a
 // claim shows the estimate of the version stamped on it.
 func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, actor audit.Actor) (*Ruleset, error) {
+	return s.setRules(ctx, caseSlug, nil, raw, actor)
+}
+
+// SetRulesFrom is SetRules of rules edited from the case at revision (a form): refused
+// (conflict, case_changed) when the case's windows or rules have changed since.
+func (s *Service) SetRulesFrom(ctx context.Context, caseSlug string, revision int64, raw []byte, actor audit.Actor) (*Ruleset, error) {
+	return s.setRules(ctx, caseSlug, &revision, raw, actor)
+}
+
+func (s *Service) setRules(ctx context.Context, caseSlug string, revision *int64, raw []byte, actor audit.Actor) (*Ruleset, error) {
 	c, err := s.Store.Case(ctx, caseSlug)
 	if err != nil {
 		return nil, err
@@ -129,7 +139,7 @@ func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, act
 		return nil, err
 	}
 	now := s.Now()
-	m, err := s.Store.CreateRuleSet(ctx, c.ID, string(raw), actor.Name, func(rs *models.RuleSet) (*models.AuditEvent, error) {
+	m, err := s.Store.CreateRuleSet(ctx, c.ID, revision, string(raw), actor.Name, func(rs *models.RuleSet) (*models.AuditEvent, error) {
 		return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityRules, EntityID: c.Slug,
 			Before: map[string]any{"version": rs.Version - 1}, After: map[string]any{"version": rs.Version, "rules": json.RawMessage(rs.Rules)}}.Model(now)
 	})

@@ -239,7 +239,7 @@ func TestRulesNullCapsRefusedStoredReadable(t *testing.T) {
 	}
 
 	// Stored as an earlier version accepted it.
-	if _, err := st.CreateRuleSet(ctx, cs.ID, string(raw), "test", nil); err != nil {
+	if _, err := st.CreateRuleSet(ctx, cs.ID, nil, string(raw), "test", nil); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := svc.ActiveRules(ctx, cs)

@@ -165,6 +165,7 @@ var admin = map[string][2]string{
 	"admin_windows_save":       {"구간 저장", "Save the windows"},
 	"admin_windows_saved":      {"장애 구간을 저장했고 모든 청구를 다시 판정했습니다.", "The windows are saved and every claim was decided again."},
 	"admin_windows_invalid":    {"장애 구간에 잘못된 값이 있습니다. 표시된 칸을 확인해 주세요.", "Some windows are invalid. Please check the marked fields."},
+	"case_changed":             {"이 화면을 연 뒤 다른 사용자가 이 사건의 장애 구간이나 배상 규칙을 바꿨습니다. 저장하지 않았습니다. 아래는 지금의 내용이니 확인한 뒤 다시 고쳐 저장해 주세요.", "Someone changed this case's windows or rules after you opened this page. Nothing was saved: below is the case as it is now; check it and make your change again."},
 	"admin_col_service":        {"서비스", "Service"},
 	"admin_col_feature":        {"기능", "Feature"},
 	"admin_col_severity":       {"정도", "Severity"},

@@ -235,10 +235,12 @@ const CaseLockWait = 2 * time.Second
 
 // bumpRevision counts a change of a case's windows or rules, and keeps claims decided under
 // the old revision from being stored. Called first in the transaction that makes the change.
+// With ifRevision (not nil) the change is refused (409, case_changed) unless the case is still
+// at that revision: a form edited from the case as it was does not undo a change made since.
 // On PostgreSQL it takes the case's advisory lock exclusively until the change commits: claim
 // inserts take it shared (see insertClaimPG), so they wait and then see the new revision.
 // On SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
-func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64) error {
+func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64, ifRevision *int64) error {
 	if dialect == Postgres {
 		if err := tx.Exec("SET LOCAL lock_timeout = " + strconv.FormatInt(CaseLockWait.Milliseconds(), 10)).Error; err != nil {
 			return err
@@ -255,5 +257,12 @@ func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64) error {
 			return err
 		}
 	}
-	return tx.Exec("UPDATE cases SET revision = revision + 1 WHERE id = ?", caseID).Error
+	if ifRevision == nil {
+		return tx.Exec("UPDATE cases SET revision = revision + 1 WHERE id = ?", caseID).Error
+	}
+	res := tx.Exec("UPDATE cases SET revision = revision + 1 WHERE id = ? AND revision = ?", caseID, *ifRevision)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return &apperr.Error{Code: apperr.Conflict, Message: "case_changed"}
+	}
+	return res.Error
 }

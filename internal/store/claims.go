@@ -401,10 +401,10 @@ func (s *Store) ClaimByReference(ctx context.Context, reference string) (*models
 // A window of ws keeps the id of the stored window it continues (see continueWindows); the
 // others are inserted and the stored windows none continues deleted; revaluation points their
 // items at the window that now decides them, or at none.
-func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate,
+func (s *Store) ReplaceWindows(ctx context.Context, caseID int64, ifRevision *int64, ws []models.OutageWindow, reeval func(windows []models.OutageWindow) Reevaluate,
 	audited func(items, changed int) (*models.AuditEvent, error)) (items, changed int, err error) {
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := bumpRevision(tx, s.dialect, caseID); err != nil {
+		if err := bumpRevision(tx, s.dialect, caseID, ifRevision); err != nil {
 			return err
 		}
 		var stored []models.OutageWindow

@@ -392,7 +392,7 @@ func TestWindowChangeGivesWayToImport(t *testing.T) {
 // sameWindows replaces the windows of cs with the same windows (a change of revision that
 // decides nothing differently); seen, when set, sees each claim the change re-decides.
 func sameWindows(st *store.Store, cs *store.Case, seen func(*models.Claim)) error {
-	_, _, err := st.ReplaceWindows(context.Background(), cs.ID, append([]models.OutageWindow(nil), cs.Windows...),
+	_, _, err := st.ReplaceWindows(context.Background(), cs.ID, nil, append([]models.OutageWindow(nil), cs.Windows...),
 		func([]models.OutageWindow) store.Reevaluate {
 			return func(c *models.Claim) int {
 				if seen != nil {

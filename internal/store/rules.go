@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -32,11 +33,11 @@ func (s *Store) RuleSets(ctx context.Context, caseID int64) ([]models.RuleSet, e
 // makes of it (nil: none, for seeding), in one transaction, and returns it. Two concurrent
 // writers cannot take the same version: the unique (case_id, version) key makes one of them
 // a conflict, and it tries again on top of the other.
-func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by string, audited func(*models.RuleSet) (*models.AuditEvent, error)) (*models.RuleSet, error) {
+func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, ifRevision *int64, rules, by string, audited func(*models.RuleSet) (*models.AuditEvent, error)) (*models.RuleSet, error) {
 	for attempt := 0; ; attempt++ {
 		rs := &models.RuleSet{CaseID: caseID, Rules: rules, CreatedBy: by, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 		err := s.InTx(ctx, func(tx *gorm.DB) error {
-			if err := bumpRevision(tx, s.dialect, caseID); err != nil {
+			if err := bumpRevision(tx, s.dialect, caseID, ifRevision); err != nil {
 				return err
 			}
 			var maxVersion sql.NullInt64
@@ -46,8 +47,9 @@ func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, rules, by strin
 			rs.Version = int(maxVersion.Int64) + 1
 			return createAudited(tx, rs, audited)
 		})
-		if apperr.Is(err, apperr.Conflict) && attempt < 5 {
-			continue
+		var ae *apperr.Error
+		if apperr.Is(err, apperr.Conflict) && !(errors.As(err, &ae) && ae.Message == "case_changed") && attempt < 5 {
+			continue // another writer took the version
 		}
 		return rs, err
 	}

@@ -54,7 +54,7 @@ func newWindowChange(t *testing.T, dialect string) *windowChange {
 
 // replace replaces the windows with w.ws, re-valuing every claim under them as version.
 func (w *windowChange) replace(ctx context.Context, version int) error {
-	_, _, err := w.st.ReplaceWindows(ctx, w.cs.ID, slices.Clone(w.ws), func(stored []models.OutageWindow) store.Reevaluate {
+	_, _, err := w.st.ReplaceWindows(ctx, w.cs.ID, nil, slices.Clone(w.ws), func(stored []models.OutageWindow) store.Reevaluate {
 		return decideAs(stored, version)
 	}, func(int, int) (*models.AuditEvent, error) {
 		return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil

@@ -70,7 +70,7 @@ func TestReplaceWindowsWritesChangesOnly(t *testing.T) {
 			}
 			noteWrites(t, st)
 
-			items, changed, err := st.ReplaceWindows(ctx, cs.ID, ws, decide, func(int, int) (*models.AuditEvent, error) {
+			items, changed, err := st.ReplaceWindows(ctx, cs.ID, nil, ws, decide, func(int, int) (*models.AuditEvent, error) {
 				return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil
 			})
 			if err != nil {
@@ -131,7 +131,7 @@ func TestReplaceWindowsWritesChangesOnly(t *testing.T) {
 			}
 
 			// The same windows again: nothing to write.
-			if _, _, err := st.ReplaceWindows(ctx, cs.ID, slices.Clone(ws), decide, func(int, int) (*models.AuditEvent, error) {
+			if _, _, err := st.ReplaceWindows(ctx, cs.ID, nil, slices.Clone(ws), decide, func(int, int) (*models.AuditEvent, error) {
 				return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil
 			}); err != nil {
 				t.Fatal(err)
