@@ -8,10 +8,7 @@ type ClaimTransition struct {
 	ClaimID    int64
 	CaseID     int64
 	FromStatus string
-	// FromCureDeadline is the cure deadline the claim had when the transition was decided
-	// (with FromStatus, what the store's guard compares); not stored.
-	FromCureDeadline *time.Time `gorm:"-"`
-	ToStatus         string
+	ToStatus   string
 	// Reasons are reason codes, comma-separated.
 	Reasons      string
 	Note         string

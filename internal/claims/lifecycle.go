@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/auth"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/internal/redact"
+	"github.com/claimdesk/claimdesk/internal/store"
 	"github.com/claimdesk/claimdesk/models"
 )
 
@@ -31,16 +33,17 @@ func (s *Service) Transition(ctx context.Context, cl *models.Claim, req lifecycl
 
 // transition is Transition with the claim req.DuplicateOf names, when the caller has it.
 func (s *Service) transition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor, orig *models.Claim) (*models.ClaimTransition, error) {
-	t, ev, err := s.planTransition(ctx, cl, req, actor, orig)
+	tr, err := s.planTransition(ctx, cl, req, actor, orig)
 	if err != nil {
 		return nil, err
 	}
+	t := tr.Record
 	if t.ToStatus == lifecycle.Withdrawn {
 		// A withdrawn claim keeps no personal data, whoever recorded the withdrawal: the
 		// withdrawal and the erasure commit together (a failure between them would leave a
 		// withdrawn claim with its data, which a retry could no longer withdraw), each with
 		// its audit event.
-		erased, err := s.Store.TransitionAndErase(ctx, t, ev, s.Store.DatabaseBlobs(), eraseEvent(cl.CaseID, actor, EraseWithdrawal, t.At))
+		erased, err := s.Store.TransitionAndErase(ctx, tr, s.Store.DatabaseBlobs(), eraseEvent(cl.CaseID, actor, EraseWithdrawal, t.At))
 		if err != nil && !erased {
 			return nil, err
 		}
@@ -51,23 +54,23 @@ func (s *Service) transition(ctx context.Context, cl *models.Claim, req lifecycl
 		cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
 		return t, err // an error here is the evidence files': the claim is withdrawn and erased
 	}
-	if err := s.Store.TransitionClaim(ctx, t, ev); err != nil {
-		return nil, err
+	if err := s.Store.TransitionClaim(ctx, tr); err != nil {
+		return nil, duplicateOfError(err, "duplicate_of")
 	}
 	cl.Status, cl.CureDeadline, cl.DuplicateOf, cl.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
 	return t, nil
 }
 
 // planTransition checks a transition of cl against the lifecycle and makes its record and its
-// audit event, for the store to apply. orig is the claim req.DuplicateOf names when the caller
+// audit event, for the store to apply as long as cl is as read. orig is the claim req.DuplicateOf names when the caller
 // has it already (nil: it is looked up).
-func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor, orig *models.Claim) (*models.ClaimTransition, *models.AuditEvent, error) {
+func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req lifecycle.Request, actor audit.Actor, orig *models.Claim) (store.Transition, error) {
 	now := s.Now()
 	d, err := lifecycle.Check(lifecycle.Current{Status: cl.Status, CureDeadline: cl.CureDeadline}, req, now)
 	if err != nil {
-		return nil, nil, err
+		return store.Transition{}, err
 	}
-	t := &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: cl.Status, FromCureDeadline: cl.CureDeadline, ToStatus: req.To,
+	t := &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: cl.Status, ToStatus: req.To,
 		Reasons: strings.Join(req.Reasons, ","), Note: strings.TrimSpace(req.Note), CureDeadline: d.CureDeadline,
 		ActorKind: actor.Kind, ActorID: actor.ID, ActorName: actor.Name, At: now}
 	if req.To == lifecycle.Duplicate {
@@ -79,10 +82,10 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 			orig, err = s.Store.ClaimByReference(ctx, ref)
 		}
 		if ref == "" || apperr.Is(err, apperr.NotFound) || (orig != nil && (orig.CaseID != cl.CaseID || orig.ID == cl.ID)) {
-			return nil, nil, apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_invalid"}})
+			return store.Transition{}, apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_invalid"}})
 		}
 		if err != nil {
-			return nil, nil, err
+			return store.Transition{}, err
 		}
 		t.DuplicateOf = &orig.ID
 	}
@@ -105,9 +108,9 @@ func (s *Service) planTransition(ctx context.Context, cl *models.Claim, req life
 	ev, err := audit.Event{Actor: actor, CaseID: &caseID, Action: action, Entity: audit.EntityClaim, EntityID: cl.Reference,
 		Before: map[string]any{"status": cl.Status}, After: map[string]any{"status": req.To}, Details: details}.Model(now)
 	if err != nil {
-		return nil, nil, err
+		return store.Transition{}, err
 	}
-	return t, ev, nil
+	return store.Transition{Record: t, Event: ev, FromCureDeadline: cl.CureDeadline}, nil
 }
 
 // Withdraw withdraws an open claim at its claimant's request, which erases its personal data
@@ -289,4 +292,13 @@ func IsClientError(err error) bool {
 		}
 	}
 	return false
+}
+
+// duplicateOfError names the field of a duplicate's original in err when the store refused it
+// for not counting in the totals (store.ErrOriginalExcluded): path, as the request calls it.
+func duplicateOfError(err error, path string) error {
+	if errors.Is(err, store.ErrOriginalExcluded) {
+		return apperr.Validation([]apperr.FieldError{{Path: path, Code: apperr.FieldInvalidValue, Message: "duplicate_of_excluded"}})
+	}
+	return err
 }

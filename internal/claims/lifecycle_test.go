@@ -127,8 +127,8 @@ func TestWithdrawalErasesAtomically(t *testing.T) {
 				if tc.leftover {
 					// What the two transactions of an earlier version left when the second failed.
 					stored, _ := st.ClaimByReference(bg, cl.Reference)
-					if err := st.TransitionClaim(bg, &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: stored.Status,
-						ToStatus: lifecycle.Withdrawn, Reasons: lifecycle.ReasonClaimantRequest, ActorKind: audit.ActorClaimant, At: now}, nil); err != nil {
+					if err := st.TransitionClaim(bg, store.Transition{Record: &models.ClaimTransition{ClaimID: cl.ID, CaseID: cl.CaseID, FromStatus: stored.Status,
+						ToStatus: lifecycle.Withdrawn, Reasons: lifecycle.ReasonClaimantRequest, ActorKind: audit.ActorClaimant, At: now}}); err != nil {
 						t.Fatal(err)
 					}
 				} else {

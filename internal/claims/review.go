@@ -648,30 +648,24 @@ func (s *Service) DecideDuplicate(ctx context.Context, later, first *models.Clai
 	}
 	// A confirmed duplicate that is still open moves to duplicate in the same transaction as
 	// the decision: the pair is never decided while the claim stays counted.
-	var t *models.ClaimTransition
-	var tev *models.AuditEvent
+	var then *store.Transition
 	dup, orig := later, first
 	if keep == later.Reference {
 		dup, orig = first, later
 	}
 	if decision == DuplicateConfirmed && lifecycle.IsOpen(dup.Status) {
-		t, tev, err = s.planTransition(ctx, dup, lifecycle.Request{To: lifecycle.Duplicate, Reasons: []string{lifecycle.ReasonDuplicateSubmission},
+		tr, err := s.planTransition(ctx, dup, lifecycle.Request{To: lifecycle.Duplicate, Reasons: []string{lifecycle.ReasonDuplicateSubmission},
 			Note: note, DuplicateOf: orig.Reference}, actor, orig)
 		if err != nil {
 			return err
 		}
+		then = &tr
 	}
-	if err := s.Store.DecideDuplicate(ctx, later.ID, first.ID, decision, actor.Name, now, ev, t, tev); err != nil {
-		// The original of the transition is the claim the decision keeps.
-		var ae *apperr.Error
-		if errors.As(err, &ae) && len(ae.Fields) == 1 && ae.Fields[0].Path == "duplicate_of" {
-			f := ae.Fields[0]
-			f.Path = "keep"
-			return apperr.Validation([]apperr.FieldError{f})
-		}
-		return err
+	if err := s.Store.DecideDuplicate(ctx, later.ID, first.ID, decision, actor.Name, now, ev, then); err != nil {
+		return duplicateOfError(err, "keep") // the original of the transition is the claim kept
 	}
-	if t != nil {
+	if then != nil {
+		t := then.Record
 		dup.Status, dup.CureDeadline, dup.DuplicateOf, dup.UpdatedAt = t.ToStatus, t.CureDeadline, t.DuplicateOf, t.At
 	}
 	return nil

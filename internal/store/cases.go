@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/damages"
@@ -242,13 +239,12 @@ const CaseLockWait = 2 * time.Second
 // On SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
 func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64, ifRevision *int64) error {
 	if dialect == Postgres {
-		if err := tx.Exec("SET LOCAL lock_timeout = " + strconv.FormatInt(CaseLockWait.Milliseconds(), 10)).Error; err != nil {
+		if err := tx.Exec(lockTimeout(CaseLockWait, true)).Error; err != nil {
 			return err
 		}
 		err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", caseLockSpace, int32(caseID)).Error
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
-			return &apperr.Error{Code: apperr.Unavailable, Message: "case_busy"}
+		if isLockTimeout(err) {
+			return apperr.New(apperr.Unavailable, "case_busy")
 		}
 		if err != nil {
 			return err
@@ -262,7 +258,11 @@ func bumpRevision(tx *gorm.DB, dialect Dialect, caseID int64, ifRevision *int64)
 	}
 	res := tx.Exec("UPDATE cases SET revision = revision + 1 WHERE id = ? AND revision = ?", caseID, *ifRevision)
 	if res.Error == nil && res.RowsAffected == 0 {
-		return &apperr.Error{Code: apperr.Conflict, Message: "case_changed"}
+		return ErrCaseChanged
 	}
 	return res.Error
 }
+
+// ErrCaseChanged refuses a change of a case's windows or rules edited from a revision the case
+// has moved past (409, case_changed).
+var ErrCaseChanged = apperr.New(apperr.Conflict, "case_changed")

@@ -121,14 +121,25 @@ const groupInsertPG = `WITH k AS (
 )
 SELECT id FROM ids ORDER BY n`
 
-// insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
-// in one round trip, and only if the case is still at revision.
-// claimLockWait bounds how long a claim insert waits for a lock on PostgreSQL; past it the
-// insert is refused as unavailable (503, database_busy; the client retries). It never waits in
-// the ordinary course: for a change of the case, which itself waits at most CaseLockWait, or
-// on a claim with the same external_ref a running import has written and not committed.
+// claimLockWait bounds how long the insert of a claim with an external_ref waits for a row or
+// index lock on PostgreSQL; past it the insert is refused as unavailable (503, database_busy;
+// the client retries). Such a claim waits on the unique index for a claim with its external_ref
+// that a running import has written and not committed: minutes. The wait for the case's lock
+// (a change of its windows or rules, which may re-value every item) is not bounded.
 const claimLockWait = 5 * time.Second
 
+// lockTimeout is the statement that bounds lock waits to d for the rest of the session (or,
+// with local, of the transaction).
+func lockTimeout(d time.Duration, local bool) string {
+	scope := ""
+	if local {
+		scope = "LOCAL "
+	}
+	return "SET " + scope + "lock_timeout = " + strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// insertClaimsPG writes claims, their items, pending marks and audit records in one statement,
+// in one round trip, and only if the case is still at revision.
 func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClaim) error {
 	var cl claimArrays
 	var it itemArrays
@@ -166,24 +177,27 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 	// estimates) costs more to make than the insert of a few claims: the generic plan is
 	// made once per connection. SET is undone with the transaction if it fails.
 	//
-	// The wait for a lock is bounded (claimLockWait): an insert waits on the unique index for a
-	// claim with its external_ref that a running import has written and not committed, which
-	// may be minutes.
+	// A claim with an external_ref (stored alone) waits at most claimLockWait for the rows it
+	// meets, once it holds the case's lock; a group (none has one) meets none.
+	bounded := len(cs) == 1 && cs[0].Claim.ExternalRef != nil
 	batch.Queue("SET plan_cache_mode = force_generic_plan")
-	batch.Queue("SET lock_timeout = " + strconv.FormatInt(claimLockWait.Milliseconds(), 10))
 	batch.Queue("SELECT pg_advisory_xact_lock_shared($1, $2)", caseLockSpace, int32(caseID))
+	if bounded {
+		batch.Queue(lockTimeout(claimLockWait, false))
+	}
 	args := append([]any{caseID, revision, len(cs)}, clArgs...)
 	args = append(append(args, itArgs...), evArgs...)
 	batch.Queue(groupInsertPG, args...)
 	batch.Queue("RESET plan_cache_mode")
-	batch.Queue("RESET lock_timeout")
-	br := s.pool.SendBatch(ctx, batch)
-	var err error
-	for range 3 { // the two SETs and the lock
-		if err == nil {
-			_, err = br.Exec()
-		}
+	if bounded {
+		batch.Queue("RESET lock_timeout")
 	}
+	br := s.pool.SendBatch(ctx, batch)
+	before, after := 2, 1 // the statements before the insert and after it
+	if bounded {
+		before, after = 3, 2
+	}
+	err := execN(br, before, nil)
 	ids := make([]int64, 0, len(cs))
 	if err == nil {
 		var rows pgx.Rows
@@ -192,11 +206,7 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 			ids, err = pgx.AppendRows(ids, rows, pgx.RowTo[int64])
 		}
 	}
-	for range 2 { // the RESETs
-		if err == nil {
-			_, err = br.Exec()
-		}
-	}
+	err = execN(br, after, err)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -213,6 +223,15 @@ func (s *Store) insertClaimsPG(ctx context.Context, revision int64, cs []NewClai
 		}
 	}
 	return nil
+}
+
+// execN reads the results of the next n statements of br that return no rows, unless err is
+// already set; it returns the first error.
+func execN(br pgx.BatchResults, n int, err error) error {
+	for ; n > 0 && err == nil; n-- {
+		_, err = br.Exec()
+	}
+	return err
 }
 
 // claimArrays, itemArrays and auditArrays are rows by column, for unnest, each column an array

@@ -33,7 +33,7 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 	return erased, deleteBlobs(ctx, blobs, keys)
 }
 
-// TransitionAndErase applies transition t (as TransitionClaim, with its audit event ev) and
+// TransitionAndErase applies transition tr (as TransitionClaim) and
 // erases the claim's personal data (as EraseClaim, with the event erase makes) in one
 // transaction: a withdrawal. Two transactions left, when the second failed (a client gone, a
 // database error, a crash), a withdrawn claim keeping its data, and a retry was refused as a
@@ -41,11 +41,12 @@ func (s *Store) EraseClaim(ctx context.Context, claimID int64, now time.Time, bl
 // it. Now either both happen or neither does, and a retry finds the claim as it was. The
 // evidence files are deleted once the transaction has committed. Either way the claim's
 // status-page sessions end (claims.sessions_ended_at), in the same transaction.
-func (s *Store) TransitionAndErase(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent, blobs Blobs, erase func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
+func (s *Store) TransitionAndErase(ctx context.Context, tr Transition, blobs Blobs, erase func(before *models.Claim) (*models.AuditEvent, error)) (bool, error) {
+	t := tr.Record
 	var keys []string
 	erased := false
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		if err := transitionTx(tx, t, ev); err != nil {
+		if err := transitionTx(tx, tr); err != nil {
 			return err
 		}
 		var err error

@@ -100,8 +100,8 @@ func TestWithdrawAndContact(t *testing.T) {
 				return &models.AuditEvent{At: now, ActorKind: "claimant", Action: "update_contact", Entity: "claim", Details: "{}"}, nil
 			}
 			withdraw := func(c *models.Claim, from string) error {
-				return st.TransitionClaim(ctx, &models.ClaimTransition{ClaimID: c.ID, CaseID: c.CaseID, FromStatus: from, ToStatus: "withdrawn", ActorKind: "claimant", At: now},
-					&models.AuditEvent{At: now, ActorKind: "claimant", Action: "withdraw", Entity: "claim", Details: "{}"})
+				return st.TransitionClaim(ctx, store.Transition{Record: &models.ClaimTransition{ClaimID: c.ID, CaseID: c.CaseID, FromStatus: from, ToStatus: "withdrawn", ActorKind: "claimant", At: now},
+					Event: &models.AuditEvent{At: now, ActorKind: "claimant", Action: "withdraw", Entity: "claim", Details: "{}"}})
 			}
 			c := newClaim(t, st, "CD-AAAA-BBBB-CCCC")
 			if err := st.UpdateClaimContact(ctx, c.ID, "이름", "a@example.com", "+821012345678", now, ev); err != nil {
@@ -182,8 +182,8 @@ func TestNothingAddedAfterErasure(t *testing.T) {
 
 			// A claim rejected after the caller read it as open.
 			closed := newClaim(t, st, "CD-DDDD-EEEE-FFFF")
-			if err := st.TransitionClaim(ctx, &models.ClaimTransition{ClaimID: closed.ID, CaseID: closed.CaseID, FromStatus: "received", ToStatus: "rejected",
-				ActorKind: "user", At: now}, nil); err != nil {
+			if err := st.TransitionClaim(ctx, store.Transition{Record: &models.ClaimTransition{ClaimID: closed.ID, CaseID: closed.CaseID, FromStatus: "received", ToStatus: "rejected",
+				ActorKind: "user", At: now}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := addFile(closed); !apperr.Is(err, apperr.Conflict) {

@@ -259,7 +259,7 @@ func (s *Store) DuplicatesOf(ctx context.Context, claimID int64) ([]models.Claim
 
 // DecideDuplicate records a lawyer's decision on a pair (every rule row of it) with its audit
 // event, in one transaction. A pair already decided is a conflict.
-func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, status, by string, now time.Time, ev *models.AuditEvent, then *models.ClaimTransition, thenEv *models.AuditEvent) error {
+func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, status, by string, now time.Time, ev *models.AuditEvent, then *Transition) error {
 	now = now.UTC().Truncate(time.Microsecond)
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&models.ClaimDuplicate{}).Where("claim_id = ? AND other_claim_id = ? AND status = ?", claimID, otherID, DuplicateCandidate).
@@ -281,7 +281,7 @@ func (s *Store) DecideDuplicate(ctx context.Context, claimID, otherID int64, sta
 			return err
 		}
 		if then != nil {
-			return transitionTx(tx, then, thenEv)
+			return transitionTx(tx, *then)
 		}
 		return nil
 	})

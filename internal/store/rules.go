@@ -3,14 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/claimdesk/claimdesk/damages"
-	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/lifecycle"
 	"github.com/claimdesk/claimdesk/models"
 )
@@ -30,29 +28,23 @@ func (s *Store) RuleSets(ctx context.Context, caseID int64) ([]models.RuleSet, e
 }
 
 // CreateRuleSet stores rules as the next version of the case, with the audit event audited
-// makes of it (nil: none, for seeding), in one transaction, and returns it. Two concurrent
-// writers cannot take the same version: the unique (case_id, version) key makes one of them
-// a conflict, and it tries again on top of the other.
+// makes of it (nil: none, for seeding), in one transaction, and returns it. The next version
+// is read after bumpRevision, which orders changes of the case (the case's lock on PostgreSQL,
+// the write lock on SQLite), so two writers never take the same one. With ifRevision, as
+// bumpRevision.
 func (s *Store) CreateRuleSet(ctx context.Context, caseID int64, ifRevision *int64, rules, by string, audited func(*models.RuleSet) (*models.AuditEvent, error)) (*models.RuleSet, error) {
-	for attempt := 0; ; attempt++ {
-		rs := &models.RuleSet{CaseID: caseID, Rules: rules, CreatedBy: by, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-		err := s.InTx(ctx, func(tx *gorm.DB) error {
-			if err := bumpRevision(tx, s.dialect, caseID, ifRevision); err != nil {
-				return err
-			}
-			var maxVersion sql.NullInt64
-			if err := tx.Model(&models.RuleSet{}).Where("case_id = ?", caseID).Select("MAX(version)").Scan(&maxVersion).Error; err != nil {
-				return err
-			}
-			rs.Version = int(maxVersion.Int64) + 1
-			return createAudited(tx, rs, audited)
-		})
-		var ae *apperr.Error
-		if apperr.Is(err, apperr.Conflict) && !(errors.As(err, &ae) && ae.Message == "case_changed") && attempt < 5 {
-			continue // another writer took the version
+	rs := &models.RuleSet{CaseID: caseID, Rules: rules, CreatedBy: by, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	return rs, s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := bumpRevision(tx, s.dialect, caseID, ifRevision); err != nil {
+			return err
 		}
-		return rs, err
-	}
+		var maxVersion sql.NullInt64
+		if err := tx.Model(&models.RuleSet{}).Where("case_id = ?", caseID).Select("MAX(version)").Scan(&maxVersion).Error; err != nil {
+			return err
+		}
+		rs.Version = int(maxVersion.Int64) + 1
+		return createAudited(tx, rs, audited)
+	})
 }
 
 // Valuation is what the claims of a case are to be valued under: the active rules' version

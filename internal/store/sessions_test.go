@@ -91,7 +91,7 @@ func TestEndClaimSessions(t *testing.T) {
 			withdraw := func(c *models.Claim, when time.Time) bool {
 				t.Helper()
 				tr := &models.ClaimTransition{ClaimID: c.ID, CaseID: c.CaseID, FromStatus: "received", ToStatus: store.StatusWithdrawn, ActorKind: "claimant", At: when}
-				ok, err := st.TransitionAndErase(ctx, tr, nil, st.DatabaseBlobs(), event("erase"))
+				ok, err := st.TransitionAndErase(ctx, store.Transition{Record: tr}, st.DatabaseBlobs(), event("erase"))
 				if err != nil {
 					t.Fatal(err)
 				}

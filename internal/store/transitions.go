@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -12,26 +13,36 @@ import (
 	"github.com/claimdesk/claimdesk/models"
 )
 
-// TransitionClaim moves a claim from status t.FromStatus to t.ToStatus, records the
+// Transition is a change of a claim's status to apply: its record, its audit event (nil:
+// none), and the cure deadline the claim had when it was decided, which the guard compares with
+// Record.FromStatus (transitionTx).
+type Transition struct {
+	Record           *models.ClaimTransition
+	Event            *models.AuditEvent
+	FromCureDeadline *time.Time
+}
+
+// TransitionClaim moves a claim from status tr.Record.FromStatus to its ToStatus, records the
 // transition and its audit event, in one transaction. The update is guarded by what the caller
 // decided on (transitionTx): if another change came first, nothing is written and the answer
 // is invalid_transition ("status_changed"), so two lawyers can never both move the same claim.
-func (s *Store) TransitionClaim(ctx context.Context, t *models.ClaimTransition, ev *models.AuditEvent) error {
-	return s.InTx(ctx, func(tx *gorm.DB) error { return transitionTx(tx, t, ev) })
+func (s *Store) TransitionClaim(ctx context.Context, tr Transition) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error { return transitionTx(tx, tr) })
 }
 
 // transitionTx applies a transition in tx. The claim moves only if it is still as the caller
-// read it, status and cure deadline (t.FromStatus, t.FromCureDeadline: all that the
-// lifecycle's decision reads): a claim cured, reviewed and found deficient again meanwhile has
-// the status it had, but a new deadline, and a decision taken on the old one (a rejection once
-// that deadline passed, "documents received" for the old notice) no longer holds.
-func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent) error {
+// read it, status and cure deadline (all that the lifecycle's decision reads): a claim cured,
+// reviewed and found deficient again meanwhile has the status it had, but a new deadline, and a
+// decision taken on the old one (a rejection once that deadline passed, "documents received"
+// for the old notice) no longer holds.
+func transitionTx(tx *gorm.DB, tr Transition) error {
+	t := tr.Record
 	t.At = t.At.UTC().Truncate(time.Microsecond)
 	q := tx.Model(&models.Claim{}).Where("id = ? AND status = ?", t.ClaimID, t.FromStatus)
-	if t.FromCureDeadline == nil {
+	if tr.FromCureDeadline == nil {
 		q = q.Where("cure_deadline IS NULL")
 	} else {
-		q = q.Where("cure_deadline = ?", t.FromCureDeadline.UTC())
+		q = q.Where("cure_deadline = ?", tr.FromCureDeadline.UTC())
 	}
 	if t.DuplicateOf != nil {
 		if err := originalCounts(tx, t.ClaimID, *t.DuplicateOf); err != nil {
@@ -48,13 +59,17 @@ func transitionTx(tx *gorm.DB, t *models.ClaimTransition, ev *models.AuditEvent)
 	if err := tx.Create(t).Error; err != nil {
 		return err
 	}
-	if ev != nil {
-		return RecordTx(tx, ev)
+	if tr.Event != nil {
+		return RecordTx(tx, tr.Event)
 	}
 	return nil
 }
 
-// originalCounts refuses (duplicate_of_excluded) to make claim a duplicate of orig unless orig
+// ErrOriginalExcluded refuses to make a claim a duplicate of one that does not count in the
+// totals (a duplicate or a withdrawn claim); the caller names its own field (duplicate_of_excluded).
+var ErrOriginalExcluded = errors.New("the original is itself a duplicate or withdrawn")
+
+// originalCounts refuses (ErrOriginalExcluded) to make claim a duplicate of orig unless orig
 // counts in the totals: a claim leaves them for its original, and an original that is a
 // duplicate or withdrawn would take both losses out (two claims made duplicates of each other
 // left none). Both rows are locked first, in id order, on PostgreSQL, so that two such changes
@@ -70,7 +85,7 @@ func originalCounts(tx *gorm.DB, claimID, origID int64) error {
 	}
 	for _, r := range rows {
 		if r.ID == origID && slices.Contains(ExcludedFromTotals, r.Status) {
-			return apperr.Validation([]apperr.FieldError{{Path: "duplicate_of", Code: apperr.FieldInvalidValue, Message: "duplicate_of_excluded"}})
+			return ErrOriginalExcluded
 		}
 	}
 	return nil
