@@ -349,36 +349,44 @@ func (s *Service) ReplaceWindowsFrom(ctx context.Context, caseSlug string, revis
 	return s.replaceWindows(ctx, caseSlug, &revision, in, actor)
 }
 
+// replaceWindows replaces the windows under the rules read with the case: the change is stored
+// only if the case is still at the revision read (revision, when the caller edited from one,
+// else the case's own), so a rule change committed in between is never undone by claims
+// re-valued under the old rules. Without a caller's revision, such a change has the windows
+// replaced again on the case as it now is (revalueAttempts times at most).
 func (s *Service) replaceWindows(ctx context.Context, caseSlug string, revision *int64, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
-	c, err := s.Store.Case(ctx, caseSlug)
-	if err != nil {
-		return 0, 0, err
-	}
-	ws, err := ParseWindows(in, c)
-	if err != nil {
-		return 0, 0, err
-	}
-	rs, err := s.ActiveRules(ctx, c)
-	if err != nil {
-		return 0, 0, err
-	}
-	now := s.Now()
-	before := WindowInputs(c.Windows, c.Location)
 	defer s.forget(caseSlug)
-	items, changed, err = s.Store.ReplaceWindows(ctx, c.ID, revision, ws, func(stored []models.OutageWindow) store.Reevaluate {
-		return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
-	}, func(items, changed int) (*models.AuditEvent, error) {
-		return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityWindows, EntityID: c.Slug,
-			Before: before, After: WindowInputs(ws, c.Location),
-			Details: map[string]any{"items_reevaluated": items, "eligibility_changed": changed}}.Model(now)
-	})
-	if err == nil {
-		// The rules were read before the transaction: a rule change that committed in between
-		// (and whose revaluation may have ended) left the claims valued under the old ones, now
-		// stale, which the background revaluation finds (it finds none otherwise).
-		s.revalueInBackground(c.Slug)
+	for attempt := 1; ; attempt++ {
+		c, err := s.Store.Case(ctx, caseSlug)
+		if err != nil {
+			return 0, 0, err
+		}
+		ws, err := ParseWindows(in, c)
+		if err != nil {
+			return 0, 0, err
+		}
+		rs, err := s.ActiveRules(ctx, c)
+		if err != nil {
+			return 0, 0, err
+		}
+		now := s.Now()
+		before := WindowInputs(c.Windows, c.Location)
+		from := revision
+		if from == nil {
+			from = &c.Revision
+		}
+		items, changed, err = s.Store.ReplaceWindows(ctx, c.ID, from, ws, func(stored []models.OutageWindow) store.Reevaluate {
+			return revaluer(s.Valuer(c, store.DomainWindows(stored), rs.Rules), rs.Version)
+		}, func(items, changed int) (*models.AuditEvent, error) {
+			return audit.Event{Actor: actor, CaseID: &c.ID, Action: audit.ActionUpdate, Entity: audit.EntityWindows, EntityID: c.Slug,
+				Before: before, After: WindowInputs(ws, c.Location),
+				Details: map[string]any{"items_reevaluated": items, "eligibility_changed": changed}}.Model(now)
+		})
+		if revision == nil && errors.Is(err, store.ErrCaseChanged) && attempt < revalueAttempts {
+			continue
+		}
+		return items, changed, err
 	}
-	return items, changed, err
 }
 
 // WindowInputs is the inverse of ParseWindows: stored windows as a client sends them, times in

@@ -47,22 +47,23 @@ func (s *Service) EraseExpired(ctx context.Context, retention time.Duration) (in
 	if _, err := s.Store.ClearRejectedRows(ctx, cutoff); err != nil {
 		return 0, err
 	}
-	return s.eraseClosed(ctx, ClosedStatuses, cutoff, "retention", EraseRetention)
+	return s.eraseClosed(ctx, ClosedStatuses, cutoff, EraseRetention)
 }
 
 // EraseWithdrawn erases, as the system, the personal data of every withdrawn claim that still
 // holds it, and returns how many it erased. A withdrawal and its erasure commit together
 // (Store.TransitionAndErase), but an earlier version made them two transactions and left a
 // claim withdrawn with its data when the second failed; nothing else reaches such a claim
-// before the retention period, which is off by default. The service runs it once at start.
+// before the retention period, which is off by default. The service runs it at start (and
+// again every hour until it has succeeded once).
 func (s *Service) EraseWithdrawn(ctx context.Context) (int, error) {
-	return s.eraseClosed(ctx, []string{lifecycle.Withdrawn}, time.Time{}, "withdrawal", EraseWithdrawal)
+	return s.eraseClosed(ctx, []string{lifecycle.Withdrawn}, time.Time{}, EraseWithdrawal)
 }
 
-// eraseClosed erases, as the system job named job and for reason, every claim in one of
+// eraseClosed erases for reason, as the system job of that name, every claim in one of
 // statuses, last changed before cutoff (the zero time: whenever) and not erased yet, and
 // returns how many it erased.
-func (s *Service) eraseClosed(ctx context.Context, statuses []string, cutoff time.Time, job, reason string) (int, error) {
+func (s *Service) eraseClosed(ctx context.Context, statuses []string, cutoff time.Time, reason string) (int, error) {
 	n := 0
 	for {
 		due, err := s.Store.ClosedUnerased(ctx, statuses, cutoff, 200)
@@ -70,7 +71,7 @@ func (s *Service) eraseClosed(ctx context.Context, statuses []string, cutoff tim
 			return n, err
 		}
 		for i := range due {
-			erased, err := s.Erase(ctx, &due[i], audit.Actor{Kind: audit.ActorSystem, Name: job}, reason)
+			erased, err := s.Erase(ctx, &due[i], audit.Actor{Kind: audit.ActorSystem, Name: reason}, reason)
 			if err != nil {
 				return n, err
 			}
