@@ -208,8 +208,15 @@ func (h *handler) parseForm(c *gin.Context) bool {
 }
 
 // fail renders the error page with a message from the catalogue.
-func (h *handler) fail(c *gin.Context, status int, key string) {
+func (h *handler) fail(c *gin.Context, status int, key string) { h.failOn(c, "", status, key) }
+
+// failOn is fail for a form posted from page: the language switch leads there, the post's own
+// path answering no GET ("" : the request's own page).
+func (h *handler) failOn(c *gin.Context, page string, status int, key string) {
 	v := h.view(c, "admin_error_title")
+	if page != "" {
+		v.at(page)
+	}
 	v.Message = v.T(key)
 	h.render(c, status, "error", v)
 	c.Abort()
@@ -217,12 +224,15 @@ func (h *handler) fail(c *gin.Context, status int, key string) {
 
 // failErr renders err with the API's status and message; internal errors are logged and
 // shown without detail.
-func (h *handler) failErr(c *gin.Context, err error) {
+func (h *handler) failErr(c *gin.Context, err error) { h.failErrOn(c, "", err) }
+
+// failErrOn is failErr for a form posted from page (see failOn).
+func (h *handler) failErrOn(c *gin.Context, page string, err error) {
 	status := h.auth.Status(err)
 	if status >= 500 {
 		h.log.ErrorContext(c.Request.Context(), "page failed", "route", c.FullPath(), "err", err)
 	}
-	h.fail(c, status, errorKey(err))
+	h.failOn(c, page, status, errorKey(err))
 }
 
 // errorKey is the catalogue key of err's message.

@@ -80,14 +80,23 @@ func (h *handler) dashboard(c *gin.Context) {
 	case "rules":
 		v.Message = v.T("admin_rules_saved")
 	}
-	h.renderDashboard(c, v, http.StatusOK, nil, 0, "", 0, nil)
+	h.renderDashboard(c, v, http.StatusOK, sentForms{})
 }
 
-// renderDashboard renders the dashboard; rows and rules, when given, are what the lawyer sent
-// (shown again with their errors), otherwise the case's windows and active rules.
-// renderDashboard shows the dashboard; rows and rules, when given, are forms shown again with
-// their errors, edited from the case at windowsFrom and rulesFrom.
-func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []windowRow, windowsFrom int64, rules string, rulesFrom int64, rulesErrs []string) {
+// sentForms are the dashboard's forms as the lawyer sent them, shown again with their errors:
+// rows (nil: the windows form is the case's windows) and rules ("": the active rules), each
+// with the case's revision it was edited from (nil: the case's own).
+type sentForms struct {
+	rows        []windowRow
+	windowsFrom *int64
+	rules       string
+	rulesFrom   *int64
+	rulesErrs   []string
+}
+
+// renderDashboard renders the dashboard with the forms as sent, or as the case is.
+func (h *handler) renderDashboard(c *gin.Context, v *view, status int, sent sentForms) {
+	rows, rules, rulesErrs := sent.rows, sent.rules, sent.rulesErrs
 	ctx := c.Request.Context()
 	cs, err := h.claims.Case(ctx, c.Param("case"))
 	if err != nil {
@@ -103,11 +112,11 @@ func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []wi
 	// A form shown again keeps the revision it was first edited from; one read from the case
 	// has the case's.
 	p := dashboardPage{WindowsFrom: cs.Revision, RulesFrom: cs.Revision}
-	if rows != nil {
-		p.WindowsFrom = windowsFrom
+	if sent.windowsFrom != nil {
+		p.WindowsFrom = *sent.windowsFrom
 	}
-	if rules != "" {
-		p.RulesFrom = rulesFrom
+	if sent.rulesFrom != nil {
+		p.RulesFrom = *sent.rulesFrom
 	}
 	byStatus := r.ByStatus
 	p.Case, p.Report, p.ByStatus, p.Statuses, p.Rules, p.RulesErrors = cs, r, byStatus, lifecycle.Statuses, rules, rulesErrs
@@ -161,7 +170,7 @@ func (h *handler) renderDashboard(c *gin.Context, v *view, status int, rows []wi
 // rows are ignored; a row with "remove" ticked is dropped.
 func (h *handler) saveWindows(c *gin.Context) {
 	form := c.Request.PostForm
-	from := h.formRevision(c)
+	from := formRevision(c)
 	n := len(form["service"])
 	var in []claims.WindowInput
 	var rows []windowRow
@@ -202,10 +211,10 @@ func (h *handler) saveWindows(c *gin.Context) {
 	}
 	ae, ok := err.(*apperr.Error)
 	if !ok || ae.Code != apperr.Invalid {
-		h.failErr(c, err)
+		h.failErrOn(c, dashboardPath(c), err)
 		return
 	}
-	v := h.view(c, "admin_dashboard_title")
+	v := h.dashboardView(c)
 	v.Error = v.T("admin_windows_invalid")
 	for _, f := range ae.Fields {
 		i, field, ok := parseWindowPath(f.Path)
@@ -220,33 +229,41 @@ func (h *handler) saveWindows(c *gin.Context) {
 		row.Errors[field] = messages.Field(v.Lang, f)
 	}
 	rows = append(rows, windowRow{Index: len(rows)})
-	h.renderDashboard(c, v, http.StatusUnprocessableEntity, rows, from, "", 0, nil)
+	h.renderDashboard(c, v, http.StatusUnprocessableEntity, sentForms{rows: rows, windowsFrom: from})
 }
 
-// formRevision is the case's revision a windows or rules form was edited from; a form that does
-// not say (one opened before forms said it) reads as edited from the case as it is now.
-func (h *handler) formRevision(c *gin.Context) int64 {
-	if n, err := strconv.ParseInt(c.PostForm("revision"), 10, 64); err == nil {
-		return n
+// formRevision is the case's revision a windows or rules form was edited from; nil when the
+// form does not say (one opened before forms said it), which checks nothing.
+func formRevision(c *gin.Context) *int64 {
+	n, err := strconv.ParseInt(c.PostForm("revision"), 10, 64)
+	if err != nil {
+		return nil
 	}
-	if cs, err := h.claims.Case(c.Request.Context(), c.Param("case")); err == nil {
-		return cs.Revision
-	}
-	return -1 // refused as changed, and shown as it is
+	return &n
 }
 
 // changedMeanwhile answers a save refused because the case's windows or rules changed after
-// its form was opened (case_changed): the dashboard as the case now is, saying so, and nothing
-// saved. It reports whether err was that.
+// its form was opened (store.ErrCaseChanged): the dashboard as the case now is, saying so, and
+// nothing saved. It reports whether err was that.
 func (h *handler) changedMeanwhile(c *gin.Context, err error) bool {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Code != apperr.Conflict || ae.Message != "case_changed" {
+	if !errors.Is(err, store.ErrCaseChanged) {
 		return false
 	}
-	v := h.view(c, "admin_dashboard_title")
+	v := h.dashboardView(c)
 	v.Error = v.T("case_changed")
-	h.renderDashboard(c, v, http.StatusConflict, nil, 0, "", 0, nil)
+	h.renderDashboard(c, v, http.StatusConflict, sentForms{})
 	return true
+}
+
+// dashboardPath is the dashboard of the request's case, where its forms are.
+func dashboardPath(c *gin.Context) string { return "/admin/cases/" + url.PathEscape(c.Param("case")) }
+
+// dashboardView is the view of the dashboard answered to one of its forms (its language switch
+// leads to the dashboard).
+func (h *handler) dashboardView(c *gin.Context) *view {
+	v := h.view(c, "admin_dashboard_title")
+	v.at(dashboardPath(c))
+	return v
 }
 
 // parseWindowPath reads "windows[3].start" into 3 and "start".
@@ -267,12 +284,13 @@ func parseWindowPath(p string) (i int, field string, ok bool) {
 // (claims.Service.SetRules: the same validation and audit record).
 func (h *handler) saveRules(c *gin.Context) {
 	raw := strings.TrimSpace(c.PostForm("rules"))
+	from := formRevision(c)
 	var err error
 	var compact bytes.Buffer
 	if cerr := json.Compact(&compact, []byte(raw)); cerr != nil {
 		err = apperr.New(apperr.Malformed, "")
 	} else {
-		_, err = h.claims.SetRulesFrom(c.Request.Context(), c.Param("case"), h.formRevision(c), compact.Bytes(), h.auth.Actor(c))
+		_, err = h.claims.SetRulesFrom(c.Request.Context(), c.Param("case"), from, compact.Bytes(), h.auth.Actor(c))
 	}
 	if err == nil {
 		c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(c.Param("case"))+"?done=rules#rules")
@@ -283,10 +301,10 @@ func (h *handler) saveRules(c *gin.Context) {
 	}
 	ae, ok := err.(*apperr.Error)
 	if !ok || (ae.Code != apperr.Invalid && ae.Code != apperr.Malformed) {
-		h.failErr(c, err)
+		h.failErrOn(c, dashboardPath(c), err)
 		return
 	}
-	v := h.view(c, "admin_dashboard_title")
+	v := h.dashboardView(c)
 	v.Error = v.T("admin_rules_invalid")
 	var errs []string
 	for _, f := range ae.Fields {
@@ -295,7 +313,7 @@ func (h *handler) saveRules(c *gin.Context) {
 	if len(errs) == 0 {
 		errs = append(errs, errorText(v.Lang, err))
 	}
-	h.renderDashboard(c, v, http.StatusUnprocessableEntity, nil, 0, raw, h.formRevision(c), errs)
+	h.renderDashboard(c, v, http.StatusUnprocessableEntity, sentForms{rules: raw, rulesFrom: from, rulesErrs: errs})
 }
 
 // windowField is one input of the windows form (template "wfield").

@@ -156,6 +156,8 @@ func TestLanguageSwitchAfterFormError(t *testing.T) {
 		{"/admin/cases/kakao-2022/rules", "/admin/cases/kakao-2022", url.Values{"rules": {"{"}}},
 		{"/admin/cases/kakao-2022/duplicates/decisions", "/admin/cases/kakao-2022/duplicates",
 			url.Values{"first": {"CD-0000-0000-0000"}, "later": {"CD-0000-0000-0001"}}},
+		// A post whose own path answers GET keeps it.
+		{"/admin/users", "/admin/users", url.Values{"email": {"not an email"}, "role": {"lawyer"}}},
 	} {
 		tc.f.Set("csrf", br.csrf)
 		p := br.postForm(tc.path, tc.f)

@@ -56,9 +56,10 @@ func (h *handler) duplicates(c *gin.Context) {
 // API's path): keep_first (the default), keep_second, or not_duplicate.
 func (h *handler) decideDuplicate(c *gin.Context) {
 	ctx := c.Request.Context()
+	page := "/admin/cases/" + url.PathEscape(c.Param("case")) + "/duplicates" // where the form is
 	cs, err := h.claims.Case(ctx, c.Param("case"))
 	if err != nil {
-		h.failErr(c, err)
+		h.failErrOn(c, page, err)
 		return
 	}
 	later, err := h.claims.CaseClaim(ctx, cs.ID, c.PostForm("later"))
@@ -67,7 +68,7 @@ func (h *handler) decideDuplicate(c *gin.Context) {
 		first, err = h.claims.CaseClaim(ctx, cs.ID, c.PostForm("first"))
 	}
 	if err != nil {
-		h.failErr(c, err)
+		h.failErrOn(c, page, err)
 		return
 	}
 	if later.ID < first.ID {
@@ -81,12 +82,12 @@ func (h *handler) decideDuplicate(c *gin.Context) {
 	case "not_duplicate":
 		decision, keep = claims.DuplicateRejected, ""
 	default:
-		h.failErr(c, apperr.Validation([]apperr.FieldError{{Path: "choice", Code: apperr.FieldInvalidValue,
+		h.failErrOn(c, page, apperr.Validation([]apperr.FieldError{{Path: "choice", Code: apperr.FieldInvalidValue,
 			Params: map[string]string{"allowed": "keep_first, keep_second, not_duplicate"}}}))
 		return
 	}
 	if err := h.claims.DecideDuplicate(ctx, later, first, decision, keep, c.PostForm("note"), h.auth.Actor(c)); err != nil {
-		h.failErr(c, err)
+		h.failErrOn(c, page, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/admin/cases/"+url.PathEscape(cs.Slug)+"/duplicates?done=1")

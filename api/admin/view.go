@@ -90,13 +90,6 @@ func (v *view) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // view starts the view of a page titled by titleKey.
 func (h *handler) view(c *gin.Context, titleKey string) *view {
 	v := &view{Lang: web.PageLang(c), url: c.Request.URL, Case: h.caseSlug}
-	if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead {
-		// A page answered to a form post (its errors, a refusal) switches language to the page
-		// the form is on, the post's parent (…/windows and …/rules on the dashboard,
-		// …/duplicates/decisions on the duplicates); the post's own path answers no GET. A
-		// handler whose form is elsewhere says where (at).
-		v.at(path.Dir(c.Request.URL.Path))
-	}
 	if p := principal(c); p != nil {
 		v.User, v.CSRF = p, p.CSRF
 	}

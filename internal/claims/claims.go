@@ -343,10 +343,10 @@ func (s *Service) ReplaceWindows(ctx context.Context, caseSlug string, in []Wind
 }
 
 // ReplaceWindowsFrom is ReplaceWindows of windows edited from the case at revision (a form):
-// refused (conflict, case_changed) when the case's windows or rules have changed since, which
-// the edit would otherwise undo.
-func (s *Service) ReplaceWindowsFrom(ctx context.Context, caseSlug string, revision int64, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
-	return s.replaceWindows(ctx, caseSlug, &revision, in, actor)
+// refused (store.ErrCaseChanged) when the case's windows or rules have changed since, which
+// the edit would otherwise undo. A nil revision is ReplaceWindows.
+func (s *Service) ReplaceWindowsFrom(ctx context.Context, caseSlug string, revision *int64, in []WindowInput, actor audit.Actor) (items, changed int, err error) {
+	return s.replaceWindows(ctx, caseSlug, revision, in, actor)
 }
 
 // replaceWindows replaces the windows under the rules read with the case: the change is stored

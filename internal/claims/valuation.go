@@ -124,9 +124,10 @@ func (s *Service) SetRules(ctx context.Context, caseSlug string, raw []byte, act
 }
 
 // SetRulesFrom is SetRules of rules edited from the case at revision (a form): refused
-// (conflict, case_changed) when the case's windows or rules have changed since.
-func (s *Service) SetRulesFrom(ctx context.Context, caseSlug string, revision int64, raw []byte, actor audit.Actor) (*Ruleset, error) {
-	return s.setRules(ctx, caseSlug, &revision, raw, actor)
+// (store.ErrCaseChanged) when the case's windows or rules have changed since. A nil revision
+// is SetRules.
+func (s *Service) SetRulesFrom(ctx context.Context, caseSlug string, revision *int64, raw []byte, actor audit.Actor) (*Ruleset, error) {
+	return s.setRules(ctx, caseSlug, revision, raw, actor)
 }
 
 func (s *Service) setRules(ctx context.Context, caseSlug string, revision *int64, raw []byte, actor audit.Actor) (*Ruleset, error) {
