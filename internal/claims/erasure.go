@@ -64,20 +64,30 @@ func (s *Service) EraseWithdrawn(ctx context.Context) (int, error) {
 // statuses, last changed before cutoff (the zero time: whenever) and not erased yet, and
 // returns how many it erased.
 func (s *Service) eraseClosed(ctx context.Context, statuses []string, cutoff time.Time, reason string) (int, error) {
+	cases, err := s.Store.Cases(ctx)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for {
-		due, err := s.Store.ClosedUnerased(ctx, statuses, cutoff, 200)
-		if err != nil || len(due) == 0 {
-			return n, err
-		}
-		for i := range due {
-			erased, err := s.Erase(ctx, &due[i], audit.Actor{Kind: audit.ActorSystem, Name: reason}, reason)
+	for _, c := range cases {
+		for {
+			due, err := s.Store.ClosedUnerased(ctx, c.ID, statuses, cutoff, 200)
 			if err != nil {
 				return n, err
 			}
-			if erased {
-				n++
+			if len(due) == 0 {
+				break
+			}
+			for i := range due {
+				erased, err := s.Erase(ctx, &due[i], audit.Actor{Kind: audit.ActorSystem, Name: reason}, reason)
+				if err != nil {
+					return n, err
+				}
+				if erased {
+					n++
+				}
 			}
 		}
 	}
+	return n, nil
 }
