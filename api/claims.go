@@ -156,7 +156,7 @@ func (s *Server) authorizedClaim(c *gin.Context) (*models.Claim, *store.Case, bo
 		var ok bool
 		attempt, ok = ratelimit.Try(ratelimit.Key{Limiter: s.codeFailures, Name: ratelimit.IPKey(c.ClientIP())}, ratelimit.Key{Limiter: s.codeFailures, Name: "ref:" + ref})
 		if !ok {
-			retryAfter(c, s.codeFailures)
+			s.codeFailures.SetRetryAfter(c.Writer.Header())
 			writeError(c, apperr.New(apperr.RateLimited, ""))
 			return nil, nil, false
 		}

@@ -3,16 +3,12 @@ package api
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/claimdesk/claimdesk/internal/apperr"
 	"github.com/claimdesk/claimdesk/internal/messages"
-	"github.com/claimdesk/claimdesk/internal/ratelimit"
 )
 
 // statusOf is the one place that maps error codes to HTTP statuses.
@@ -60,9 +56,12 @@ type FieldError struct {
 const statusClientClosed = 499
 
 // writeError answers with err in the one error shape. Errors without a code are internal:
-// logged with the request id, never shown. A request body that ended before its end is the
-// client's mistake (400), whoever reads the answer; work cancelled because the client went
-// away gets statusClientClosed. Neither is ever left unanswered: gin would send 200.
+// logged with the request id, never shown. Work cancelled because the client went away gets
+// statusClientClosed, never left unanswered: gin would send 200. A request body that could not
+// be read (cut short, or not HTTP) is the client's mistake, and comes here with its code
+// (Malformed) from the reader that read it (readJSONBody, importBody, uploadBody), so it is
+// answered 400 whoever reads the answer: a client that closed only its sending side still
+// reads, and cancelled the request's context by closing it.
 func writeError(c *gin.Context, err error) {
 	lang := messages.FromRequest(c.Request)
 	var ae *apperr.Error
@@ -71,10 +70,6 @@ func writeError(c *gin.Context, err error) {
 		c.AbortWithStatus(statusClientClosed)
 		return
 	case errors.As(err, &ae):
-	case isCutBody(err):
-		// A client that closed only its sending side still reads (and cancelled the request's
-		// context by closing it), so the request context cannot tell it from one gone.
-		ae = apperr.Wrap(apperr.Malformed, "", err)
 	default:
 		ae = &apperr.Error{Code: apperr.Internal, Err: err}
 	}
@@ -89,11 +84,6 @@ func writeError(c *gin.Context, err error) {
 	body := ErrorBody{Error: detailOf(ae, rid, lang)}
 	body.Error.RequestID = rid
 	c.AbortWithStatusJSON(status, body)
-}
-
-// retryAfter tells a client refused by l (429) when it has one more event.
-func retryAfter(c *gin.Context, l *ratelimit.Limiter) {
-	c.Header("Retry-After", strconv.Itoa(l.RetryAfter()))
 }
 
 // httpStatus is the status that answers err: its code's, else 500.
@@ -132,10 +122,3 @@ func localizeFields(lang messages.Lang, fs []apperr.FieldError) []FieldError {
 
 // FieldMessage renders a field error in lang (see messages.Field, shared with the web pages).
 func FieldMessage(lang messages.Lang, f apperr.FieldError) string { return messages.Field(lang, f) }
-
-// isCutBody reports whether err is how net/http and mime/multipart end a request body that
-// stopped before its end: short of its Content-Length, a chunked body or a multipart form
-// without their end, a connection reset mid-body.
-func isCutBody(err error) bool {
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, http.ErrBodyReadAfterClose) || errors.Is(err, syscall.ECONNRESET)
-}

@@ -181,8 +181,8 @@ func readJSONBody(c *gin.Context, limit int64) ([]byte, error) {
 		if errors.As(err, &tooLarge) {
 			return nil, &apperr.Error{Code: apperr.TooLarge, Params: map[string]string{"max": humanBytes(limit)}}
 		}
-		// A body cut short (see isCutBody) or not HTTP (a chunk size that is not a number) is
-		// the client's mistake, answered whether or not it still listens (see writeError).
+		// A body cut short (short of its Content-Length, a chunked body without its end, a
+		// connection reset) or not HTTP (a chunk size that is not a number) is the client's mistake, answered whether or not it still listens (see writeError).
 		return nil, apperr.Wrap(apperr.Malformed, "", err)
 	}
 	return body, nil

@@ -660,7 +660,7 @@ func (h *handler) submit(c *gin.Context, v *view, ck *checker, d *draft) {
 	if !h.submits.Allow(ratelimit.IPKey(c.ClientIP())) {
 		// The review again, not the bare error page: the draft lives only in the page, and
 		// the claimant who waits can press the button again.
-		v.Message = v.T("submit_rate_limited", "seconds", retryAfter(c, h.submits))
+		v.Message = v.T("submit_rate_limited", "seconds", h.submits.SetRetryAfter(c.Writer.Header()))
 		h.fillClaim(ctx, c, v, d, nil, nil, http.StatusTooManyRequests)
 		return
 	}
@@ -706,17 +706,15 @@ func (h *handler) submit(c *gin.Context, v *view, ck *checker, d *draft) {
 		h.fillClaim(ctx, c, v, d, errs, nil, http.StatusUnprocessableEntity)
 		return
 	}
-	p := confirmPage{Reference: res.Claim.Reference, AccessCode: res.AccessCode}
-	// A second press (a double tap, a reload) finds the claim the first stored, and its answer
-	// is the one the browser shows: the code is shown again if it is the one derived here.
-	// It is not after a restart with another secret: the page then says the code was shown
-	// once, which is all it can say.
-	if !res.Created && auth.Equal(auth.HashAccessCode(code), res.Claim.AccessCodeHash) {
+	// The claim's code is the one derived here, whether this press stored it or a second press
+	// (a double tap, a reload) found the one the first stored: its answer is the one the
+	// browser shows, so it shows the code again. Not after a restart with another secret: the
+	// page then says the claim was filed already, without the code, which is all it can say.
+	p := confirmPage{Reference: res.Claim.Reference}
+	v.Title = v.T("confirm_again_title")
+	if auth.Equal(auth.HashAccessCode(code), res.Claim.AccessCodeHash) {
 		p.AccessCode = code
-	}
-	v.Title = v.T("confirm_title")
-	if p.AccessCode == "" {
-		v.Title = v.T("confirm_again_title")
+		v.Title = v.T("confirm_title")
 	}
 	v.Page = p
 	h.render(c, http.StatusOK, "confirm", v)

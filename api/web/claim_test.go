@@ -12,6 +12,7 @@ import (
 
 	"github.com/claimdesk/claimdesk/api/web"
 	"github.com/claimdesk/claimdesk/internal/auth"
+	"github.com/claimdesk/claimdesk/internal/messages"
 	"github.com/claimdesk/claimdesk/internal/testdb"
 )
 
@@ -40,8 +41,9 @@ func (b *browser) draftID() string {
 // the first stored, and the browser shows its answer: it shows the same access code, which
 // opens the claim. It said the code had been shown once, and the claimant never saw it. The
 // external_ref staff see does not hold the draft id, which with the claim's content would be
-// enough to be shown the code. Served with another secret (a restart without a configured
-// one), the code cannot be shown again, and the page says it was shown once.
+// enough to be shown the code. The page says so: pressing again shows the code again (it said
+// the code was shown only once). Served with another secret (a restart without a configured
+// one), the code cannot be shown again, and the page says the claim was filed already.
 func TestSubmitTwiceShowsTheCodeTwice(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
@@ -53,7 +55,8 @@ func TestSubmitTwiceShowsTheCodeTwice(t *testing.T) {
 			var ref, code string
 			for i := range 2 {
 				p := b.post("/claim", "action", "submit", "consent", "yes")
-				want(t, p, 200, `id="access-code"`, "청구가 접수되었습니다")
+				want(t, p, 200, `id="access-code"`, "청구가 접수되었습니다", messages.Text(messages.Ko, "confirm_keep_body", nil))
+				wantNot(t, p, "한 번만")
 				r, c := refRe.FindStringSubmatch(p.Body)[1], codeRe.FindStringSubmatch(p.Body)[1]
 				if i > 0 && (r != ref || c != code) {
 					t.Fatalf("press %d: %s %s, want %s %s", i+1, r, c, ref, code)
@@ -98,7 +101,7 @@ func TestSubmitTwiceShowsTheCodeTwice(t *testing.T) {
 			b.csrf = b.csrfCookie()
 			p = b.post("/claim", "action", "submit", "consent", "yes")
 			want(t, p, 200, ref, "이미 접수된 청구입니다")
-			wantNot(t, p, `id="access-code"`, code)
+			wantNot(t, p, `id="access-code"`, code, "한 번만")
 		})
 	}
 }

@@ -31,14 +31,11 @@ const (
 	MaxEvidenceFiles = 10
 )
 
-// sessionTTL is how long a claimant stays signed in to the status page without using it; a
-// page used more than sessionRenew after its session was issued issues it again. A session
-// fixed at 30 minutes from sign-in logged out a claimant busy photographing receipts, whose
-// next upload or correction was then lost.
-const (
-	sessionTTL   = 30 * time.Minute
-	sessionRenew = 5 * time.Minute
-)
+// sessionTTL is how long a claimant stays signed in to the status page without using it:
+// every page used signed in issues the session again (re-signing the cookie reads nothing).
+// A session fixed at 30 minutes from sign-in logged out a claimant busy photographing
+// receipts, whose next upload or correction was then lost.
+const sessionTTL = 30 * time.Minute
 
 type statusPage struct {
 	SignedIn    bool
@@ -119,11 +116,14 @@ func (h *handler) session(c *gin.Context) (s statusSession, ok bool) {
 }
 
 // setSession signs the browser in to the claim ref: the cookie holds the reference and the
-// instant it was issued, and lives sessionTTL from then.
+// instant it was issued. The server ends it sessionTTL after that instant (session); the
+// cookie itself lasts as long as the browser runs, so that a claimant back after the session
+// ended still sends it and is told why they are signed out (claimOf). A cookie that expired
+// with the session was gone when the server would have said so, and the page never said it.
 func (h *handler) setSession(c *gin.Context, ref string) {
 	v := h.sign(ref + "|" + strconv.FormatInt(h.now().UnixMicro(), 10))
 	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(cookieStatus, v, int(sessionTTL.Seconds()), "/status", "", Secure(c), true)
+	c.SetCookie(cookieStatus, v, 0, "/status", "", Secure(c), true)
 }
 
 // clearSession signs the browser out (its cookie only; EndClaimSessions ends the copies).
@@ -135,29 +135,36 @@ func clearSession(c *gin.Context) {
 // signedIn loads the claim the browser is signed in to; nil when it is not: no session, an
 // expired one, or one its claim has ended since it began (the claimant signed out, withdrew,
 // or the claim was erased), which is refused here, where the claim is loaded anyway. The
-// cookie of a refused session is cleared.
-func (h *handler) signedIn(c *gin.Context) (*models.Claim, error) {
+// cookie of a refused session is cleared. ended is the claim of a session refused because its
+// claim ended it, loaded already (the status page says whether a withdrawal is done); nil
+// otherwise. The session is not issued again here, or a sign-out would send the new cookie
+// and its removal: the pages that go on do it (claimOf, status).
+func (h *handler) signedIn(c *gin.Context) (cl, ended *models.Claim, err error) {
 	s, ok := h.session(c)
 	if !ok {
 		if _, err := c.Cookie(cookieStatus); err == nil {
 			clearSession(c)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
-	cl, err := h.store.ClaimByReference(c.Request.Context(), s.ref)
-	if apperr.Is(err, apperr.NotFound) || (err == nil && cl.SessionsEndedAt != nil && !s.issued.After(*cl.SessionsEndedAt)) {
+	cl, err = h.store.ClaimByReference(c.Request.Context(), s.ref)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
 		clearSession(c)
-		return nil, nil
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, err
+	case cl.SessionsEndedAt != nil && !s.issued.After(*cl.SessionsEndedAt):
+		clearSession(c)
+		return nil, cl, nil
 	}
-	if err == nil && h.now().Sub(s.issued) >= sessionRenew {
-		h.setSession(c, cl.Reference)
-	}
-	return cl, err
+	return cl, nil, nil
 }
 
-// claimOf loads the signed-in claim; without a session it sends the browser to the lookup.
+// claimOf loads the signed-in claim and issues its session again, so that it ends sessionTTL
+// after this use; without a session it sends the browser to the lookup.
 func (h *handler) claimOf(c *gin.Context) (*models.Claim, bool) {
-	cl, err := h.signedIn(c)
+	cl, _, err := h.signedIn(c)
 	if err != nil {
 		h.failErr(c, err)
 		return nil, false
@@ -170,11 +177,12 @@ func (h *handler) claimOf(c *gin.Context) (*models.Claim, bool) {
 		c.Redirect(http.StatusSeeOther, where)
 		return nil, false
 	}
+	h.setSession(c, cl.Reference)
 	return cl, true
 }
 
 func (h *handler) status(c *gin.Context) {
-	cl, err := h.signedIn(c)
+	cl, ended, err := h.signedIn(c)
 	if err != nil {
 		h.failErr(c, err)
 		return
@@ -183,15 +191,8 @@ func (h *handler) status(c *gin.Context) {
 	if cl == nil {
 		// A withdrawal ends the claim's sessions, this browser's too: it lands here, told
 		// that it is done if its (ended) session's claim is withdrawn indeed.
-		if c.Query("done") == "withdrawn" {
-			withdrawn, err := h.sessionWithdrawn(c)
-			if err != nil {
-				h.failErr(c, err)
-				return
-			}
-			if withdrawn {
-				v.Message = v.T("done_withdrawn")
-			}
+		if c.Query("done") == "withdrawn" && ended != nil && ended.Status == store.StatusWithdrawn {
+			v.Message = v.T("done_withdrawn")
 		}
 		if c.Query("expired") == "1" {
 			v.Message = v.T("session_expired")
@@ -204,25 +205,8 @@ func (h *handler) status(c *gin.Context) {
 	if done := c.Query("done"); slices.Contains([]string{"contact", "evidence"}, done) || done == "withdrawn" && cl.Status == store.StatusWithdrawn {
 		v.Message = v.T("done_" + done)
 	}
+	h.setSession(c, cl.Reference)
 	h.showStatus(c, v, cl, nil, http.StatusOK)
-}
-
-// sessionWithdrawn reports whether the claim of the browser's session cookie is withdrawn,
-// whether or not the session has ended since (the withdrawal ends it): false without a session
-// of ours.
-func (h *handler) sessionWithdrawn(c *gin.Context) (bool, error) {
-	s, ok := h.session(c)
-	if !ok {
-		return false, nil
-	}
-	cl, err := h.store.ClaimByReference(c.Request.Context(), s.ref)
-	if apperr.Is(err, apperr.NotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return cl.Status == store.StatusWithdrawn, nil
 }
 
 func (h *handler) showStatus(c *gin.Context, v *view, cl *models.Claim, errs []fieldError, code int) {
@@ -360,7 +344,7 @@ func (h *handler) signOut(c *gin.Context) {
 	// Clearing this browser's cookie is not enough: a copy of it (another browser, a shared
 	// computer) would stay signed in until it expired. Every session of the claim begun until
 	// now ends. A session refused already has nothing to end (signedIn cleared its cookie).
-	cl, err := h.signedIn(c)
+	cl, _, err := h.signedIn(c)
 	if err != nil {
 		h.failErr(c, err)
 		return

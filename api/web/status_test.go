@@ -388,8 +388,13 @@ func TestLanguageLinksOfPostedPages(t *testing.T) {
 }
 
 // TestSessionSlides: a claimant who keeps using the status page stays signed in past 30
-// minutes from signing in; one idle for longer is signed out, and the page they land on says so
-// (what they sent was lost).
+// minutes from signing in, each use counting from itself (it was renewed only every 5 minutes,
+// so a use 4 minutes after the last renewal and the next 29 minutes later found the session
+// gone); one idle for longer is signed out, and the page they land on says so (what they sent
+// was lost). A browser drops a cookie on its own (real) clock, which the test's client does not
+// share: every signed-in answer must set a cookie that a browser still sends after the 31 idle
+// minutes, or the server never sees the expired session and cannot say why (it set one that
+// lived exactly the 30 minutes of the session).
 func TestSessionSlides(t *testing.T) {
 	var mu sync.Mutex
 	at := testNow
@@ -403,13 +408,22 @@ func TestSessionSlides(t *testing.T) {
 	e := newEnv(t, "sqlite", func(c *web.Config) { c.Now = clock; c.Claims.Now = clock })
 	b := e.browser("ko")
 	e.signedInClaim(b)
-	for _, d := range []time.Duration{25 * time.Minute, 25 * time.Minute} {
+	const idle = 31 * time.Minute
+	for _, d := range []time.Duration{25 * time.Minute, 4 * time.Minute, 29 * time.Minute, 29 * time.Minute} {
 		wait(d)
-		if p := b.post("/status/contact", "name", "김민지", "email", "minji@example.com", "phone", ""); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status?done=contact" {
+		p := b.post("/status/contact", "name", "김민지", "email", "minji@example.com", "phone", "")
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status?done=contact" {
 			t.Fatalf("a correction %v after the last: %d %s", d, p.Status, p.Header.Get("Location"))
 		}
+		c := setCookie(p, "cd_status")
+		if c == nil || c.Value == "" {
+			t.Fatalf("a correction %v after the last did not issue the session again: %q", d, p.Header.Values("Set-Cookie"))
+		}
+		if !keptFor(c, idle) {
+			t.Fatalf("the session cookie %q is dropped by a browser before %v idle, when the page would say why", p.Header.Values("Set-Cookie"), idle)
+		}
 	}
-	wait(31 * time.Minute)
+	wait(idle)
 	p := b.post("/status/contact", "name", "김민지", "email", "minji@example.com", "phone", "")
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/status?expired=1" {
 		t.Fatalf("a correction after 31 idle minutes: %d %s", p.Status, p.Header.Get("Location"))
@@ -417,4 +431,28 @@ func TestSessionSlides(t *testing.T) {
 	if page := b.get(p.Header.Get("Location")); !strings.Contains(page.Body, messages.Text(messages.Ko, "session_expired", nil)) {
 		t.Errorf("the lookup does not say the session expired:\n%s", page.Body)
 	}
+}
+
+// setCookie is the cookie name that p sets, nil if it sets none.
+func setCookie(p page, name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// keptFor reports whether a browser that got c just now still sends it after d: a cookie
+// without Max-Age and Expires lasts as long as the browser runs.
+func keptFor(c *http.Cookie, d time.Duration) bool {
+	switch {
+	case c.MaxAge < 0:
+		return false
+	case c.MaxAge > 0:
+		return time.Duration(c.MaxAge)*time.Second > d
+	case !c.Expires.IsZero():
+		return time.Until(c.Expires) > d
+	}
+	return true
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
 	"encoding/base64"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,15 +53,15 @@ type Config struct {
 	// Secret signs the status page's session cookie and derives the access codes of claims
 	// filed on the form (handler.accessCode). Nil means a random key per process: claimants
 	// then sign in again after a restart, which is harmless, and a claim filed before it is
-	// not shown its code again on a second press of the button (the page says it was shown
-	// once).
+	// not shown its code again on a second press of the button (the page says it was filed
+	// already, without the code).
 	Secret []byte
 	// Blobs keeps evidence files; nil means the database.
 	Blobs store.Blobs
 	// Settings of the case (deadline, whether to show estimates); zero means Defaults(Case).
 	Settings *CaseSettings
-	// SubmitEvery and SubmitBurst bound the claims filed per client IP. Zero means one every
-	// 20 seconds, 10 at once.
+	// SubmitEvery and SubmitBurst bound the claims filed per client IP. Zero means the
+	// service's defaults, ratelimit.DefaultSubmitEvery and DefaultSubmitBurst.
 	SubmitEvery time.Duration
 	SubmitBurst int
 	// CodeFailures counts wrong access codes of the status page per IP (ratelimit.IPKey) and
@@ -116,10 +114,10 @@ func Register(r gin.IRouter, cfg Config) {
 	}
 	every, burst := cfg.SubmitEvery, cfg.SubmitBurst
 	if every == 0 {
-		every = 20 * time.Second
+		every = ratelimit.DefaultSubmitEvery
 	}
 	if burst == 0 {
-		burst = 10
+		burst = ratelimit.DefaultSubmitBurst
 	}
 	h.submits = ratelimit.New(every, burst)
 	h.codes = cfg.CodeFailures
@@ -272,7 +270,7 @@ func (h *handler) checkCSRF(c *gin.Context) bool {
 func csrfOK(c *gin.Context) bool {
 	cookie, err := c.Cookie(cookieCSRF)
 	sent := c.PostForm("csrf")
-	return err == nil && cookie != "" && subtle.ConstantTimeCompare([]byte(cookie), []byte(sent)) == 1
+	return err == nil && cookie != "" && auth.Equal([]byte(cookie), []byte(sent))
 }
 
 // limitBody bounds the request body; a bigger one fails when the form is parsed.
@@ -308,16 +306,12 @@ func FormError(err error) (status int, key string) {
 // holds it in the form. Hence the external_ref that staff see does not hold the draft id
 // (webExternalRef).
 func (h *handler) accessCode(draftID string) string {
-	m := hmac.New(sha256.New, h.secret)
-	m.Write([]byte("access-code|" + draftID))
-	return auth.AccessCodeFrom(m.Sum(nil))
+	return auth.AccessCodeFrom(h.mac("access-code|" + draftID))
 }
 
 // sign and verify protect the status session cookie.
 func (h *handler) sign(v string) string {
-	m := hmac.New(sha256.New, h.secret)
-	m.Write([]byte(v))
-	return v + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return v + "." + base64.RawURLEncoding.EncodeToString(h.mac(v))
 }
 
 func (h *handler) verify(s string) (string, bool) {
@@ -327,6 +321,15 @@ func (h *handler) verify(s string) (string, bool) {
 	}
 	v := s[:i]
 	return v, hmac.Equal([]byte(h.sign(v)), []byte(s))
+}
+
+// mac is the HMAC-SHA256 of v under the secret: the session cookie's signature (sign), and the
+// access code of a form's claim (accessCode, whose input has its own prefix, "access-code|",
+// so that no signed cookie value is ever a code).
+func (h *handler) mac(v string) []byte {
+	m := hmac.New(sha256.New, h.secret)
+	m.Write([]byte(v))
+	return m.Sum(nil)
 }
 
 // fail renders the error page with a message from the catalogue.
@@ -361,14 +364,6 @@ func (h *handler) limited(c *gin.Context, l *ratelimit.Limiter) bool {
 
 // tooMany answers 429, to come back when l, the limiter that refused, has one more event.
 func (h *handler) tooMany(c *gin.Context, l *ratelimit.Limiter) {
-	retryAfter(c, l)
+	l.SetRetryAfter(c.Writer.Header())
 	h.fail(c, http.StatusTooManyRequests, "rate_limited")
-}
-
-// retryAfter tells the client of a 429 to come back when l, the limiter that refused, has one
-// more event, and returns the wait in seconds for the page to say.
-func retryAfter(c *gin.Context, l *ratelimit.Limiter) string {
-	s := strconv.Itoa(l.RetryAfter())
-	c.Header("Retry-After", s)
-	return s
 }

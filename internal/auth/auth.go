@@ -1,5 +1,6 @@
 // Package auth makes and checks the secrets of claimdesk: API tokens with roles, claim
-// references and the claimant's access code. Secrets are random, shown once and stored as
+// references and the claimant's access code. Secrets are random (but the access code of a web
+// form's claim, derived from its draft under a server secret: AccessCodeFrom) and stored as
 // SHA-256 hashes; with 128 bits of entropy a fast hash is enough (nothing to brute-force).
 package auth
 

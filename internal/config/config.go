@@ -15,6 +15,7 @@ import (
 	"github.com/claimdesk/claimdesk/internal/claims"
 	"github.com/claimdesk/claimdesk/internal/export"
 	"github.com/claimdesk/claimdesk/internal/importer"
+	"github.com/claimdesk/claimdesk/internal/ratelimit"
 )
 
 // Config is every setting of the service.
@@ -67,8 +68,9 @@ type Config struct {
 	Review claims.ReviewConfig
 	// WebSubmitEvery and WebSubmitBurst bound the claims the web form files per client IP
 	// (an IPv6 /64): WebSubmitBurst at once, then one every WebSubmitEvery
-	// (CLAIMDESK_WEB_SUBMIT_EVERY, default 20s; CLAIMDESK_WEB_SUBMIT_BURST, default 10). Many
-	// claimants may share one address (a mobile carrier's NAT, an office): raise them then.
+	// (CLAIMDESK_WEB_SUBMIT_EVERY, default 20s; CLAIMDESK_WEB_SUBMIT_BURST, default 10: the
+	// pages' own, ratelimit.DefaultSubmitEvery and DefaultSubmitBurst). Many claimants may
+	// share one address (a mobile carrier's NAT, an office): raise them then.
 	WebSubmitEvery time.Duration
 	WebSubmitBurst int
 	// FontDir holds NanumGothic.ttf and NanumGothicBold.ttf for the PDF report
@@ -138,7 +140,7 @@ func FromEnv() (Config, error) {
 		def time.Duration
 		dst *time.Duration
 	}{{"CLAIMDESK_JOB_LEASE", 30 * time.Second, &c.JobLease}, {"CLAIMDESK_JOB_POLL", time.Second, &c.JobPoll},
-		{"CLAIMDESK_WEB_SUBMIT_EVERY", 20 * time.Second, &c.WebSubmitEvery}} {
+		{"CLAIMDESK_WEB_SUBMIT_EVERY", ratelimit.DefaultSubmitEvery, &c.WebSubmitEvery}} {
 		*d.dst = d.def
 		if v := env(d.env, ""); v != "" {
 			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
@@ -146,7 +148,7 @@ func FromEnv() (Config, error) {
 			}
 		}
 	}
-	if c.WebSubmitBurst, err = strconv.Atoi(env("CLAIMDESK_WEB_SUBMIT_BURST", "10")); err != nil || c.WebSubmitBurst < 1 {
+	if c.WebSubmitBurst, err = strconv.Atoi(env("CLAIMDESK_WEB_SUBMIT_BURST", strconv.Itoa(ratelimit.DefaultSubmitBurst))); err != nil || c.WebSubmitBurst < 1 {
 		return c, fmt.Errorf("CLAIMDESK_WEB_SUBMIT_BURST must be a whole number of claims, 1 or more")
 	}
 	if c.Review, err = claims.ParseReviewConfig(os.Getenv("CLAIMDESK_REVIEW_CONFIG")); err != nil {

@@ -163,15 +163,15 @@ var web = map[string][2]string{
 	"confirm_lead":        {"아래 청구 번호와 접수 확인 코드로 진행 상황을 확인할 수 있습니다.", "With the reference and access code below you can follow your claim."},
 	"confirm_reference":   {"청구 번호", "Claim reference"},
 	"confirm_access_code": {"접수 확인 코드", "Access code"},
-	"confirm_once_title":  {"접수 확인 코드는 지금 한 번만 표시됩니다.", "The access code is shown only this once."},
-	"confirm_once_body":   {"복사하거나 인쇄·PDF로 저장해 두세요. 분실하면 다시 보여 드릴 수 없습니다.", "Copy it, print it or save it as a PDF. If you lose it we cannot show it again."},
+	"confirm_keep_title":  {"접수 확인 코드를 안전하게 보관하세요.", "Keep the access code safe."},
+	"confirm_keep_body":   {"복사하거나 인쇄·PDF로 저장해 두세요. 같은 양식에서 다시 제출하면 이 코드가 다시 표시되지만, 그 밖의 방법으로는 되찾을 수 없습니다.", "Copy it, print it or save it as a PDF. Submitting the same form again shows it again; otherwise it cannot be recovered."},
 	"copy":                {"복사", "Copy"},
 	"print":               {"인쇄 / PDF로 저장", "Print / save as PDF"},
 	"print_where":         {"진행 상황은 이 사이트의 '접수한 청구 확인하기'에서 볼 수 있습니다.", "Follow your claim under “Check a claim” on this site."},
 	"print_hint":          {"인쇄 화면에서 'PDF로 저장'을 고르면 파일로 보관할 수 있습니다.", "In the print dialog, choose “Save as PDF” to keep a file."},
 	"submit_rate_limited": {"이 인터넷 연결에서 청구가 너무 많이 접수되어 아직 제출하지 않았습니다. 입력한 내용은 그대로 있으니 {seconds}초 뒤에 다시 제출해 주세요.", "Too many claims were just filed from your internet connection, so this one is not submitted yet. What you entered is kept: submit it again in {seconds} seconds."},
 	"confirm_again_title": {"이미 접수된 청구입니다", "This claim was already filed"},
-	"confirm_again_body":  {"같은 내용이 이미 접수되었습니다. 접수 확인 코드는 처음 접수할 때 한 번만 표시됩니다.", "The same claim was already filed. Its access code was shown once, when it was filed."},
+	"confirm_again_body":  {"같은 내용이 이미 접수되었습니다. 접수 확인 코드는 접수할 때 표시되었으며, 여기서는 다시 보여 드릴 수 없습니다.", "The same claim was already filed. Its access code was shown when it was filed and cannot be shown here."},
 
 	// Status page.
 	"status_title":             {"청구 확인", "Check your claim"},

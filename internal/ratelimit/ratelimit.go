@@ -6,7 +6,9 @@ package ratelimit
 
 import (
 	"container/list"
+	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -45,10 +47,27 @@ func New(interval time.Duration, burst int) *Limiter {
 // a claimant who mistypes a few times gets in, a guesser is stopped.
 func NewCodeFailures() *Limiter { return New(time.Minute, 10) }
 
+// DefaultSubmitEvery and DefaultSubmitBurst are the default budget of claims the web form
+// files per client IP (IPKey): DefaultSubmitBurst at once, then one every DefaultSubmitEvery.
+// The configuration's defaults (CLAIMDESK_WEB_SUBMIT_EVERY, CLAIMDESK_WEB_SUBMIT_BURST) and the
+// pages' (a zero web.Config) are these.
+const (
+	DefaultSubmitEvery = 20 * time.Second
+	DefaultSubmitBurst = 10
+)
+
 // RetryAfter is how long a key just refused waits for one more event, at most: one refill
 // interval, in whole seconds rounded up (at least 1), as an HTTP Retry-After header says it.
 func (l *Limiter) RetryAfter() int {
 	return max(1, int((l.interval+time.Second-1)/time.Second))
+}
+
+// SetRetryAfter tells the client of a key just refused (429) when to come back: it sets the
+// Retry-After header of h to RetryAfter, and returns those seconds for a page to say.
+func (l *Limiter) SetRetryAfter(h http.Header) string {
+	s := strconv.Itoa(l.RetryAfter())
+	h.Set("Retry-After", s)
+	return s
 }
 
 // Allow reports whether one more event for key is allowed now, and counts it if so. Taking the

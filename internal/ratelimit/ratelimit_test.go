@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"fmt"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -159,6 +161,10 @@ func TestRetryAfter(t *testing.T) {
 	}{{time.Minute, 60}, {20 * time.Second, 20}, {1500 * time.Millisecond, 2}, {200 * time.Millisecond, 1}} {
 		if got := New(tc.interval, 1).RetryAfter(); got != tc.want {
 			t.Errorf("RetryAfter of one every %v: %d, want %d", tc.interval, got, tc.want)
+		}
+		h := http.Header{}
+		if got := New(tc.interval, 1).SetRetryAfter(h); got != strconv.Itoa(tc.want) || h.Get("Retry-After") != got {
+			t.Errorf("SetRetryAfter of one every %v: %q, header %q, want %d", tc.interval, got, h.Get("Retry-After"), tc.want)
 		}
 	}
 }
