@@ -336,7 +336,10 @@ func (s *Server) cancelImport(c *gin.Context) {
 	local := s.imports.importer.Live.Cancel(imp.ID)
 	out, err := s.store.CancelImport(ctx, imp.ID, s.imports.importer.Now())
 	if err != nil && local && apperr.Is(err, apperr.Conflict) {
-		// It stopped here between our two steps: cancelled by us, or finished just before.
+		// Live.Cancel stopped the run here before it could commit its outcome (Progress.state),
+		// and the import ended between our two steps: cancelled, as asked, unless it was
+		// ending otherwise already (failed on a file it could not read, or finished by
+		// another worker that took its job for dead), and then the answer stays 409.
 		if cur, gerr := s.store.Import(ctx, imp.ID); gerr == nil && cur.Status == store.ImportCancelled {
 			out, err = cur, nil
 		}
@@ -544,16 +547,16 @@ func validationOf(fields []apperr.FieldError) error {
 }
 
 // applyBatch writes a batch decided at revision of the case in one transaction, once more if a
-// concurrent writer stored one of its claims first (the second pass finds it stored); not when
-// it waited too long for a lock (database_busy), which a second pass would wait for again.
-// store.ErrStale says the claims must be decided again.
+// concurrent writer stored one of its claims first (store.ErrConcurrentWrite: the second pass
+// finds it stored). Nothing else is tried again here: a lock waited for too long
+// (database_busy) would be waited for again, and a database that is down is the client's to
+// retry (503). store.ErrStale says the claims must be decided again.
 func (s *Server) applyBatch(ctx context.Context, caseID, revision int64, cs []*models.Claim, audited func([]store.Applied) (*models.AuditEvent, error)) ([]store.Applied, error) {
 	var err error
 	for range 2 {
 		var applied []store.Applied
 		applied, err = s.applyOnce(ctx, caseID, revision, cs, audited)
-		var ae *apperr.Error
-		if err == nil || !apperr.Is(err, apperr.Unavailable) || errors.As(err, &ae) && ae.Message == "database_busy" {
+		if !errors.Is(err, store.ErrConcurrentWrite) {
 			return applied, err
 		}
 	}

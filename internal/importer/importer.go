@@ -17,7 +17,11 @@
 // with the conflict code and a message saying why, and the claim stored from its first rows is
 // taken out again in the import's transaction and its rows reported with it, so that the file
 // sent again sorted stores the whole claim (were it kept, the whole claim would conflict with
-// it for ever).
+// it for ever). That is for a claim the import stores. Under a claim_ref stored before it,
+// nothing is stored either way; its rows are rejected whole when they fall in one batch, and
+// judged group by group against the stored claim when they do not (the run does not remember
+// the claims it counted unchanged: a file sent again counts every claim so, and the memory of
+// a run stays flat).
 //
 // A cancel (DELETE /imports/{id}) answered "stopping" means the import stores nothing: it
 // stops the run in this process at once, and the import's row in the database settles a
@@ -563,7 +567,10 @@ func buildGroup(b *claims.Builder, src source, g *group, meta claims.Meta) outco
 // from the database when an earlier batch stored the claim) and the claim's first rows. First
 // rows in the same batch are kept from the store; a claim an earlier batch stored is taken out
 // of the transaction again (Bulk.Unstore), and its rows, no longer held, are reported at the
-// end of the run (reportUnstored).
+// end of the run (reportUnstored). Under a claim_ref stored before the import, rows that
+// come back in a later batch are judged against the stored claim on their own, and the first
+// rows keep their outcome (unchanged, say): the run keeps no memory of the claims it counted
+// unchanged.
 func (im *Importer) write(ctx context.Context, bulk *store.Bulk, imp *models.Import, src source, batch []outcome, spool *spool, c *counters) error {
 	var first map[string]int // CSV: claim_ref -> its first group in the batch
 	if c.oneClaimPerRef {

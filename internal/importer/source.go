@@ -349,7 +349,7 @@ func (s *csvSource) next() (*group, error) {
 		return nil, err
 	}
 	g := &group{ref: s.ref(*first), rows: []row{*first}}
-	if err := s.fill(g); err != nil {
+	if err := s.fill(g, *first); err != nil {
 		return nil, err
 	}
 	if len(g.rows) > intake.MaxItems {
@@ -365,8 +365,11 @@ func (s *csvSource) next() (*group, error) {
 
 // fill adds to g the rows that follow with its claim_ref (none when it has none), until g holds
 // intake.MaxItems+1 rows: one past the limit is enough to reject the claim for it. The first
-// row of another claim waits in s.pending.
-func (s *csvSource) fill(g *group) error {
+// row of another claim waits in s.pending. head is the claim's first row: a row whose
+// claim_ref cell is the same as head's, as nearly every one is, is of the claim without being
+// normalised (NormalizeRef is a function of the cell).
+func (s *csvSource) fill(g *group, head row) error {
+	raw := s.cell(head, "claim_ref")
 	for g.ref != "" && len(g.rows) <= intake.MaxItems {
 		r, err := s.nextRow()
 		if err == io.EOF {
@@ -375,7 +378,7 @@ func (s *csvSource) fill(g *group) error {
 		if err != nil {
 			return err
 		}
-		if s.ref(*r) != g.ref {
+		if cell := s.cell(*r, "claim_ref"); cell != raw && intake.NormalizeRef(cell) != g.ref {
 			s.pending = r
 			return nil
 		}
@@ -390,7 +393,7 @@ func (s *csvSource) fill(g *group) error {
 func (s *csvSource) nextRejected() (*group, error) {
 	first := s.rejected
 	g := &group{ref: s.ref(*first), claimFirst: first}
-	if err := s.fill(g); err != nil {
+	if err := s.fill(g, *first); err != nil {
 		return nil, err
 	}
 	if len(g.rows) <= intake.MaxItems {
@@ -431,10 +434,8 @@ func (s *csvSource) build(g *group) {
 		first = *g.claimFirst
 	}
 	g.in.Claimant = s.claimant(first)
-	var firstClaimant [len(claimantCells)]string
-	if len(g.rows) > 1 || g.claimFirst != nil {
-		firstClaimant = sameClaimant(g.in.Claimant)
-	}
+	firstCells := trimmedClaimant(g.in.Claimant)
+	var firstClaimant *[len(claimantCells)]string // normalised when a row first differs from it
 	g.in.Items = make([]intake.ItemInput, len(g.rows))
 	for i, r := range g.rows {
 		if len(r.fields) != len(s.cols) {
@@ -443,9 +444,25 @@ func (s *csvSource) build(g *group) {
 		if i > 0 || g.claimFirst != nil {
 			// Further rows repeat the claimant or leave it out. What they repeat is compared
 			// as intake stores it, so that another spelling of the same value is no difference.
-			v := sameClaimant(s.claimant(r))
+			// Nearly every row repeats the first row's cells exactly: those are compared as
+			// sent (the stored form is a function of the trimmed cell), and both sides are
+			// normalised only where a cell differs.
+			c := s.claimant(r)
+			cells := trimmedClaimant(c)
+			var v *[len(claimantCells)]string
 			for k, col := range claimantCells {
-				if v[k] != "" && v[k] != firstClaimant[k] {
+				if cells[k] == "" || cells[k] == firstCells[k] {
+					continue
+				}
+				if v == nil {
+					n := sameClaimant(c)
+					v = &n
+				}
+				if firstClaimant == nil {
+					n := sameClaimant(g.in.Claimant)
+					firstClaimant = &n
+				}
+				if v[k] != firstClaimant[k] {
 					add(i, col, apperr.FieldInvalidValue, map[string]string{"line": strconv.FormatInt(first.line, 10)}, "import_claimant_differs")
 				}
 			}
@@ -493,6 +510,13 @@ func sameClaimant(c intake.ClaimantInput) [len(claimantCells)]string {
 		phone = strings.TrimSpace(c.Phone)
 	}
 	return [...]string{name, email, phone, strings.TrimSpace(c.Locale)}
+}
+
+// trimmedClaimant is c's cells trimmed, in claimantCells order: empty exactly where
+// sameClaimant's are, and equal wherever the cells are, so a row that repeats them is compared
+// without normalising.
+func trimmedClaimant(c intake.ClaimantInput) [len(claimantCells)]string {
+	return [...]string{strings.TrimSpace(c.Name), strings.TrimSpace(c.Email), strings.TrimSpace(c.Phone), strings.TrimSpace(c.Locale)}
 }
 
 // parseInt reads the amount in won of column col (an item's field of that JSON name): digits

@@ -229,6 +229,8 @@ func TestImportClaimantSpelling(t *testing.T) {
 		name, row string
 		report    []string
 	}{
+		{"the same cells", row2("홍길동", "hong@example.com", "010-1234-5678"), nil},
+		{"the same cells but the email", row2("홍길동", "kim@example.com", "010-1234-5678"), []string{`2||||`, `3|email|invalid_value|import_claimant_differs|{"line":"2"}`}},
 		{"decomposed name", row2(norm.NFD.String("홍길동"), "", ""), nil},
 		{"name with spaces", row2(" 홍길동 ", "", ""), nil},
 		{"email in capitals", row2("", " Hong@Example.COM", ""), nil},

@@ -241,7 +241,8 @@ func contactOf(cl ClaimantInput) (email, phone string, err error) {
 // NormalizeContact is a claimant's name, email and phone as Normalize stores them (trimmed, the
 // name in NFC, the email in lower case, the phone in E.164), for contact details corrected after
 // filing, which are stored as they would have been filed. Validate them first (Normalize): a
-// phone that does not read as a number comes back as NormalizePhone leaves it.
+// phone that does not read as a number comes back as the empty string, as no phone does
+// (NormalizePhone's error is dropped).
 func NormalizeContact(name, email, phone string) (string, string, string) {
 	cl := tidy(ClaimInput{Claimant: ClaimantInput{Name: name, Email: email, Phone: phone}}).Claimant
 	email, phone, _ = contactOf(cl)

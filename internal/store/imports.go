@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"math/bits"
 	"strconv"
@@ -144,32 +145,25 @@ var ErrCancelRequested = errors.New("import asked to stop")
 
 // EndImport records the final state of an import that wrote nothing (failed before its
 // transaction, cancelled) and drops its stored upload. Counters and status come from imp,
-// except that an import asked to stop ends cancelled whatever else ended it (a file it could
-// not read, a job given up): CancelImport answered that it would, and the import's row orders
-// the two as it does for FinishImport. An import that has ended already (another worker, on a
-// job presumed dead, committed it) keeps its end. imp is set to what is recorded.
+// except that an import asked to stop ends cancelled, without a reason, whatever else ended it
+// (a file it could not read, a job given up): CancelImport answered that it would, and the
+// import's row orders the two as it does for FinishImport. An import that has ended already
+// (another worker, on a job presumed dead, committed it) keeps its end. imp is set to what is
+// recorded.
 func (s *Store) EndImport(ctx context.Context, imp *models.Import) error {
-	open := []string{ImportQueued, ImportRunning}
+	cols := finalColumns(imp)
+	for col, cancelled := range map[string]string{"status": ImportCancelled, "reason": "", "reason_params": ""} {
+		cols[col] = gorm.Expr("CASE WHEN cancel_requested THEN ? ELSE ? END", cancelled, cols[col])
+	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("import_id = ?", imp.ID).Delete(&models.ImportChunk{}).Error; err != nil {
 			return err
 		}
-		res := tx.Model(&models.Import{}).Where("id = ? AND status IN ? AND NOT cancel_requested", imp.ID, open).Updates(finalColumns(imp))
-		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
+		err := tx.Model(&models.Import{}).Where("id = ? AND status IN ?", imp.ID, []string{ImportQueued, ImportRunning}).Updates(cols).Error
+		if err != nil {
+			return err
 		}
-		cancelled := *imp
-		cancelled.Status, cancelled.Reason, cancelled.ReasonParams, cancelled.CancelRequested = ImportCancelled, "", "", true
-		cancelled.ClaimsCreated, cancelled.ClaimsUnchanged, cancelled.ClaimsRejected, cancelled.RowsRejected = 0, 0, 0, 0
-		res = tx.Model(&models.Import{}).Where("id = ? AND status IN ?", imp.ID, open).Updates(finalColumns(&cancelled))
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return tx.Take(imp, imp.ID).Error
-		}
-		*imp = cancelled
-		return nil
+		return tx.Take(imp, imp.ID).Error
 	})
 }
 
@@ -354,6 +348,9 @@ type Bulk struct {
 // write lock from its start (BEGIN IMMEDIATE), which the change needs too (it waits up to the
 // busy timeout, then fails with 503 and can be sent again).
 //
+// On PostgreSQL a batch waits for the case's lock as long as a change holds it, as a single
+// claim does, and then at most claimLockWait for each row or index entry it meets.
+//
 // For an import, the transaction also holds a lock on the import so two workers can never run
 // it at once (a worker presumed dead that is still alive waits, then finds the import
 // finished). That lock is taken first: a worker waiting for it holds no lock on the case.
@@ -368,13 +365,6 @@ func (s *Store) BeginBulk(ctx context.Context, caseID, revision int64, importID 
 		fail := func(err error) (*Bulk, error) { tx.Rollback(context.Background()); return nil, translate(err) }
 		if importID != nil {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", *importID); err != nil {
-				return fail(err)
-			}
-		} else {
-			// A batch, answered while its client waits, waits for a lock as a single claim
-			// does (claimLockWait): on a claim with its external_ref that a running import
-			// has written and not committed, it waited for the import to end.
-			if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = "+strconv.FormatInt(claimLockWait.Milliseconds(), 10)); err != nil {
 				return fail(err)
 			}
 		}
@@ -395,10 +385,19 @@ func (s *Store) BeginBulk(ctx context.Context, caseID, revision int64, importID 
 		// The claims this transaction writes are not in the planner's statistics (they are not
 		// committed), so a lookup by external_ref would soon scan a table it believes small:
 		// quadratic over a big import. Index lookups stay right whatever the size.
-		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-			return fail(err)
+		setup := "SET LOCAL enable_seqscan = off; "
+		if importID == nil {
+			// A batch, answered while its client waits, waits for a row or index lock as a
+			// single claim does (claimLockWait): on a claim with its external_ref that a
+			// running import has written and not committed, it would wait for the import to
+			// end. Set only past the case's lock: a change of the windows or rules holds that
+			// lock while it re-values every item of the case, and a batch behind it is then
+			// told ErrStale and decided again, not refused.
+			setup += lockTimeout(claimLockWait, true) + "; "
 		}
-		if _, err := tx.Exec(ctx, "SAVEPOINT bulk_claims"); err != nil {
+		// One round trip: a statement without parameters goes by the simple protocol, which
+		// takes several statements in one string.
+		if _, err := tx.Exec(ctx, setup+"SAVEPOINT bulk_claims"); err != nil {
 			return fail(err)
 		}
 		return b, nil
@@ -546,6 +545,7 @@ func itemValues(it *models.ClaimItem) []any {
 }
 
 type storedRef struct {
+	id        int64
 	reference string
 	hash      string
 	importID  *int64
@@ -608,7 +608,7 @@ func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Applied, error)
 func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef, error) {
 	out := make(map[string]storedRef, len(refs))
 	if b.pg != nil {
-		rows, err := b.pg.Query(ctx, "SELECT reference, external_ref, content_hash, import_id FROM claims WHERE case_id = $1 AND external_ref = ANY($2)", b.caseID, refs)
+		rows, err := b.pg.Query(ctx, "SELECT id, reference, external_ref, content_hash, import_id FROM claims WHERE case_id = $1 AND external_ref = ANY($2)", b.caseID, refs)
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -616,7 +616,7 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 		for rows.Next() {
 			var ref string
 			var r storedRef
-			if err := rows.Scan(&r.reference, &ref, &r.hash, &r.importID); err != nil {
+			if err := rows.Scan(&r.id, &r.reference, &ref, &r.hash, &r.importID); err != nil {
 				return nil, translate(err)
 			}
 			out[ref] = r
@@ -632,7 +632,7 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 		for _, r := range part {
 			args = append(args, r)
 		}
-		rows, err := b.sq.QueryContext(ctx, "SELECT reference, external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref IN ("+placeholders(len(part))+")", args...)
+		rows, err := b.sq.QueryContext(ctx, "SELECT id, reference, external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref IN ("+placeholders(len(part))+")", args...)
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -640,7 +640,7 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 			var ref string
 			var r storedRef
 			var imp sql.NullInt64
-			if err := rows.Scan(&r.reference, &ref, &r.hash, &imp); err != nil {
+			if err := rows.Scan(&r.id, &r.reference, &ref, &r.hash, &imp); err != nil {
 				rows.Close()
 				return nil, translate(err)
 			}
@@ -662,71 +662,52 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 // CSV row). The importer found more rows of their claim_ref further down the file: what it
 // stored was not the whole claim. Never committed, they are deleted (a stored claim is only
 // ever anonymised). Claims stored by anything else are left alone.
+//
+// The statements name the claims by id with one parameter whatever their number (inIDs), so
+// each has one text: PostgreSQL prepares it once per connection, and SQLite's connection keeps
+// it compiled among the bulk's other statements (sqliteConn) rather than one per count.
 func (b *Bulk) Unstore(ctx context.Context, refs []string) (map[string]int, error) {
 	out := map[string]int{}
 	if len(refs) == 0 || b.importID == nil {
 		return out, nil
 	}
-	if b.pg != nil {
-		rows, err := b.pg.Query(ctx, `WITH gone AS (
-	DELETE FROM claims WHERE case_id = $1 AND import_id = $2 AND external_ref = ANY($3) RETURNING id, external_ref
-), items AS (
-	DELETE FROM claim_items WHERE claim_id IN (SELECT id FROM gone) RETURNING claim_id
-), pending AS (
-	DELETE FROM claim_review_pending WHERE claim_id IN (SELECT id FROM gone)
-)
-SELECT g.external_ref, (SELECT count(*) FROM items i WHERE i.claim_id = g.id) FROM gone g`, b.caseID, *b.importID, refs)
-		if err != nil {
-			return nil, translate(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var ref string
-			var n int
-			if err := rows.Scan(&ref, &n); err != nil {
-				return nil, translate(err)
-			}
-			out[ref] = n
-		}
-		return out, translate(rows.Err())
+	stored, err := b.lookup(ctx, refs)
+	if err != nil {
+		return nil, err
 	}
-	const max = 500 // well under SQLite's limit of bound parameters
-	for len(refs) > 0 {
-		part := refs[:min(max, len(refs))]
-		refs = refs[len(part):]
-		args := []any{b.caseID, *b.importID}
-		for _, r := range part {
-			args = append(args, r)
+	var ids []int64
+	refOf := make(map[int64]string, len(stored))
+	for ref, r := range stored {
+		if r.importID != nil && *r.importID == *b.importID {
+			ids = append(ids, r.id)
+			refOf[r.id] = ref
+			out[ref] = 0
 		}
-		rows, err := b.sq.QueryContext(ctx, `SELECT c.id, c.external_ref, (SELECT COUNT(*) FROM claim_items i WHERE i.claim_id = c.id)
-	FROM claims c WHERE c.case_id = ? AND c.import_id = ? AND c.external_ref IN (`+placeholders(len(part))+")", args...)
-		if err != nil {
-			return nil, translate(err)
-		}
-		var ids []any
-		for rows.Next() {
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list := b.s.ids(ids)
+	err = b.query(ctx, "SELECT claim_id, COUNT(*) FROM claim_items WHERE "+b.s.inIDs("claim_id")+" GROUP BY claim_id", []any{list},
+		func(scan func(...any) error) error {
 			var id int64
-			var ref string
 			var n int
-			if err := rows.Scan(&id, &ref, &n); err != nil {
-				rows.Close()
-				return nil, translate(err)
+			if err := scan(&id, &n); err != nil {
+				return err
 			}
-			ids = append(ids, id)
-			out[ref] = n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, translate(err)
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		in := " IN (" + placeholders(len(ids)) + ")"
-		for _, q := range []string{"DELETE FROM claim_items WHERE claim_id", "DELETE FROM claim_review_pending WHERE claim_id", "DELETE FROM claims WHERE id"} {
-			if _, err := b.sq.ExecContext(ctx, q+in, ids...); err != nil {
-				return nil, translate(err)
-			}
+			out[refOf[id]] = n
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range []string{
+		"DELETE FROM claim_items WHERE " + b.s.inIDs("claim_id"),
+		"DELETE FROM claim_review_pending WHERE " + b.s.inIDs("claim_id"),
+		"DELETE FROM claims WHERE " + b.s.inIDs("id"),
+	} {
+		if err := b.exec(ctx, q, list); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -784,11 +765,16 @@ func (b *Bulk) insertSQLite(ctx context.Context, cs []*models.Claim) error {
 	return bulkError(b.ins.insert(ctx, cs))
 }
 
-// bulkError translates a failed bulk insert: a unique violation means a concurrent writer
-// stored one of the claims first; the whole transaction must be retried (it will find them).
+// ErrConcurrentWrite is a bulk write's answer when a concurrent writer stored one of its
+// claims first (a claim with the same external_ref, committed while this transaction looked
+// for it): the whole transaction must be run again, and will find the claim stored. It comes
+// wrapped as unavailable (503: a client may send the request again); errors.Is finds it.
+var ErrConcurrentWrite = errors.New("a concurrent writer stored one of the claims first")
+
+// bulkError translates a failed bulk insert: a unique violation is ErrConcurrentWrite.
 func bulkError(err error) error {
 	if err != nil && isUniqueViolation(err) {
-		return apperr.Wrap(apperr.Unavailable, "", err)
+		return apperr.Wrap(apperr.Unavailable, "", fmt.Errorf("%w: %w", ErrConcurrentWrite, err))
 	}
 	return translate(err)
 }
@@ -853,6 +839,34 @@ func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 	// The upload is not needed any more (rejected rows are kept in import_errors): personal
 	// data is not kept longer than its use.
 	return b.exec(ctx, "DELETE FROM import_chunks WHERE import_id = ?", imp.ID)
+}
+
+// query runs q (with ? placeholders) and calls fn with the scanner of each row it returns.
+func (b *Bulk) query(ctx context.Context, q string, args []any, fn func(scan func(...any) error) error) error {
+	if b.pg != nil {
+		rows, err := b.pg.Query(ctx, dollarParams(q), args...)
+		if err != nil {
+			return translate(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := fn(rows.Scan); err != nil {
+				return translate(err)
+			}
+		}
+		return translate(rows.Err())
+	}
+	rows, err := b.sq.QueryContext(ctx, q, args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return translate(err)
+		}
+	}
+	return translate(rows.Err())
 }
 
 func (b *Bulk) exec(ctx context.Context, q string, args ...any) error {

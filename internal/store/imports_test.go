@@ -546,3 +546,115 @@ func commitBulk(t *testing.T, st *store.Store, caseID, rev int64, importID *int6
 		t.Fatal(err)
 	}
 }
+
+// TestBatchWaitsForCaseChange: on PostgreSQL a batch waits for a change of the case's windows or
+// rules as long as the change holds the case's lock (it re-values every item of the case in its
+// transaction), then finds the case moved on (ErrStale) and is decided again. Only its waits for
+// rows and index entries are bounded (5 s, as a single claim's). The bound used to be set
+// before the case's lock, and a batch behind a change of more than 5 s failed with 503.
+func TestBatchWaitsForCaseChange(t *testing.T) {
+	ctx := context.Background()
+	st := casedb.Migrated(t, "postgres")
+	_, caseID := newImport(t, st)
+	rev := revision(t, st)
+	cs, err := st.Case(ctx, seed.Kakao2022)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holding, release := make(chan struct{}), make(chan struct{})
+	changed := make(chan error, 1)
+	go func() {
+		_, _, err := st.ReplaceWindows(ctx, cs.ID, nil, append([]models.OutageWindow(nil), cs.Windows...),
+			func([]models.OutageWindow) store.Reevaluate { return func(*models.Claim) int { return 0 } },
+			func(int, int) (*models.AuditEvent, error) {
+				close(holding) // the change holds the case's lock until it commits
+				<-release
+				return &models.AuditEvent{At: time.Now().UTC(), ActorKind: "system", Action: "update", Entity: "windows", EntityID: "test"}, nil
+			})
+		changed <- err
+	}()
+	select {
+	case <-holding:
+	case err := <-changed:
+		t.Fatalf("change: %v", err)
+	}
+	begun := make(chan error, 1)
+	go func() {
+		b, err := st.BeginBulk(ctx, caseID, rev, nil)
+		if err == nil {
+			b.Rollback()
+		}
+		begun <- err
+	}()
+	select {
+	case err := <-begun:
+		close(release)
+		t.Fatalf("a batch behind a change of the windows answered before the change ended: %v", err)
+	case <-time.After(6 * time.Second): // past the bound of a batch's waits for rows
+	}
+	close(release)
+	if err := <-changed; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-begun; !errors.Is(err, store.ErrStale) {
+		t.Fatalf("batch after the change: %v, want ErrStale", err)
+	}
+}
+
+// TestBulkConcurrentWrite: on PostgreSQL a bulk write that loses the race for an external_ref to
+// a concurrent writer fails with ErrConcurrentWrite, unavailable to a client (503), and finds
+// the claim stored when it is run again.
+func TestBulkConcurrentWrite(t *testing.T) {
+	ctx := context.Background()
+	st := casedb.Migrated(t, "postgres")
+	_, caseID := newImport(t, st)
+	rev := revision(t, st)
+	first, err := st.BeginBulk(ctx, caseID, rev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback()
+	if _, err := first.Apply(ctx, []*models.Claim{bulkClaim(caseID, "R", "h", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := st.BeginBulk(ctx, caseID, rev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Rollback()
+	applied := make(chan error, 1)
+	go func() {
+		_, err := second.Apply(ctx, []*models.Claim{bulkClaim(caseID, "R", "h", nil)})
+		applied <- err
+	}()
+	// The second writer did not find R (not committed) and waits on its index entry.
+	for deadline := time.Now().Add(4 * time.Second); ; {
+		var waiting int64
+		if err := st.Gorm().Raw("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting).Error; err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second writer does not wait for the first")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-applied
+	if !errors.Is(err, store.ErrConcurrentWrite) || !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("write that lost the race: %v, want ErrConcurrentWrite, unavailable", err)
+	}
+	second.Rollback()
+	again, err := st.BeginBulk(ctx, caseID, rev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Rollback()
+	if out, err := again.Apply(ctx, []*models.Claim{bulkClaim(caseID, "R", "h", nil)}); err != nil || out[0].Outcome != store.Unchanged {
+		t.Fatalf("run again: %+v %v, want unchanged", out, err)
+	}
+}
