@@ -607,21 +607,18 @@ func (b *Bulk) Apply(ctx context.Context, cs []*models.Claim) ([]Applied, error)
 
 func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef, error) {
 	out := make(map[string]storedRef, len(refs))
+	add := func(scan func(...any) error) error {
+		var ref string
+		var r storedRef
+		if err := scan(&r.id, &r.reference, &ref, &r.hash, &r.importID); err != nil {
+			return err
+		}
+		out[ref] = r
+		return nil
+	}
+	const q = "SELECT id, reference, external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref "
 	if b.pg != nil {
-		rows, err := b.pg.Query(ctx, "SELECT id, reference, external_ref, content_hash, import_id FROM claims WHERE case_id = $1 AND external_ref = ANY($2)", b.caseID, refs)
-		if err != nil {
-			return nil, translate(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var ref string
-			var r storedRef
-			if err := rows.Scan(&r.id, &r.reference, &ref, &r.hash, &r.importID); err != nil {
-				return nil, translate(err)
-			}
-			out[ref] = r
-		}
-		return out, translate(rows.Err())
+		return out, b.query(ctx, q+"= ANY(?)", []any{b.caseID, refs}, add)
 	}
 	const max = 500 // well under SQLite's limit of bound parameters
 	for len(refs) > 0 {
@@ -632,26 +629,8 @@ func (b *Bulk) lookup(ctx context.Context, refs []string) (map[string]storedRef,
 		for _, r := range part {
 			args = append(args, r)
 		}
-		rows, err := b.sq.QueryContext(ctx, "SELECT id, reference, external_ref, content_hash, import_id FROM claims WHERE case_id = ? AND external_ref IN ("+placeholders(len(part))+")", args...)
-		if err != nil {
-			return nil, translate(err)
-		}
-		for rows.Next() {
-			var ref string
-			var r storedRef
-			var imp sql.NullInt64
-			if err := rows.Scan(&r.id, &r.reference, &ref, &r.hash, &imp); err != nil {
-				rows.Close()
-				return nil, translate(err)
-			}
-			if imp.Valid {
-				r.importID = &imp.Int64
-			}
-			out[ref] = r
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, translate(err)
+		if err := b.query(ctx, q+"IN ("+placeholders(len(part))+")", args, add); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -843,24 +822,26 @@ func (b *Bulk) FinishImport(ctx context.Context, imp *models.Import) error {
 
 // query runs q (with ? placeholders) and calls fn with the scanner of each row it returns.
 func (b *Bulk) query(ctx context.Context, q string, args []any, fn func(scan func(...any) error) error) error {
+	var rows interface {
+		Next() bool
+		Scan(...any) error
+		Err() error
+	}
 	if b.pg != nil {
-		rows, err := b.pg.Query(ctx, dollarParams(q), args...)
+		r, err := b.pg.Query(ctx, dollarParams(q), args...)
 		if err != nil {
 			return translate(err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := fn(rows.Scan); err != nil {
-				return translate(err)
-			}
+		defer r.Close()
+		rows = r
+	} else {
+		r, err := b.sq.QueryContext(ctx, q, args...)
+		if err != nil {
+			return translate(err)
 		}
-		return translate(rows.Err())
+		defer r.Close()
+		rows = r
 	}
-	rows, err := b.sq.QueryContext(ctx, q, args...)
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
 	for rows.Next() {
 		if err := fn(rows.Scan); err != nil {
 			return translate(err)
